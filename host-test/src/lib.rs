@@ -1,0 +1,8 @@
+//! Test harness for the Klarna connector component: a wasmtime host
+//! ([`runtime`]), an embedded stateful Klarna simulator ([`sim`]), HTTP
+//! backends ([`backend`]) and the pieces of the `host-test` CLI ([`cli`]).
+
+pub mod backend;
+pub mod cli;
+pub mod runtime;
+pub mod sim;

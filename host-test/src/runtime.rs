@@ -1,0 +1,247 @@
+//! Loading and running the connector component with wasmtime 48: compile
+//! once, pre-instantiate once, one `Store` per connection with a memory cap
+//! and an epoch deadline; a trapped instance is thrown away and replaced.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceAny, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({ world: "plugin", path: "../wit" });
+
+pub use exports::ipaas::connector::connector::{Connection, Guest};
+pub use ipaas::connector::http::{HttpError, Request, Response};
+pub use ipaas::connector::log::Level;
+pub use ipaas::connector::types::{
+    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client, Operation, Page, Params,
+    PublishRequest, PublishResult, RateLimit, SubscribeRequest,
+};
+
+/// Limits a host should set on each connector instance.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Linear memory cap per instance.
+    pub memory_bytes: usize,
+    /// Epoch ticks (of [`EPOCH_TICK`]) one call may run.
+    pub deadline_ticks: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        // 64 MiB is far above what paging needs; 300 ticks of 10 ms = 3 s of
+        // CPU-bound guest time per call (time in host imports also counts).
+        Self { memory_bytes: 64 << 20, deadline_ticks: 300 }
+    }
+}
+
+/// How often the engine's epoch advances.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Where `./x build` puts the release component.
+pub fn default_component_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("KLARNA_CONNECTOR_WASM") {
+        return PathBuf::from(path);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/klarna_connector.wasm")
+}
+
+/// The host's HTTP: the embedded simulator, real HTTPS, or anything else.
+pub trait HttpBackend: Send {
+    /// Sends one request.
+    fn send(&mut self, request: Request) -> Result<Response, HttpError>;
+}
+
+/// One log line the component wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// Level.
+    pub level: Level,
+    /// Text.
+    pub message: String,
+}
+
+/// What one store holds: WASI, the resource table, limits, the HTTP backend and the log.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    backend: Box<dyn HttpBackend>,
+    allowed_hosts: Vec<String>,
+    /// Every log line, in order.
+    pub logs: Vec<LogLine>,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl ipaas::connector::types::Host for HostState {}
+
+impl ipaas::connector::http::Host for HostState {
+    fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        let host = request
+            .url
+            .strip_prefix("https://")
+            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""))
+            .unwrap_or("");
+        if !self.allowed_hosts.iter().any(|h| h == host) {
+            return Err(HttpError::Denied(format!("{host:?} is not in the connector's host allow-list")));
+        }
+        self.backend.send(request)
+    }
+}
+
+impl ipaas::connector::log::Host for HostState {
+    fn log(&mut self, level: Level, message: String) {
+        self.logs.push(LogLine { level, message });
+    }
+}
+
+/// The compiled component, ready to instantiate many times.
+pub struct Runtime {
+    engine: Engine,
+    pre: PluginPre<HostState>,
+    limits: Limits,
+    allowed_hosts: Vec<String>,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The engine configuration the harness uses (epochs on).
+pub fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config
+}
+
+impl Runtime {
+    /// Compiles the component at `path`.
+    pub fn load(path: &Path, limits: Limits) -> wasmtime::Result<Self> {
+        let engine = Engine::new(&engine_config())?;
+        let component = Component::from_file(&engine, path).map_err(|e| {
+            e.context(format!("loading {} (build it with `./x build`)", path.display()))
+        })?;
+        Self::from_component(engine, &component, limits)
+    }
+
+    /// Pre-instantiates an already compiled component.
+    pub fn from_component(engine: Engine, component: &Component, limits: Limits) -> wasmtime::Result<Self> {
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        let pre = PluginPre::new(linker.instantiate_pre(component)?)?;
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (ticker_engine, stop) = (engine.clone(), ticker_stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                ticker_engine.increment_epoch();
+            }
+        });
+        Ok(Self { engine, pre, limits, allowed_hosts: allowed_hosts(), ticker_stop })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// A fresh instance whose HTTP goes to `backend`.
+    pub fn instantiate(&self, backend: Box<dyn HttpBackend>) -> wasmtime::Result<Instance> {
+        let state = HostState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(8).build(),
+            backend,
+            allowed_hosts: self.allowed_hosts.clone(),
+            logs: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(self.limits.deadline_ticks);
+        let plugin = self.pre.instantiate(&mut store)?;
+        Ok(Instance { store, plugin, deadline_ticks: self.limits.deadline_ticks })
+    }
+}
+
+/// The manifest's host allow-list (from the connector crate's copy of connector.json).
+fn allowed_hosts() -> Vec<String> {
+    klarna_connector::manifest::Manifest::get().map(|m| m.hosts.allowed.clone()).unwrap_or_default()
+}
+
+/// One instance of the component in its own store.
+pub struct Instance {
+    store: Store<HostState>,
+    plugin: Plugin,
+    deadline_ticks: u64,
+}
+
+impl Instance {
+    /// Gives the next call its full epoch deadline.
+    fn arm(&mut self) {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+    }
+
+    /// `describe()`.
+    pub fn describe(&mut self) -> wasmtime::Result<String> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.call_describe(&mut self.store)
+    }
+
+    /// `connection.open(config)`; the handle must be closed with [`Instance::close`].
+    pub fn open(&mut self, config: &ConnectionConfig) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_open(&mut self.store, config)
+    }
+
+    /// `connection.test()`.
+    pub fn test(&mut self, connection: ResourceAny) -> wasmtime::Result<Result<(), ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_test(&mut self.store, connection)
+    }
+
+    /// `connection.entities()`.
+    pub fn entities(&mut self, connection: ResourceAny) -> wasmtime::Result<Vec<Entity>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_entities(&mut self.store, connection)
+    }
+
+    /// `connection.subscribe(request)`.
+    pub fn subscribe(&mut self, connection: ResourceAny, request: &SubscribeRequest) -> wasmtime::Result<Result<Page, ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_subscribe(&mut self.store, connection, request)
+    }
+
+    /// `connection.publish(request)`.
+    pub fn publish(&mut self, connection: ResourceAny, request: &PublishRequest) -> wasmtime::Result<Result<PublishResult, ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_publish(&mut self.store, connection, request)
+    }
+
+    /// Drops a connection handle (runs the guest destructor).
+    pub fn close(&mut self, connection: ResourceAny) -> wasmtime::Result<()> {
+        connection.resource_drop(&mut self.store)
+    }
+
+    /// Log lines written so far.
+    pub fn logs(&self) -> &[LogLine] {
+        &self.store.data().logs
+    }
+}

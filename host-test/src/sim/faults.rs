@@ -1,0 +1,30 @@
+//! Faults to inject, for reliability tests: each applies to one request.
+
+/// What to do to the next request instead of (or after) serving it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer 429 with rate-limit headers; nothing is applied.
+    RateLimited {
+        /// `Retry-After`, in seconds.
+        retry_after_s: u32,
+    },
+    /// Answer 500 `TIMEOUT`; nothing is applied.
+    ServerTimeout,
+    /// Apply the request, then answer 500 `TIMEOUT` (the response is lost).
+    ApplyThenServerTimeout,
+    /// Answer 503; nothing is applied.
+    ServiceUnavailable,
+    /// Fail the connection; nothing is applied.
+    ConnectionError,
+    /// Apply the request, then fail the connection (the response is lost).
+    ApplyThenConnectionError,
+    /// Time out without applying.
+    Timeout,
+}
+
+impl Fault {
+    /// Whether the request reaches Klarna's business logic.
+    pub fn applies_request(&self) -> bool {
+        matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError)
+    }
+}

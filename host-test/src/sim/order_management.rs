@@ -1,0 +1,379 @@
+//! Order Management API v1 (`/ordermanagement/v1/orders/...`): orders that move
+//! AUTHORIZED → PART_CAPTURED → CAPTURED, captures, refunds, cancel, release,
+//! extend and acknowledge, with Klarna's refusals.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::clock;
+use super::errors;
+use super::http::SimResponse;
+
+/// Days an authorization is valid when the order is placed.
+const AUTHORIZATION_DAYS: i64 = 28;
+/// Days `extend-authorization-time` adds.
+const EXTENSION_DAYS: i64 = 7;
+
+/// Order status, as Klarna names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Nothing captured.
+    Authorized,
+    /// Some captured, some remaining.
+    PartCaptured,
+    /// Fully captured (or the rest released).
+    Captured,
+    /// Cancelled before any capture.
+    Cancelled,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorized => "AUTHORIZED",
+            Self::PartCaptured => "PART_CAPTURED",
+            Self::Captured => "CAPTURED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+}
+
+/// One capture.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    /// Id.
+    pub capture_id: String,
+    /// Amount in minor units.
+    pub captured_amount: i64,
+    /// When.
+    pub captured_at: i64,
+    /// Merchant description.
+    pub description: Option<String>,
+    /// Merchant reference.
+    pub reference: Option<String>,
+    /// Refunded from this capture.
+    pub refunded_amount: i64,
+}
+
+/// One refund.
+#[derive(Clone, Debug)]
+pub struct Refund {
+    /// Id.
+    pub refund_id: String,
+    /// Amount in minor units.
+    pub refunded_amount: i64,
+    /// When.
+    pub refunded_at: i64,
+    /// Merchant description.
+    pub description: Option<String>,
+    /// Merchant reference.
+    pub reference: Option<String>,
+}
+
+/// An order and everything that happened to it.
+#[derive(Clone, Debug)]
+pub struct Order {
+    /// Id (UUID).
+    pub order_id: String,
+    /// Status.
+    pub status: Status,
+    /// Authorized amount.
+    pub order_amount: i64,
+    /// Amount when placed.
+    pub original_order_amount: i64,
+    /// Released with release-remaining-authorization.
+    pub released: bool,
+    /// Currency.
+    pub purchase_currency: String,
+    /// Country.
+    pub purchase_country: String,
+    /// Locale.
+    pub locale: String,
+    /// Lines (as placed).
+    pub order_lines: Value,
+    /// Captures, oldest first.
+    pub captures: Vec<Capture>,
+    /// Refunds, oldest first.
+    pub refunds: Vec<Refund>,
+    /// Placed at.
+    pub created_at: i64,
+    /// Authorization expiry.
+    pub expires_at: i64,
+    /// Acknowledged (KCO).
+    pub acknowledged: bool,
+}
+
+impl Order {
+    /// Sum of captures.
+    pub fn captured_amount(&self) -> i64 {
+        self.captures.iter().map(|c| c.captured_amount).sum()
+    }
+
+    /// Sum of refunds.
+    pub fn refunded_amount(&self) -> i64 {
+        self.refunds.iter().map(|r| r.refunded_amount).sum()
+    }
+
+    /// What can still be captured.
+    pub fn remaining_authorized_amount(&self) -> i64 {
+        if self.released || self.status == Status::Cancelled {
+            0
+        } else {
+            self.order_amount - self.captured_amount()
+        }
+    }
+
+    fn to_json(&self, host: &str) -> Value {
+        json!({
+            "order_id": self.order_id,
+            "klarna_reference": &self.order_id[..8],
+            "status": self.status.as_str(),
+            "fraud_status": "ACCEPTED",
+            "order_amount": self.order_amount,
+            "original_order_amount": self.original_order_amount,
+            "captured_amount": self.captured_amount(),
+            "refunded_amount": self.refunded_amount(),
+            "remaining_authorized_amount": self.remaining_authorized_amount(),
+            "purchase_currency": self.purchase_currency,
+            "purchase_country": self.purchase_country,
+            "locale": self.locale,
+            "order_lines": self.order_lines,
+            "merchant_reference1": format!("shop-{}", &self.order_id[..6]),
+            "created_at": clock::rfc3339(self.created_at),
+            "expires_at": clock::rfc3339(self.expires_at),
+            "captures": self.captures.iter().map(|c| capture_json(self, c)).collect::<Vec<_>>(),
+            "refunds": self.refunds.iter().map(refund_json).collect::<Vec<_>>(),
+            "shipping_info": [],
+            "initial_payment_method": { "type": "INVOICE", "description": "Pay later in 30 days" },
+            "merchant_data": format!("{{\"simulated_host\":\"{host}\"}}"),
+        })
+    }
+}
+
+fn capture_json(order: &Order, capture: &Capture) -> Value {
+    let mut v = json!({
+        "capture_id": capture.capture_id,
+        "klarna_reference": &order.order_id[..8],
+        "captured_amount": capture.captured_amount,
+        "captured_at": clock::rfc3339(capture.captured_at),
+        "refunded_amount": capture.refunded_amount,
+        "order_lines": [],
+        "shipping_info": [],
+    });
+    if let Some(d) = &capture.description {
+        v["description"] = json!(d);
+    }
+    if let Some(r) = &capture.reference {
+        v["reference"] = json!(r);
+    }
+    v
+}
+
+fn refund_json(refund: &Refund) -> Value {
+    let mut v = json!({
+        "refund_id": refund.refund_id,
+        "refunded_amount": refund.refunded_amount,
+        "refunded_at": clock::rfc3339(refund.refunded_at),
+        "order_lines": [],
+    });
+    if let Some(d) = &refund.description {
+        v["description"] = json!(d);
+    }
+    if let Some(r) = &refund.reference {
+        v["reference"] = json!(r);
+    }
+    v
+}
+
+/// All orders of one merchant.
+#[derive(Debug, Default)]
+pub struct OrderBook {
+    orders: BTreeMap<String, Order>,
+    next_id: u64,
+}
+
+impl OrderBook {
+    /// Places an authorized order of `amount` (one line) and returns its id.
+    pub fn place(&mut self, amount: i64, currency: &str, country: &str, locale: &str, now: i64) -> String {
+        self.next_id += 1;
+        let order_id = clock::uuid(0x0de7, self.next_id);
+        let order_lines = json!([{
+            "type": "physical", "reference": "SKU-1", "name": "Simulated item", "quantity": 1,
+            "unit_price": amount, "tax_rate": 2500, "total_amount": amount,
+            "total_discount_amount": 0, "total_tax_amount": amount - amount * 10000 / 12500,
+        }]);
+        let order = Order {
+            order_id: order_id.clone(),
+            status: Status::Authorized,
+            order_amount: amount,
+            original_order_amount: amount,
+            released: false,
+            purchase_currency: currency.into(),
+            purchase_country: country.into(),
+            locale: locale.into(),
+            order_lines,
+            captures: vec![],
+            refunds: vec![],
+            created_at: now,
+            expires_at: now + AUTHORIZATION_DAYS * 86_400,
+            acknowledged: false,
+        };
+        self.orders.insert(order_id.clone(), order);
+        order_id
+    }
+
+    /// The order with `id`.
+    pub fn get(&self, id: &str) -> Option<&Order> {
+        self.orders.get(id)
+    }
+
+    /// Answers `/ordermanagement/v1/orders/{order_id}/...` (`rest` is what follows the order id).
+    pub fn handle(&mut self, method: &str, order_id: &str, rest: &[&str], body: &[u8], host: &str, now: i64) -> SimResponse {
+        self.next_id += 1;
+        let serial = self.next_id;
+        let Some(order) = self.orders.get_mut(order_id) else {
+            return errors::no_such_order();
+        };
+        let payload = || serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
+        match (method, rest) {
+            ("GET", []) => SimResponse::json(200, &order.to_json(host)),
+            ("GET", ["captures"]) => {
+                SimResponse::json(200, &Value::Array(order.captures.iter().map(|c| capture_json(order, c)).collect()))
+            }
+            ("GET", ["captures", capture_id]) => match order.captures.iter().find(|c| c.capture_id == *capture_id) {
+                Some(c) => SimResponse::json(200, &capture_json(order, c)),
+                None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
+            },
+            ("GET", ["refunds", refund_id]) => match order.refunds.iter().find(|r| r.refund_id == *refund_id) {
+                Some(r) => SimResponse::json(200, &refund_json(r)),
+                None => errors::classic(404, "NO_SUCH_REFUND", "The refund does not exist."),
+            },
+            ("POST", ["captures"]) => match payload() {
+                Some(p) => capture(order, &p, host, now, serial),
+                None => errors::bad_value("body"),
+            },
+            ("POST", ["refunds"]) => match payload() {
+                Some(p) => refund(order, &p, host, now, serial),
+                None => errors::bad_value("body"),
+            },
+            ("POST", ["cancel"]) => cancel(order),
+            ("POST", ["release-remaining-authorization"]) => release(order),
+            ("POST", ["extend-authorization-time"]) => match order.status {
+                Status::Authorized | Status::PartCaptured => {
+                    order.expires_at += EXTENSION_DAYS * 86_400;
+                    SimResponse::empty(204)
+                }
+                _ => errors::classic(403, "NOT_ALLOWED", "The authorization of this order cannot be extended."),
+            },
+            ("POST", ["acknowledge"]) => {
+                order.acknowledged = true;
+                SimResponse::empty(204)
+            }
+            (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => errors::method_not_allowed(),
+            (_, ["cancel" | "release-remaining-authorization" | "extend-authorization-time" | "acknowledge"]) => {
+                errors::method_not_allowed()
+            }
+            _ => errors::unknown_path(),
+        }
+    }
+}
+
+fn amount(payload: &Value, field: &str) -> Result<i64, SimResponse> {
+    match payload.get(field).and_then(Value::as_i64) {
+        Some(n) if n >= 0 => Ok(n),
+        _ => Err(errors::bad_value(field)),
+    }
+}
+
+fn text(payload: &Value, field: &str) -> Option<String> {
+    payload.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
+fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64) -> SimResponse {
+    let captured_amount = match amount(payload, "captured_amount") {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if matches!(order.status, Status::Cancelled) || order.released {
+        return errors::classic(403, "CAPTURE_NOT_ALLOWED", "Order is cancelled or its remaining authorization released.");
+    }
+    if captured_amount > order.remaining_authorized_amount() {
+        return errors::classic(
+            403,
+            "CAPTURE_NOT_ALLOWED",
+            &format!("Captured amount is higher than the remaining authorized amount {}.", order.remaining_authorized_amount()),
+        );
+    }
+    let capture_id = clock::uuid(0xca97, serial);
+    order.captures.push(Capture {
+        capture_id: capture_id.clone(),
+        captured_amount,
+        captured_at: now,
+        description: text(payload, "description"),
+        reference: text(payload, "reference"),
+        refunded_amount: 0,
+    });
+    order.status = if order.remaining_authorized_amount() == 0 { Status::Captured } else { Status::PartCaptured };
+    SimResponse::empty(201)
+        .with_header("Location", format!("https://{host}/ordermanagement/v1/orders/{}/captures/{capture_id}", order.order_id))
+        .with_header("Capture-Id", capture_id)
+}
+
+fn refund(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64) -> SimResponse {
+    let refunded_amount = match amount(payload, "refunded_amount") {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let refundable = order.captured_amount() - order.refunded_amount();
+    if refunded_amount > refundable {
+        return errors::classic(
+            403,
+            "REFUND_NOT_ALLOWED",
+            &format!("Refunded amount is higher than the captured amount not yet refunded ({refundable})."),
+        );
+    }
+    let mut left = refunded_amount;
+    for capture in order.captures.iter_mut() {
+        let take = left.min(capture.captured_amount - capture.refunded_amount);
+        capture.refunded_amount += take;
+        left -= take;
+    }
+    let refund_id = clock::uuid(0x4ef0, serial);
+    order.refunds.push(Refund {
+        refund_id: refund_id.clone(),
+        refunded_amount,
+        refunded_at: now,
+        description: text(payload, "description"),
+        reference: text(payload, "reference"),
+    });
+    SimResponse::empty(201)
+        .with_header("Location", format!("https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}", order.order_id))
+        .with_header("Refund-Id", refund_id)
+}
+
+fn cancel(order: &mut Order) -> SimResponse {
+    if !order.captures.is_empty() {
+        return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order has previous captures. Cancel not possible.");
+    }
+    if order.status == Status::Cancelled {
+        return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order is already cancelled.");
+    }
+    order.status = Status::Cancelled;
+    SimResponse::empty(204)
+}
+
+fn release(order: &mut Order) -> SimResponse {
+    match order.status {
+        Status::PartCaptured => {
+            order.released = true;
+            order.status = Status::Captured;
+            SimResponse::empty(204)
+        }
+        Status::Authorized => {
+            errors::classic(403, "NOT_ALLOWED", "Order has no captures; cancel it instead of releasing its authorization.")
+        }
+        Status::Captured => errors::classic(403, "NOT_ALLOWED", "Order is fully captured. There is nothing to release."),
+        Status::Cancelled => errors::classic(403, "NOT_ALLOWED", "Order is cancelled."),
+    }
+}

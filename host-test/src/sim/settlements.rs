@@ -1,0 +1,174 @@
+//! Settlements API v1 (`/settlements/v1/...`): seeded payouts and
+//! transactions, paged with `offset`/`size` and absolute `pagination.next`
+//! links, as Klarna serves them.
+
+use serde_json::{json, Value};
+
+use super::clock;
+use super::errors;
+use super::http::{encode, SimResponse, Target};
+
+/// Klarna's default page size.
+const DEFAULT_SIZE: usize = 20;
+/// Klarna's largest page.
+const MAX_SIZE: usize = 500;
+
+/// Seeded settlement data of one merchant.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    payouts: Vec<Value>,
+    transactions: Vec<Value>,
+}
+
+impl Ledger {
+    /// `transactions` transactions spread over payouts of at most 100 each,
+    /// all derived from `seed`.
+    pub fn seeded(transactions: usize, seed: u64) -> Self {
+        let mut ledger = Ledger::default();
+        let payouts = transactions.div_ceil(100).max(1);
+        let mut rng = seed | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for p in 0..payouts {
+            let payment_reference = format!("XISA{:08}", 1000 + p);
+            let payout_time = clock::EPOCH_START - (payouts - p) as i64 * 86_400;
+            let count = (transactions - p * 100).min(100);
+            let mut sale = 0i64;
+            let mut fees = 0i64;
+            for t in 0..count {
+                let n = (p * 100 + t) as u64;
+                let amount = 1_000 + (next() % 50_000) as i64;
+                let is_fee = t % 10 == 9;
+                let (kind, detailed, signed) = if is_fee {
+                    ("FEE", "PURCHASE_FEE_PERCENTAGE", -(amount / 40))
+                } else {
+                    ("SALE", "PURCHASE", amount)
+                };
+                if is_fee {
+                    fees += -signed;
+                } else {
+                    sale += signed;
+                }
+                let order_id = clock::uuid(0x5e77, n / 2);
+                ledger.transactions.push(json!({
+                    "amount": signed,
+                    "capture_id": clock::uuid(0xca97, n),
+                    "merchant_reference1": format!("shop-{n}"),
+                    "sale_date": clock::rfc3339(payout_time - 3 * 86_400),
+                    "type": kind,
+                    "detailed_type": detailed,
+                    "capture_date": clock::rfc3339(payout_time - 2 * 86_400),
+                    "payment_reference": payment_reference,
+                    "order_id": order_id,
+                    "short_order_id": &order_id[..8],
+                    "currency_code": "EUR",
+                    "purchase_country": "DE",
+                    "vat_rate": 0,
+                    "vat_amount": 0,
+                    "shipping_country": "DE",
+                    "initial_payment_method_type": "invoice",
+                }));
+            }
+            ledger.payouts.push(json!({
+                "payment_reference": payment_reference,
+                "payout_date": clock::rfc3339(payout_time),
+                "currency_code": "EUR",
+                "currency_code_of_registration_country": "EUR",
+                "merchant_settlement_type": "NET",
+                "merchant_id": "N100001",
+                "transactions": format!("/settlements/v1/transactions?payment_reference={payment_reference}"),
+                "totals": {
+                    "commission_amount": 0, "repay_amount": 0, "sale_amount": sale, "holdback_amount": 0,
+                    "tax_amount": 0, "settlement_amount": sale - fees, "fee_correction_amount": 0,
+                    "reversal_amount": 0, "release_amount": 0, "return_amount": 0, "fee_amount": fees,
+                    "charge_amount": 0, "credit_amount": 0, "fee_refund_amount": 0, "tax_refund_amount": 0,
+                    "deposit_amount": 0, "opening_debt_balance_amount": 0, "closing_debt_balance_amount": 0,
+                },
+            }));
+        }
+        ledger.payouts.reverse(); // newest first
+        ledger
+    }
+
+    /// Number of transactions.
+    pub fn transaction_count(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// Answers `/settlements/v1/<rest>`.
+    pub fn handle(&self, method: &str, rest: &[&str], target: &Target) -> SimResponse {
+        if method != "GET" {
+            return errors::method_not_allowed();
+        }
+        match rest {
+            ["payouts"] => {
+                let currency = target.query("currency_code");
+                let start = target.query("start_date");
+                let end = target.query("end_date");
+                let matching: Vec<&Value> = self
+                    .payouts
+                    .iter()
+                    .filter(|p| currency.is_none_or(|c| p["currency_code"] == c))
+                    .filter(|p| start.is_none_or(|s| p["payout_date"].as_str().is_some_and(|d| d >= s)))
+                    .filter(|p| end.is_none_or(|e| p["payout_date"].as_str().is_some_and(|d| d <= e)))
+                    .collect();
+                page("payouts", &matching, target)
+            }
+            ["payouts", "summary"] => errors::classic(400, "BAD_VALUE", "Not supported by the simulator yet."),
+            ["payouts", reference] => match self.payouts.iter().find(|p| p["payment_reference"] == *reference) {
+                Some(p) => SimResponse::json(200, p),
+                None => errors::classic(404, "NOT_FOUND", "No payout with that payment reference."),
+            },
+            ["transactions"] => {
+                let reference = target.query("payment_reference");
+                let order = target.query("order_id");
+                let matching: Vec<&Value> = self
+                    .transactions
+                    .iter()
+                    .filter(|t| reference.is_none_or(|r| t["payment_reference"] == r))
+                    .filter(|t| order.is_none_or(|o| t["order_id"] == o))
+                    .collect();
+                page("transactions", &matching, target)
+            }
+            _ => errors::unknown_path(),
+        }
+    }
+}
+
+/// One page of `items` as `{<key>: [...], pagination: {...}}`.
+fn page(key: &str, items: &[&Value], target: &Target) -> SimResponse {
+    let size = match target.query("size").map(str::parse::<usize>) {
+        None => DEFAULT_SIZE,
+        Some(Ok(n)) if (1..=MAX_SIZE).contains(&n) => n,
+        Some(_) => return errors::bad_value("size"),
+    };
+    let offset = match target.query("offset").map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return errors::bad_value("offset"),
+    };
+    let slice: Vec<&Value> = items.iter().skip(offset).take(size).copied().collect();
+    let link = |offset: usize| {
+        let mut query: Vec<String> = target
+            .query
+            .iter()
+            .filter(|(k, _)| k != "offset" && k != "size")
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        query.push(format!("offset={offset}"));
+        query.push(format!("size={size}"));
+        format!("https://{}/settlements/v1/{key}?{}", target.host, query.join("&"))
+    };
+    let mut pagination = json!({ "count": slice.len(), "total": items.len(), "offset": offset });
+    if offset + size < items.len() {
+        pagination["next"] = json!(link(offset + size));
+    }
+    if offset > 0 {
+        pagination["prev"] = json!(link(offset.saturating_sub(size)));
+    }
+    SimResponse::json(200, &json!({ key: slice, "pagination": pagination }))
+}

@@ -1,0 +1,211 @@
+//! # Klarna connector
+//!
+//! A Klarna connector for integration platforms, shipped as a WASI 0.2
+//! component that implements `ipaas:connector@0.1.0` (`wit/connector.wit`).
+//!
+//! The Klarna logic is plain Rust behind the [`transport::Transport`] trait,
+//! driven by the entity table in `connector.json` ([`manifest`]); it runs and
+//! is tested natively. This file only binds the WIT world to that core when
+//! the crate is built for `wasm32`.
+
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod idempotency;
+pub mod manifest;
+pub mod model;
+pub mod pagination;
+pub mod path;
+pub mod response;
+pub mod secret;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod component {
+    //! The WIT binding: `http` and `log` imports as the transport, the
+    //! `connector` export on top of [`crate::connection::Connection`].
+
+    wit_bindgen::generate!({ path: "wit", world: "plugin" });
+
+    use exports::ipaas::connector::connector as wit;
+    use ipaas::connector::{http as wit_http, log as wit_log, types as t};
+
+    use crate::connection::Connection;
+    use crate::error::{ApiError, ConnectorError};
+    use crate::manifest::{EntitySpec, MANIFEST_JSON};
+    use crate::model::{self, Method};
+    use crate::secret::Secret;
+    use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
+
+    struct Component;
+
+    /// The host's `http` and `log` imports.
+    struct HostTransport;
+
+    impl Transport for HostTransport {
+        fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            let wit_request = wit_http::Request {
+                method: to_wit_method(&request.method),
+                url: request.url.clone(),
+                headers: request.headers.clone(),
+                body: request.body.clone(),
+                timeout_ms: request.timeout_ms,
+            };
+            match wit_http::send(&wit_request) {
+                Ok(r) => Ok(HttpResponse { status: r.status, headers: r.headers, body: r.body }),
+                Err(wit_http::HttpError::Timeout) => Err(TransportError::Timeout),
+                Err(wit_http::HttpError::Denied(m)) => Err(TransportError::Denied(m)),
+                Err(wit_http::HttpError::Connection(m)) => Err(TransportError::Connection(m)),
+                Err(wit_http::HttpError::Other(m)) => Err(TransportError::Other(m)),
+            }
+        }
+
+        fn log(&self, level: Level, message: &str) {
+            let level = match level {
+                Level::Debug => wit_log::Level::Debug,
+                Level::Info => wit_log::Level::Info,
+                Level::Warn => wit_log::Level::Warn,
+                Level::Error => wit_log::Level::Error,
+            };
+            wit_log::log(level, message);
+        }
+    }
+
+    /// The exported `connection` resource.
+    struct ConnectionResource(Connection<HostTransport>);
+
+    impl wit::Guest for Component {
+        type Connection = ConnectionResource;
+
+        fn describe() -> String {
+            MANIFEST_JSON.to_string()
+        }
+    }
+
+    impl wit::GuestConnection for ConnectionResource {
+        fn open(config: t::ConnectionConfig) -> Result<wit::Connection, t::ConnectorError> {
+            let auth = match config.auth {
+                t::Auth::Basic(b) => model::Auth::Basic { username: b.username, password: Secret::new(b.password) },
+                t::Auth::Oauth2(o) => model::Auth::OAuth2 {
+                    client_id: o.client_id,
+                    client_secret: Secret::new(o.client_secret),
+                    scopes: o.scopes,
+                },
+                t::Auth::Token(token) => model::Auth::Token(Secret::new(token)),
+            };
+            let config = model::ConnectionConfig {
+                api_type: config.api_type,
+                environment: config.environment,
+                region: config.region,
+                auth,
+                settings: config.settings,
+            };
+            let connection = Connection::open(config, HostTransport).map_err(to_wit_error)?;
+            Ok(wit::Connection::new(ConnectionResource(connection)))
+        }
+
+        fn test(&self) -> Result<(), t::ConnectorError> {
+            let checked = self.0.test().map_err(to_wit_error)?;
+            HostTransport.log(Level::Info, &format!("test passed: {checked}"));
+            Ok(())
+        }
+
+        fn entities(&self) -> Vec<t::Entity> {
+            match self.0.entities() {
+                Ok(entities) => entities.into_iter().map(to_wit_entity).collect(),
+                Err(e) => {
+                    HostTransport.log(Level::Error, &e.to_string());
+                    Vec::new()
+                }
+            }
+        }
+
+        fn subscribe(&self, request: t::SubscribeRequest) -> Result<t::Page, t::ConnectorError> {
+            let request = model::SubscribeRequest {
+                entity: request.entity,
+                params: to_params(request.params),
+                cursor: request.cursor,
+                page_size: request.page_size,
+            };
+            let page = self.0.subscribe(&request).map_err(to_wit_error)?;
+            Ok(t::Page { records: page.records, next_cursor: page.next_cursor })
+        }
+
+        fn publish(&self, request: t::PublishRequest) -> Result<t::PublishResult, t::ConnectorError> {
+            let request = model::PublishRequest {
+                entity: request.entity,
+                method: from_wit_method(request.method),
+                params: to_params(request.params),
+                idempotency_key: request.idempotency_key,
+            };
+            let result = self.0.publish(&request).map_err(to_wit_error)?;
+            Ok(t::PublishResult { status: result.status, id: result.id, data: result.data })
+        }
+    }
+
+    fn to_params(params: t::Params) -> model::Params {
+        model::Params { path: params.path, query: params.query, payload: params.payload }
+    }
+
+    fn to_wit_method(method: &Method) -> t::Method {
+        match *method {
+            Method::POST => t::Method::Post,
+            Method::PUT => t::Method::Put,
+            Method::PATCH => t::Method::Patch,
+            Method::DELETE => t::Method::Delete,
+            _ => t::Method::Get,
+        }
+    }
+
+    fn from_wit_method(method: t::Method) -> Method {
+        match method {
+            t::Method::Get => Method::GET,
+            t::Method::Post => Method::POST,
+            t::Method::Put => Method::PUT,
+            t::Method::Patch => Method::PATCH,
+            t::Method::Delete => Method::DELETE,
+        }
+    }
+
+    fn to_wit_entity(entity: &EntitySpec) -> t::Entity {
+        t::Entity {
+            name: entity.name.clone(),
+            label: entity.label.clone(),
+            description: entity.description.clone(),
+            api_type: entity.api_type.clone(),
+            operations: entity
+                .operations
+                .iter()
+                .map(|op| t::Operation { method: from_wit_method_name(op.method), path: op.path.clone() })
+                .collect(),
+            paginated: entity.paginated(),
+            primary_key: entity.primary_key.clone(),
+        }
+    }
+
+    fn from_wit_method_name(method: crate::manifest::MethodName) -> t::Method {
+        to_wit_method(&method.to_method())
+    }
+
+    fn to_wit_api_error(e: ApiError) -> t::ApiError {
+        t::ApiError { status: e.status, code: e.code, messages: e.messages, correlation_id: e.correlation_id }
+    }
+
+    fn to_wit_error(error: ConnectorError) -> t::ConnectorError {
+        match error {
+            ConnectorError::InvalidConfig(m) => t::ConnectorError::InvalidConfig(m),
+            ConnectorError::InvalidInput(m) => t::ConnectorError::InvalidInput(m),
+            ConnectorError::Unauthorized(e) => t::ConnectorError::Unauthorized(to_wit_api_error(e)),
+            ConnectorError::NotFound(e) => t::ConnectorError::NotFound(to_wit_api_error(e)),
+            ConnectorError::Rejected(e) => t::ConnectorError::Rejected(to_wit_api_error(e)),
+            ConnectorError::RateLimited { retry_after_ms, error } => {
+                t::ConnectorError::RateLimited(t::RateLimit { retry_after_ms, error: to_wit_api_error(error) })
+            }
+            ConnectorError::Unavailable(e) => t::ConnectorError::Unavailable(to_wit_api_error(e)),
+            ConnectorError::Transport(m) => t::ConnectorError::Transport(m),
+        }
+    }
+
+    export!(Component);
+}

@@ -1,0 +1,118 @@
+//! The connector's plain Rust view of the WIT records (`ipaas:connector/types`).
+//!
+//! `lib.rs` converts between these and the generated bindings; everything else
+//! in the crate works on these types only, so it runs natively in tests.
+
+use crate::secret::Secret;
+
+/// HTTP method, as `http` defines it.
+pub use http::Method;
+
+/// Ordered name/value pairs.
+pub type Pairs = Vec<(String, String)>;
+
+/// Credentials of a connection.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// HTTP Basic: API username and password (or API key).
+    Basic {
+        /// API username.
+        username: String,
+        /// API password or key.
+        password: Secret,
+    },
+    /// OAuth 2.0 client credentials.
+    OAuth2 {
+        /// Client id.
+        client_id: String,
+        /// Client secret.
+        client_secret: Secret,
+        /// Scopes to request.
+        scopes: Vec<String>,
+    },
+    /// Bearer token.
+    Token(Secret),
+}
+
+impl Auth {
+    /// The manifest id of this auth kind (`basic`, `oauth2`, `token`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::Basic { .. } => "basic",
+            Auth::OAuth2 { .. } => "oauth2",
+            Auth::Token(_) => "token",
+        }
+    }
+}
+
+/// What the user filled in on the connection panel.
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    /// API type id.
+    pub api_type: String,
+    /// `playground` or `production`.
+    pub environment: String,
+    /// `eu`, `na` or `oc`.
+    pub region: String,
+    /// Credentials.
+    pub auth: Auth,
+    /// API-type and common settings.
+    pub settings: Pairs,
+}
+
+/// Parameters of a request.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    /// Values for the path template's placeholders.
+    pub path: Pairs,
+    /// Query parameters.
+    pub query: Pairs,
+    /// JSON body.
+    pub payload: Option<String>,
+}
+
+/// Read one page of an entity.
+#[derive(Clone, Debug, Default)]
+pub struct SubscribeRequest {
+    /// Entity name.
+    pub entity: String,
+    /// Path and query parameters.
+    pub params: Params,
+    /// Cursor from the previous page.
+    pub cursor: Option<String>,
+    /// Records per page.
+    pub page_size: Option<u32>,
+}
+
+/// One page of records, each a JSON object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    /// The records as JSON text.
+    pub records: Vec<String>,
+    /// Cursor of the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Write to an entity.
+#[derive(Clone, Debug)]
+pub struct PublishRequest {
+    /// Entity name.
+    pub entity: String,
+    /// Which operation of the entity.
+    pub method: Method,
+    /// Path, query and payload.
+    pub params: Params,
+    /// Idempotency key chosen by the host.
+    pub idempotency_key: Option<String>,
+}
+
+/// Outcome of a successful write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishResult {
+    /// HTTP status.
+    pub status: u16,
+    /// Id of the created resource.
+    pub id: Option<String>,
+    /// Response JSON.
+    pub data: Option<String>,
+}

@@ -1,0 +1,146 @@
+//! Turning Klarna's answers into records, ids and typed errors.
+
+use serde_json::Value;
+
+use crate::error::{ApiError, ConnectorError};
+use crate::transport::HttpResponse;
+
+/// Longest slice of a non-JSON error body kept as a message.
+const MAX_TEXT_MESSAGE: usize = 200;
+
+/// Parses a response body as JSON; an empty body is `None`.
+pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorError> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice(&response.body).map(Some).map_err(|e| {
+        ConnectorError::Unavailable(ApiError {
+            status: response.status,
+            code: None,
+            messages: vec![format!("response is not valid JSON ({e}): {}", snippet(&response.body))],
+            correlation_id: None,
+        })
+    })
+}
+
+/// The typed error for a non-2xx answer.
+pub fn error_for(response: &HttpResponse) -> ConnectorError {
+    let error = api_error(response);
+    let code = error.code.as_deref().unwrap_or("");
+    match response.status {
+        401 => ConnectorError::Unauthorized(error),
+        404 => ConnectorError::NotFound(error),
+        _ if code.starts_with("NO_SUCH_") => ConnectorError::NotFound(error),
+        429 => ConnectorError::RateLimited { retry_after_ms: retry_after_ms(response), error },
+        500..=599 => ConnectorError::Unavailable(error),
+        _ if code == "TIMEOUT" => ConnectorError::Unavailable(error),
+        400..=499 => ConnectorError::Rejected(error),
+        _ => ConnectorError::Unavailable(ApiError {
+            messages: vec![format!("unexpected HTTP status {}", response.status)],
+            ..error
+        }),
+    }
+}
+
+/// Reads either error shape: classic (`error_code`, `error_messages`,
+/// `correlation_id`) or Klarna Network (`error_id`, `error_type`,
+/// `error_code`, `error_message`, `validation_errors`).
+pub fn api_error(response: &HttpResponse) -> ApiError {
+    let mut error = ApiError { status: response.status, ..ApiError::default() };
+    let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+    let Some(Value::Object(body)) = body else {
+        if !response.body.is_empty() {
+            error.messages.push(snippet(&response.body));
+        }
+        return error;
+    };
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+    error.code = text("error_code").or_else(|| text("error_type"));
+    if let Some(Value::Array(messages)) = body.get("error_messages") {
+        error.messages.extend(messages.iter().filter_map(Value::as_str).map(str::to_string));
+    }
+    if let Some(message) = text("error_message") {
+        error.messages.push(message);
+    }
+    if let Some(Value::Array(items)) = body.get("validation_errors") {
+        for item in items {
+            let field = |key| item.get(key).and_then(Value::as_str).unwrap_or("");
+            error.messages.push(format!("{}: {}", field("parameter"), field("reason")));
+        }
+    }
+    error.correlation_id = text("correlation_id").or_else(|| text("error_id"));
+    error
+}
+
+/// Milliseconds to wait, from `Retry-After` (seconds) or `X-Ratelimit-Reset` (seconds).
+pub fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
+    ["Retry-After", "X-Ratelimit-Reset"].iter().find_map(|name| {
+        let value = response.header(name)?.trim();
+        let seconds: f64 = value.parse().ok()?;
+        (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).min(86_400_000.0) as u64)
+    })
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    match text.char_indices().nth(MAX_TEXT_MESSAGE) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> HttpResponse {
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn classic_errors_keep_code_messages_and_correlation_id() {
+        let e = error_for(&response(
+            403,
+            r#"{"error_code":"CANCEL_NOT_ALLOWED","error_messages":["Order has previous captures."],"correlation_id":"c-1"}"#,
+        ));
+        assert_eq!(
+            e,
+            ConnectorError::Rejected(ApiError {
+                status: 403,
+                code: Some("CANCEL_NOT_ALLOWED".into()),
+                messages: vec!["Order has previous captures.".into()],
+                correlation_id: Some("c-1".into()),
+            })
+        );
+        assert!(matches!(error_for(&response(403, r#"{"error_code":"NO_SUCH_CAPTURE"}"#)), ConnectorError::NotFound(_)));
+        assert!(matches!(error_for(&response(500, r#"{"error_code":"TIMEOUT"}"#)), ConnectorError::Unavailable(_)));
+        assert!(matches!(error_for(&response(401, "")), ConnectorError::Unauthorized(_)));
+    }
+
+    #[test]
+    fn network_errors_are_mapped_too() {
+        let e = api_error(&response(
+            400,
+            r#"{"error_id":"e-9","error_type":"INPUT_ERROR","error_code":"VALIDATION_ERROR","error_message":"Invalid request","validation_errors":[{"parameter":"url","reason":"must be https"}]}"#,
+        ));
+        assert_eq!(e.code.as_deref(), Some("VALIDATION_ERROR"));
+        assert_eq!(e.messages, ["Invalid request", "url: must be https"]);
+        assert_eq!(e.correlation_id.as_deref(), Some("e-9"));
+    }
+
+    #[test]
+    fn rate_limits_carry_the_wait() {
+        let mut r = response(429, r#"{"error_code":"RATE_LIMITED"}"#);
+        r.headers.push(("retry-after".into(), "2".into()));
+        assert!(matches!(error_for(&r), ConnectorError::RateLimited { retry_after_ms: Some(2000), .. }));
+    }
+
+    #[test]
+    fn html_from_a_proxy_is_kept_short() {
+        let body = format!("<html>{}</html>", "x".repeat(1000));
+        let e = api_error(&response(502, &body));
+        assert_eq!(e.messages.len(), 1);
+        assert!(e.messages[0].chars().count() <= MAX_TEXT_MESSAGE + 1);
+    }
+}

@@ -1,0 +1,81 @@
+//! What the connector needs from its host: send HTTP, write logs, wait.
+//!
+//! In the component these are the `http` and `log` imports and WASI clocks;
+//! natively (tests, benchmarks) any implementation will do.
+
+use std::time::Duration;
+
+use crate::model::{Method, Pairs};
+
+/// An HTTP request to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers (may hold credentials: never log them).
+    pub headers: Pairs,
+    /// Body.
+    pub body: Option<Vec<u8>>,
+    /// Time limit.
+    pub timeout_ms: Option<u32>,
+}
+
+/// An HTTP response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Pairs,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// First header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why the host could not get a response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// Time limit passed.
+    Timeout,
+    /// The host refused to send it.
+    Denied(String),
+    /// Connection failed.
+    Connection(String),
+    /// Anything else.
+    Other(String),
+}
+
+/// Log severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Debug.
+    Debug,
+    /// Info.
+    Info,
+    /// Warn.
+    Warn,
+    /// Error.
+    Error,
+}
+
+/// The host side of the connector.
+pub trait Transport {
+    /// Sends one request.
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+
+    /// Writes one log line (never with secrets in it).
+    fn log(&self, _level: Level, _message: &str) {}
+
+    /// Waits before a retry.
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}

@@ -11,7 +11,7 @@ use wasmtime::component::{Component, HasSelf, Linker, ResourceAny, ResourceTable
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-wasmtime::component::bindgen!({ world: "plugin", path: "../wit" });
+wasmtime::component::bindgen!({ world: "plugin", path: "../wit", additional_derives: [PartialEq] });
 
 pub use exports::ipaas::connector::connector::{Connection, Guest};
 pub use ipaas::connector::http::{HttpError, Request, Response};

@@ -1,0 +1,140 @@
+//! Shared set-up of the integration tests: one compiled component per test
+//! binary, a fresh instance and simulator per test.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use host_test::backend::SimulatorBackend;
+use host_test::runtime::{
+    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, Instance, Limits, Method, Page, Params, PublishRequest,
+    PublishResult, Runtime, SubscribeRequest,
+};
+use host_test::sim::{self, Simulator};
+use serde_json::Value;
+use wasmtime::component::ResourceAny;
+
+/// The component, compiled once.
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        let path = default_component_path();
+        Runtime::load(&path, Limits::default())
+            .unwrap_or_else(|e| panic!("cannot load {} — run `./x build` first: {e:?}", path.display()))
+    })
+}
+
+/// A configuration with the simulator's credentials.
+pub fn config(api_type: &str) -> ConnectionConfig {
+    ConnectionConfig {
+        api_type: api_type.into(),
+        environment: "playground".into(),
+        region: "eu".into(),
+        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: sim::PASSWORD.into() }),
+        settings: vec![],
+    }
+}
+
+/// Pairs from string pairs.
+pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A fresh simulator and component instance.
+pub struct Harness {
+    /// The simulated Klarna.
+    pub sim: Simulator,
+    /// The component.
+    pub instance: Instance,
+}
+
+impl Harness {
+    /// With the default simulator (1,234 settlement transactions).
+    pub fn new() -> Self {
+        Self::with_simulator(Simulator::default())
+    }
+
+    /// With a given simulator.
+    pub fn with_simulator(sim: Simulator) -> Self {
+        let instance = runtime().instantiate(Box::new(SimulatorBackend(sim.clone()))).expect("instantiate");
+        Self { sim, instance }
+    }
+
+    /// Opens a connection or fails the test.
+    pub fn open(&mut self, api_type: &str) -> ResourceAny {
+        self.try_open(&config(api_type)).expect("open succeeds")
+    }
+
+    /// Opens a connection.
+    pub fn try_open(&mut self, config: &ConnectionConfig) -> Result<ResourceAny, ConnectorError> {
+        self.instance.open(config).expect("no trap")
+    }
+
+    /// Reads one page.
+    pub fn subscribe(
+        &mut self,
+        connection: ResourceAny,
+        entity: &str,
+        path: &[(&str, &str)],
+        query: &[(&str, &str)],
+        cursor: Option<String>,
+        page_size: Option<u32>,
+    ) -> Result<Page, ConnectorError> {
+        let request = SubscribeRequest {
+            entity: entity.into(),
+            params: Params { path: pairs(path), query: pairs(query), payload: None },
+            cursor,
+            page_size,
+        };
+        self.instance.subscribe(connection, &request).expect("no trap")
+    }
+
+    /// Reads the one record of a single-record entity.
+    pub fn read(&mut self, connection: ResourceAny, entity: &str, path: &[(&str, &str)]) -> Result<Value, ConnectorError> {
+        let page = self.subscribe(connection, entity, path, &[], None, None)?;
+        assert_eq!(page.records.len(), 1, "{entity}: one record");
+        assert_eq!(page.next_cursor, None);
+        Ok(serde_json::from_str(&page.records[0]).expect("record is JSON"))
+    }
+
+    /// Every record of a paginated entity, following the cursor.
+    pub fn read_all(&mut self, connection: ResourceAny, entity: &str, query: &[(&str, &str)], page_size: u32) -> (Vec<Value>, usize) {
+        let mut records = vec![];
+        let mut cursor = None;
+        let mut pages = 0;
+        loop {
+            let page = self.subscribe(connection, entity, &[], query, cursor, Some(page_size)).expect("page");
+            pages += 1;
+            records.extend(page.records.iter().map(|r| serde_json::from_str::<Value>(r).expect("record is JSON")));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return (records, pages),
+            }
+            assert!(pages < 10_000, "paging does not end");
+        }
+    }
+
+    /// Writes.
+    pub fn publish(
+        &mut self,
+        connection: ResourceAny,
+        entity: &str,
+        method: Method,
+        path: &[(&str, &str)],
+        payload: Option<Value>,
+        key: Option<&str>,
+    ) -> Result<PublishResult, ConnectorError> {
+        let request = PublishRequest {
+            entity: entity.into(),
+            method,
+            params: Params { path: pairs(path), query: vec![], payload: payload.map(|p| p.to_string()) },
+            idempotency_key: key.map(str::to_string),
+        };
+        self.instance.publish(connection, &request).expect("no trap")
+    }
+
+    /// Places an authorized order of `amount` EUR cents in Germany.
+    pub fn order(&self, amount: i64) -> String {
+        self.sim.place_order(amount, "EUR", "DE", "de-DE")
+    }
+}

@@ -64,7 +64,14 @@ impl<T: Transport> Client<T> {
     /// final response whatever its status, or the last transport error.
     pub fn send(&self, call: &Call) -> Result<HttpResponse> {
         let request = self.http_request(call)?;
-        let policy = if call.retry_safe { self.config.retry } else { RetryPolicy { max_attempts: 1, budget_ms: 0 } };
+        let policy = if call.retry_safe {
+            self.config.retry
+        } else {
+            RetryPolicy {
+                max_attempts: 1,
+                budget_ms: 0,
+            }
+        };
         let mut waited_ms = 0u64;
         let mut attempt = 1u32;
         loop {
@@ -80,7 +87,13 @@ impl<T: Transport> Client<T> {
             }
             let wait = hinted_wait.unwrap_or_else(|| backoff_ms(attempt, &request.url));
             if waited_ms + wait > policy.budget_ms {
-                self.transport.log(Level::Warn, &format!("{} {}: not retrying, next wait of {wait} ms is past the retry budget", call.method, call.path));
+                self.transport.log(
+                    Level::Warn,
+                    &format!(
+                        "{} {}: not retrying, next wait of {wait} ms is past the retry budget",
+                        call.method, call.path
+                    ),
+                );
                 return outcome.map_err(transport_error);
             }
             self.transport.sleep(Duration::from_millis(wait));
@@ -117,20 +130,34 @@ impl<T: Transport> Client<T> {
         match &self.config.auth {
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose());
-                Ok(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+                Ok(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ))
             }
             Auth::Token(token) => Ok(format!("Bearer {}", token.expose())),
-            Auth::OAuth2 { .. } => Err(ConnectorError::config("auth", "oauth2 is not offered for this API type")),
+            Auth::OAuth2 { .. } => Err(ConnectorError::config(
+                "auth",
+                "oauth2 is not offered for this API type",
+            )),
         }
     }
 
-    fn log_outcome(&self, call: &Call, outcome: &std::result::Result<HttpResponse, TransportError>, attempt: u32) {
+    fn log_outcome(
+        &self,
+        call: &Call,
+        outcome: &std::result::Result<HttpResponse, TransportError>,
+        attempt: u32,
+    ) {
         let (level, what) = match outcome {
             Ok(r) if r.status < 400 => (Level::Debug, format!("HTTP {}", r.status)),
             Ok(r) => (Level::Warn, format!("HTTP {}", r.status)),
             Err(e) => (Level::Warn, transport_error(e.clone()).to_string()),
         };
-        self.transport.log(level, &format!("{} {} (attempt {attempt}): {what}", call.method, call.path));
+        self.transport.log(
+            level,
+            &format!("{} {} (attempt {attempt}): {what}", call.method, call.path),
+        );
     }
 }
 
@@ -171,7 +198,10 @@ mod tests {
         for attempt in 1..6 {
             let ceiling = BASE_DELAY_MS << (attempt - 1);
             let wait = backoff_ms(attempt, "https://api.klarna.com/x");
-            assert!((ceiling / 2..=ceiling).contains(&wait), "attempt {attempt}: {wait}");
+            assert!(
+                (ceiling / 2..=ceiling).contains(&wait),
+                "attempt {attempt}: {wait}"
+            );
         }
     }
 

@@ -45,10 +45,26 @@ impl ValidConfig {
 pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let manifest = Manifest::get()?;
     let api_type = manifest.api_type(&config.api_type).ok_or_else(|| {
-        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id.as_str()).collect();
-        ConnectorError::config("api-type", format!("unknown API type {:?} (expected one of {})", config.api_type, known.join(", ")))
+        let known: Vec<_> = manifest
+            .panel
+            .api_types
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect();
+        ConnectorError::config(
+            "api-type",
+            format!(
+                "unknown API type {:?} (expected one of {})",
+                config.api_type,
+                known.join(", ")
+            ),
+        )
     })?;
-    let environment = choose("environment", &config.environment, &manifest.panel.environments)?;
+    let environment = choose(
+        "environment",
+        &config.environment,
+        &manifest.panel.environments,
+    )?;
     let region = choose("region", &config.region, &manifest.panel.regions)?;
     let host = manifest
         .hosts
@@ -56,13 +72,21 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         .get(&api_type.hosts)
         .and_then(|envs| envs.get(&environment))
         .and_then(|regions| regions.get(&region))
-        .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
+        .ok_or_else(|| {
+            ConnectorError::config(
+                "region",
+                format!("no {environment} host for region {region}"),
+            )
+        })?
         .clone();
     check_auth(api_type, &config.auth)?;
 
     let mut defaults = Pairs::new();
     let mut timeout_ms = 30_000;
-    let mut retry = RetryPolicy { max_attempts: 3, budget_ms: 5_000 };
+    let mut retry = RetryPolicy {
+        max_attempts: 3,
+        budget_ms: 5_000,
+    };
     for (index, (key, value)) in config.settings.iter().enumerate() {
         let field = format!("settings.{key}");
         if config.settings[..index].iter().any(|(k, _)| k == key) {
@@ -74,8 +98,20 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             .chain(&manifest.panel.common_settings)
             .find(|s| s.key == *key)
             .ok_or_else(|| {
-                let known: Vec<_> = api_type.settings.iter().chain(&manifest.panel.common_settings).map(|s| s.key.as_str()).collect();
-                ConnectorError::config(&field, format!("unknown setting for API type {} (known: {})", api_type.id, known.join(", ")))
+                let known: Vec<_> = api_type
+                    .settings
+                    .iter()
+                    .chain(&manifest.panel.common_settings)
+                    .map(|s| s.key.as_str())
+                    .collect();
+                ConnectorError::config(
+                    &field,
+                    format!(
+                        "unknown setting for API type {} (known: {})",
+                        api_type.id,
+                        known.join(", ")
+                    ),
+                )
             })?;
         if value.trim().is_empty() {
             continue;
@@ -89,12 +125,27 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         }
     }
     for setting in &api_type.settings {
-        let filled = config.settings.iter().any(|(k, v)| *k == setting.key && !v.trim().is_empty());
+        let filled = config
+            .settings
+            .iter()
+            .any(|(k, v)| *k == setting.key && !v.trim().is_empty());
         if setting.required && !filled {
-            return Err(ConnectorError::config(format!("settings.{}", setting.key), "required"));
+            return Err(ConnectorError::config(
+                format!("settings.{}", setting.key),
+                "required",
+            ));
         }
     }
-    Ok(ValidConfig { api_type, environment, region, host, auth: config.auth, defaults, timeout_ms, retry })
+    Ok(ValidConfig {
+        api_type,
+        environment,
+        region,
+        host,
+        auth: config.auth,
+        defaults,
+        timeout_ms,
+        retry,
+    })
 }
 
 fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Result<String> {
@@ -102,14 +153,25 @@ fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Resu
         return Ok(value.to_string());
     }
     let known: Vec<_> = choices.iter().map(|c| c.id.as_str()).collect();
-    Err(ConnectorError::config(field, format!("unknown value {value:?} (expected one of {})", known.join(", "))))
+    Err(ConnectorError::config(
+        field,
+        format!(
+            "unknown value {value:?} (expected one of {})",
+            known.join(", ")
+        ),
+    ))
 }
 
 fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
     if !api_type.auth.iter().any(|k| k == auth.kind()) {
         return Err(ConnectorError::config(
             "auth",
-            format!("{} is not offered for API type {} (allowed: {})", auth.kind(), api_type.id, api_type.auth.join(", ")),
+            format!(
+                "{} is not offered for API type {} (allowed: {})",
+                auth.kind(),
+                api_type.id,
+                api_type.auth.join(", ")
+            ),
         ));
     }
     match auth {
@@ -118,24 +180,40 @@ fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
                 return Err(ConnectorError::config("auth.basic.username", "required"));
             }
             if username.contains(':') {
-                return Err(ConnectorError::config("auth.basic.username", "must not contain ':' (HTTP Basic)"));
+                return Err(ConnectorError::config(
+                    "auth.basic.username",
+                    "must not contain ':' (HTTP Basic)",
+                ));
             }
             if username.chars().any(char::is_control) {
-                return Err(ConnectorError::config("auth.basic.username", "must not contain control characters"));
+                return Err(ConnectorError::config(
+                    "auth.basic.username",
+                    "must not contain control characters",
+                ));
             }
             if password.is_blank() {
                 return Err(ConnectorError::config("auth.basic.password", "required"));
             }
             if password.expose().chars().any(char::is_control) {
-                return Err(ConnectorError::config("auth.basic.password", "must not contain control characters"));
+                return Err(ConnectorError::config(
+                    "auth.basic.password",
+                    "must not contain control characters",
+                ));
             }
         }
-        Auth::OAuth2 { client_id, client_secret, .. } => {
+        Auth::OAuth2 {
+            client_id,
+            client_secret,
+            ..
+        } => {
             if client_id.trim().is_empty() {
                 return Err(ConnectorError::config("auth.oauth2.client-id", "required"));
             }
             if client_secret.is_blank() {
-                return Err(ConnectorError::config("auth.oauth2.client-secret", "required"));
+                return Err(ConnectorError::config(
+                    "auth.oauth2.client-secret",
+                    "required",
+                ));
             }
         }
         Auth::Token(token) => {
@@ -143,7 +221,10 @@ fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
                 return Err(ConnectorError::config("auth.token", "required"));
             }
             if token.expose().chars().any(|c| c.is_control() || c == ' ') {
-                return Err(ConnectorError::config("auth.token", "must not contain spaces or control characters"));
+                return Err(ConnectorError::config(
+                    "auth.token",
+                    "must not contain spaces or control characters",
+                ));
             }
         }
     }
@@ -152,21 +233,29 @@ fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
 
 fn check_value(field: &str, setting: &Setting, value: &str) -> Result<()> {
     if value.chars().any(char::is_control) {
-        return Err(ConnectorError::config(field, "must not contain control characters"));
+        return Err(ConnectorError::config(
+            field,
+            "must not contain control characters",
+        ));
     }
     if setting.kind == SettingType::Integer && value.trim().parse::<u64>().is_err() {
-        return Err(ConnectorError::config(field, format!("expected a whole number, got {value:?}")));
+        return Err(ConnectorError::config(
+            field,
+            format!("expected a whole number, got {value:?}"),
+        ));
     }
     Ok(())
 }
 
 fn integer_in(field: &str, value: &str, min: u64, max: u64) -> Result<u64> {
-    let number: u64 = value
-        .trim()
-        .parse()
-        .map_err(|_| ConnectorError::config(field, format!("expected a whole number, got {value:?}")))?;
+    let number: u64 = value.trim().parse().map_err(|_| {
+        ConnectorError::config(field, format!("expected a whole number, got {value:?}"))
+    })?;
     if !(min..=max).contains(&number) {
-        return Err(ConnectorError::config(field, format!("{number} is outside {min}..={max}")));
+        return Err(ConnectorError::config(
+            field,
+            format!("{number} is outside {min}..={max}"),
+        ));
     }
     Ok(number)
 }
@@ -181,7 +270,10 @@ mod tests {
             api_type: api_type.into(),
             environment: environment.into(),
             region: region.into(),
-            auth: Auth::Basic { username: "PK123_abc".into(), password: Secret::new("pw") },
+            auth: Auth::Basic {
+                username: "PK123_abc".into(),
+                password: Secret::new("pw"),
+            },
             settings: vec![],
         }
     }
@@ -197,28 +289,47 @@ mod tests {
     fn hosts_follow_environment_and_region() {
         let cases = [
             ("post-purchase", "production", "eu", "api.klarna.com"),
-            ("post-purchase", "playground", "eu", "api.playground.klarna.com"),
+            (
+                "post-purchase",
+                "playground",
+                "eu",
+                "api.playground.klarna.com",
+            ),
             ("settlements", "production", "na", "api-na.klarna.com"),
-            ("settlements", "playground", "oc", "api-oc.playground.klarna.com"),
+            (
+                "settlements",
+                "playground",
+                "oc",
+                "api-oc.playground.klarna.com",
+            ),
             ("network", "playground", "eu", "api-global.test.klarna.com"),
             ("network", "production", "na", "api-global.klarna.com"),
         ];
         for (api, env, region, host) in cases {
-            assert_eq!(validate(config(api, env, region)).expect("valid").host, host, "{api} {env} {region}");
+            assert_eq!(
+                validate(config(api, env, region)).expect("valid").host,
+                host,
+                "{api} {env} {region}"
+            );
         }
     }
 
     #[test]
     fn wrong_fields_are_named() {
-        assert!(err(config("post-purchase", "playground", "xx")).starts_with("region: unknown value \"xx\""));
+        assert!(err(config("post-purchase", "playground", "xx"))
+            .starts_with("region: unknown value \"xx\""));
         assert!(err(config("post-purchase", "test", "eu")).starts_with("environment:"));
         assert!(err(config("orders", "playground", "eu")).starts_with("api-type:"));
         let mut c = config("shipping-assistant", "playground", "eu");
-        assert!(err(c.clone()).starts_with("auth: basic is not offered for API type shipping-assistant"));
+        assert!(err(c.clone())
+            .starts_with("auth: basic is not offered for API type shipping-assistant"));
         c.auth = Auth::Token(Secret::new(""));
         assert_eq!(err(c), "auth.token: required");
         let mut c = config("settlements", "playground", "eu");
-        c.auth = Auth::Basic { username: "a:b".into(), password: Secret::new("x") };
+        c.auth = Auth::Basic {
+            username: "a:b".into(),
+            password: Secret::new("x"),
+        };
         assert!(err(c).starts_with("auth.basic.username"));
         let mut c = config("settlements", "playground", "eu");
         c.settings = vec![("order_id".into(), "x".into())];
@@ -234,9 +345,16 @@ mod tests {
     #[test]
     fn settings_become_defaults_and_limits() {
         let mut c = config("post-purchase", "playground", "eu");
-        c.settings = vec![("order_id".into(), " abc ".into()), ("max_attempts".into(), "1".into()), ("timeout_ms".into(), "".into())];
+        c.settings = vec![
+            ("order_id".into(), " abc ".into()),
+            ("max_attempts".into(), "1".into()),
+            ("timeout_ms".into(), "".into()),
+        ];
         let valid = validate(c).expect("valid");
-        assert_eq!(valid.defaults, vec![("order_id".to_string(), "abc".to_string())]);
+        assert_eq!(
+            valid.defaults,
+            vec![("order_id".to_string(), "abc".to_string())]
+        );
         assert_eq!(valid.retry.max_attempts, 1);
         assert_eq!(valid.timeout_ms, 30_000);
     }

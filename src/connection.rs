@@ -6,7 +6,9 @@ use crate::client::{Call, Client};
 use crate::config::{self, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec};
-use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
+use crate::model::{
+    ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest,
+};
 use crate::transport::{HttpResponse, Transport};
 use crate::{idempotency, pagination, path, response};
 
@@ -24,7 +26,9 @@ pub struct Connection<T> {
 impl<T: Transport> Connection<T> {
     /// Validates `config`; sends nothing.
     pub fn open(config: ConnectionConfig, transport: T) -> Result<Self> {
-        Ok(Self { client: Client::new(transport, config::validate(config)?) })
+        Ok(Self {
+            client: Client::new(transport, config::validate(config)?),
+        })
     }
 
     /// The validated configuration.
@@ -58,38 +62,73 @@ impl<T: Transport> Connection<T> {
     /// The entities of the connection's API type.
     pub fn entities(&self) -> Result<Vec<&'static EntitySpec>> {
         let api_type = &self.config().api_type.id;
-        Ok(Manifest::get()?.entities.iter().filter(|e| e.api_type == *api_type).collect())
+        Ok(Manifest::get()?
+            .entities
+            .iter()
+            .filter(|e| e.api_type == *api_type)
+            .collect())
     }
 
     /// Reads one page of `request.entity` with its `get` operation.
     pub fn subscribe(&self, request: &SubscribeRequest) -> Result<Page> {
         let (entity, operation) = self.operation(&request.entity, &Method::GET)?;
         if request.params.payload.is_some() {
-            return Err(ConnectorError::input("params.payload", "a read sends no payload"));
+            return Err(ConnectorError::input(
+                "params.payload",
+                "a read sends no payload",
+            ));
         }
         path::check_query(&request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
-        let query = pagination::page_query(entity, &request.params.query, request.cursor.as_deref(), request.page_size)?;
-        let call = Call { method: Method::GET, path: rendered.clone(), query, body: None, headers: vec![], retry_safe: true };
+        let rendered = path::render(
+            &operation.path,
+            &request.params.path,
+            &self.config().defaults,
+        )?;
+        let query = pagination::page_query(
+            entity,
+            &request.params.query,
+            request.cursor.as_deref(),
+            request.page_size,
+        )?;
+        let call = Call {
+            method: Method::GET,
+            path: rendered.clone(),
+            query,
+            body: None,
+            headers: vec![],
+            retry_safe: true,
+        };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let body = response::json_body(&answer)?;
         let next_cursor = match &body {
-            Some(body) => pagination::next_cursor(entity, body, &self.config().base_url(), &rendered)?,
+            Some(body) => {
+                pagination::next_cursor(entity, body, &self.config().base_url(), &rendered)?
+            }
             None => None,
         };
-        Ok(Page { records: pagination::records(entity, body)?, next_cursor })
+        Ok(Page {
+            records: pagination::records(entity, body)?,
+            next_cursor,
+        })
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
         path::check_query(&request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(
+            &operation.path,
+            &request.params.path,
+            &self.config().defaults,
+        )?;
         let payload = parse_payload(&request.params)?;
         let body = payload.as_ref().map(|p| p.to_string().into_bytes());
         if let Some(body) = &body {
             if body.len() > MAX_BODY_BYTES {
-                return Err(ConnectorError::input("params.payload", format!("{} bytes is over Klarna's 1 MB limit", body.len())));
+                return Err(ConnectorError::input(
+                    "params.payload",
+                    format!("{} bytes is over Klarna's 1 MB limit", body.len()),
+                ));
             }
         }
         let mut headers = vec![];
@@ -100,11 +139,17 @@ impl<T: Transport> Connection<T> {
                     idempotency::check_key(key)?;
                     key.clone()
                 }
-                None => idempotency::derive(&entity.name, &request.method, &request.params.path, payload.as_ref()),
+                None => idempotency::derive(
+                    &entity.name,
+                    &request.method,
+                    &request.params.path,
+                    payload.as_ref(),
+                ),
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
         }
-        let retry_safe = keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
+        let retry_safe =
+            keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
         let call = Call {
             method: request.method.clone(),
             path: rendered,
@@ -115,19 +160,43 @@ impl<T: Transport> Connection<T> {
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let data = response::json_body(&answer)?;
-        Ok(PublishResult { status: answer.status, id: created_id(entity, &answer, data.as_ref()), data: data.map(|d| d.to_string()) })
+        Ok(PublishResult {
+            status: answer.status,
+            id: created_id(entity, &answer, data.as_ref()),
+            data: data.map(|d| d.to_string()),
+        })
     }
 
-    fn operation(&self, name: &str, method: &Method) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
+    fn operation(
+        &self,
+        name: &str,
+        method: &Method,
+    ) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
         let entity = Manifest::get()?
             .entity(name)
             .filter(|e| e.api_type == self.config().api_type.id)
             .ok_or_else(|| {
-                ConnectorError::input("entity", format!("unknown entity {name:?} for API type {}", self.config().api_type.id))
+                ConnectorError::input(
+                    "entity",
+                    format!(
+                        "unknown entity {name:?} for API type {}",
+                        self.config().api_type.id
+                    ),
+                )
             })?;
         let operation = entity.operation(method).ok_or_else(|| {
-            let offered: Vec<_> = entity.operations.iter().map(|o| o.method.to_method().to_string()).collect();
-            ConnectorError::input("method", format!("entity {name} has no {method} operation (offers {})", offered.join(", ")))
+            let offered: Vec<_> = entity
+                .operations
+                .iter()
+                .map(|o| o.method.to_method().to_string())
+                .collect();
+            ConnectorError::input(
+                "method",
+                format!(
+                    "entity {name} has no {method} operation (offers {})",
+                    offered.join(", ")
+                ),
+            )
         })?;
         Ok((entity, operation))
     }
@@ -136,7 +205,10 @@ impl<T: Transport> Connection<T> {
         if answer.body.len() > MAX_RESPONSE_BYTES {
             return Err(ConnectorError::Unavailable(crate::error::ApiError {
                 status: answer.status,
-                messages: vec![format!("response body of {} bytes is over the {MAX_RESPONSE_BYTES}-byte limit", answer.body.len())],
+                messages: vec![format!(
+                    "response body of {} bytes is over the {MAX_RESPONSE_BYTES}-byte limit",
+                    answer.body.len()
+                )],
                 ..Default::default()
             }));
         }
@@ -149,28 +221,54 @@ impl<T: Transport> Connection<T> {
 }
 
 fn parse_payload(params: &Params) -> Result<Option<Value>> {
-    let Some(text) = params.payload.as_deref() else { return Ok(None) };
+    let Some(text) = params.payload.as_deref() else {
+        return Ok(None);
+    };
     if text.len() > MAX_BODY_BYTES {
-        return Err(ConnectorError::input("params.payload", format!("{} bytes is over Klarna's 1 MB limit", text.len())));
+        return Err(ConnectorError::input(
+            "params.payload",
+            format!("{} bytes is over Klarna's 1 MB limit", text.len()),
+        ));
     }
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(Some(value)),
-        Ok(_) => Err(ConnectorError::input("params.payload", "must be a JSON object")),
-        Err(e) => Err(ConnectorError::input("params.payload", format!("not valid JSON: {e}"))),
+        Ok(_) => Err(ConnectorError::input(
+            "params.payload",
+            "must be a JSON object",
+        )),
+        Err(e) => Err(ConnectorError::input(
+            "params.payload",
+            format!("not valid JSON: {e}"),
+        )),
     }
 }
 
 /// The id of what a write created, from the sources the entity names.
 fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) -> Option<String> {
-    let body_field = |field: &str| data?.get(field).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
-    let location = || answer.header("Location").and_then(|l| l.trim_end_matches('/').rsplit('/').next()).filter(|s| !s.is_empty()).map(str::to_string);
+    let body_field = |field: &str| {
+        data?.get(field).and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
+    };
+    let location = || {
+        answer
+            .header("Location")
+            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     if entity.created_id.is_empty() {
         return location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)));
     }
-    entity.created_id.iter().find_map(|source| match source.split_once(':') {
-        Some(("header", name)) => answer.header(name).map(str::to_string),
-        Some(("body", field)) => body_field(field),
-        _ if source == "location" => location(),
-        _ => None,
-    })
+    entity
+        .created_id
+        .iter()
+        .find_map(|source| match source.split_once(':') {
+            Some(("header", name)) => answer.header(name).map(str::to_string),
+            Some(("body", field)) => body_field(field),
+            _ if source == "location" => location(),
+            _ => None,
+        })
 }

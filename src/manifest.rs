@@ -227,7 +227,9 @@ pub struct EntitySpec {
 impl EntitySpec {
     /// The operation with `method`, if the entity has one.
     pub fn operation(&self, method: &Method) -> Option<&OperationSpec> {
-        self.operations.iter().find(|op| op.method.to_method() == *method)
+        self.operations
+            .iter()
+            .find(|op| op.method.to_method() == *method)
     }
 
     /// Whether `subscribe` pages through results.
@@ -270,16 +272,43 @@ mod tests {
     #[test]
     fn manifest_parses_and_is_consistent() {
         let m = Manifest::get().expect("connector.json parses");
-        assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
+        assert_eq!(
+            m.version,
+            env!("CARGO_PKG_VERSION"),
+            "manifest version = crate version"
+        );
         assert_eq!(m.wit, "ipaas:connector@0.1.0");
         let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
+        assert_eq!(
+            ids,
+            [
+                "purchase",
+                "post-purchase",
+                "settlements",
+                "disputes",
+                "shipping-assistant",
+                "network"
+            ]
+        );
         let mut names = BTreeSet::new();
         for e in &m.entities {
             assert!(names.insert(&e.name), "duplicate entity {}", e.name);
-            assert!(m.api_type(&e.api_type).is_some(), "{}: unknown api type", e.name);
-            let methods: BTreeSet<_> = e.operations.iter().map(|o| format!("{:?}", o.method)).collect();
-            assert_eq!(methods.len(), e.operations.len(), "{}: two operations with one method", e.name);
+            assert!(
+                m.api_type(&e.api_type).is_some(),
+                "{}: unknown api type",
+                e.name
+            );
+            let methods: BTreeSet<_> = e
+                .operations
+                .iter()
+                .map(|o| format!("{:?}", o.method))
+                .collect();
+            assert_eq!(
+                methods.len(),
+                e.operations.len(),
+                "{}: two operations with one method",
+                e.name
+            );
             let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path.as_str()).collect();
             assert_eq!(paths.len(), 1, "{}: one path template per entity", e.name);
             assert!(!e.primary_key.is_empty(), "{}: primary key", e.name);
@@ -289,7 +318,11 @@ mod tests {
         }
         for t in &m.panel.api_types {
             for kind in &t.auth {
-                assert!(m.auth_kind(kind).is_some(), "{}: unknown auth kind {kind}", t.id);
+                assert!(
+                    m.auth_kind(kind).is_some(),
+                    "{}: unknown auth kind {kind}",
+                    t.id
+                );
             }
             let family = m.hosts.families.get(&t.hosts).expect("host family");
             for env in &m.panel.environments {

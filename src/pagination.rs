@@ -39,7 +39,12 @@ pub fn records(entity: &EntitySpec, body: Option<Value>) -> Result<Vec<String>> 
 /// The cursor for the page after this one: the query of Klarna's own
 /// `pagination.next` link, after checking it points at the same host and path.
 /// Never guessed from counts.
-pub fn next_cursor(entity: &EntitySpec, body: &Value, base_url: &str, path: &str) -> Result<Option<String>> {
+pub fn next_cursor(
+    entity: &EntitySpec,
+    body: &Value,
+    base_url: &str,
+    path: &str,
+) -> Result<Option<String>> {
     match entity.pagination {
         Pagination::None => Ok(None),
         Pagination::Offset => {
@@ -48,11 +53,17 @@ pub fn next_cursor(entity: &EntitySpec, body: &Value, base_url: &str, path: &str
                 return Ok(None);
             };
             let Some(rest) = next.strip_prefix(base_url) else {
-                return Err(malformed(entity, &format!("pagination.next {next:?} leaves the API host")));
+                return Err(malformed(
+                    entity,
+                    &format!("pagination.next {next:?} leaves the API host"),
+                ));
             };
             let (next_path, query) = rest.split_once('?').unwrap_or((rest, ""));
             if next_path != path {
-                return Err(malformed(entity, &format!("pagination.next {next:?} leaves {path}")));
+                return Err(malformed(
+                    entity,
+                    &format!("pagination.next {next:?} leaves {path}"),
+                ));
             }
             Ok(Some(query.to_string()))
         }
@@ -60,10 +71,18 @@ pub fn next_cursor(entity: &EntitySpec, body: &Value, base_url: &str, path: &str
 }
 
 /// The query to send for a page: the cursor's, or the host's with `size`.
-pub fn page_query(entity: &EntitySpec, query: &crate::model::Pairs, cursor: Option<&str>, page_size: Option<u32>) -> Result<String> {
+pub fn page_query(
+    entity: &EntitySpec,
+    query: &crate::model::Pairs,
+    cursor: Option<&str>,
+    page_size: Option<u32>,
+) -> Result<String> {
     if let Some(cursor) = cursor {
         if !entity.paginated() {
-            return Err(ConnectorError::input("cursor", format!("entity {} is not paginated", entity.name)));
+            return Err(ConnectorError::input(
+                "cursor",
+                format!("entity {} is not paginated", entity.name),
+            ));
         }
         // Decode and re-encode, so a cursor can only ever be a query string.
         return Ok(path::query_string(&path::parse_query(cursor)?));
@@ -83,7 +102,10 @@ fn malformed(entity: &EntitySpec, what: &str) -> ConnectorError {
     ConnectorError::Unavailable(ApiError {
         status: 200,
         code: None,
-        messages: vec![format!("unexpected response for entity {}: {what}", entity.name)],
+        messages: vec![format!(
+            "unexpected response for entity {}: {what}",
+            entity.name
+        )],
         correlation_id: None,
     })
 }

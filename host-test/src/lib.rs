@@ -4,5 +4,6 @@
 
 pub mod backend;
 pub mod cli;
+pub mod openapi;
 pub mod runtime;
 pub mod sim;

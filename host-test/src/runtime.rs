@@ -17,8 +17,8 @@ pub use exports::ipaas::connector::connector::{Connection, Guest};
 pub use ipaas::connector::http::{HttpError, Request, Response};
 pub use ipaas::connector::log::Level;
 pub use ipaas::connector::types::{
-    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client, Operation, Page, Params,
-    PublishRequest, PublishResult, RateLimit, SubscribeRequest,
+    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client,
+    Operation, Page, Params, PublishRequest, PublishResult, RateLimit, SubscribeRequest,
 };
 
 /// Limits a host should set on each connector instance.
@@ -34,7 +34,10 @@ impl Default for Limits {
     fn default() -> Self {
         // 64 MiB is far above what paging needs; 300 ticks of 10 ms = 3 s of
         // CPU-bound guest time per call (time in host imports also counts).
-        Self { memory_bytes: 64 << 20, deadline_ticks: 300 }
+        Self {
+            memory_bytes: 64 << 20,
+            deadline_ticks: 300,
+        }
     }
 }
 
@@ -46,7 +49,8 @@ pub fn default_component_path() -> PathBuf {
     if let Some(path) = std::env::var_os("KLARNA_CONNECTOR_WASM") {
         return PathBuf::from(path);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/klarna_connector.wasm")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/release/klarna_connector.wasm")
 }
 
 /// The host's HTTP: the embedded simulator, real HTTPS, or anything else.
@@ -77,7 +81,10 @@ pub struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -91,7 +98,9 @@ impl ipaas::connector::http::Host for HostState {
             .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""))
             .unwrap_or("");
         if !self.allowed_hosts.iter().any(|h| h == host) {
-            return Err(HttpError::Denied(format!("{host:?} is not in the connector's host allow-list")));
+            return Err(HttpError::Denied(format!(
+                "{host:?} is not in the connector's host allow-list"
+            )));
         }
         self.backend.send(request)
     }
@@ -130,13 +139,20 @@ impl Runtime {
     pub fn load(path: &Path, limits: Limits) -> wasmtime::Result<Self> {
         let engine = Engine::new(&engine_config())?;
         let component = Component::from_file(&engine, path).map_err(|e| {
-            e.context(format!("loading {} (build it with `./x build`)", path.display()))
+            e.context(format!(
+                "loading {} (build it with `./x build`)",
+                path.display()
+            ))
         })?;
         Self::from_component(engine, &component, limits)
     }
 
     /// Pre-instantiates an already compiled component.
-    pub fn from_component(engine: Engine, component: &Component, limits: Limits) -> wasmtime::Result<Self> {
+    pub fn from_component(
+        engine: Engine,
+        component: &Component,
+        limits: Limits,
+    ) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -149,7 +165,13 @@ impl Runtime {
                 ticker_engine.increment_epoch();
             }
         });
-        Ok(Self { engine, pre, limits, allowed_hosts: allowed_hosts(), ticker_stop })
+        Ok(Self {
+            engine,
+            pre,
+            limits,
+            allowed_hosts: allowed_hosts(),
+            ticker_stop,
+        })
     }
 
     /// The engine.
@@ -162,7 +184,10 @@ impl Runtime {
         let state = HostState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(8).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory_bytes)
+                .instances(8)
+                .build(),
             backend,
             allowed_hosts: self.allowed_hosts.clone(),
             logs: Vec::new(),
@@ -171,13 +196,19 @@ impl Runtime {
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks);
         let plugin = self.pre.instantiate(&mut store)?;
-        Ok(Instance { store, plugin, deadline_ticks: self.limits.deadline_ticks })
+        Ok(Instance {
+            store,
+            plugin,
+            deadline_ticks: self.limits.deadline_ticks,
+        })
     }
 }
 
 /// The manifest's host allow-list (from the connector crate's copy of connector.json).
 fn allowed_hosts() -> Vec<String> {
-    klarna_connector::manifest::Manifest::get().map(|m| m.hosts.allowed.clone()).unwrap_or_default()
+    klarna_connector::manifest::Manifest::get()
+        .map(|m| m.hosts.allowed.clone())
+        .unwrap_or_default()
 }
 
 /// One instance of the component in its own store.
@@ -201,14 +232,20 @@ impl Instance {
     }
 
     /// `connection.open(config)`; the handle must be closed with [`Instance::close`].
-    pub fn open(&mut self, config: &ConnectionConfig) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
+    pub fn open(
+        &mut self,
+        config: &ConnectionConfig,
+    ) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
         guest.connection().call_open(&mut self.store, config)
     }
 
     /// `connection.test()`.
-    pub fn test(&mut self, connection: ResourceAny) -> wasmtime::Result<Result<(), ConnectorError>> {
+    pub fn test(
+        &mut self,
+        connection: ResourceAny,
+    ) -> wasmtime::Result<Result<(), ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
         guest.connection().call_test(&mut self.store, connection)
@@ -218,21 +255,35 @@ impl Instance {
     pub fn entities(&mut self, connection: ResourceAny) -> wasmtime::Result<Vec<Entity>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest.connection().call_entities(&mut self.store, connection)
+        guest
+            .connection()
+            .call_entities(&mut self.store, connection)
     }
 
     /// `connection.subscribe(request)`.
-    pub fn subscribe(&mut self, connection: ResourceAny, request: &SubscribeRequest) -> wasmtime::Result<Result<Page, ConnectorError>> {
+    pub fn subscribe(
+        &mut self,
+        connection: ResourceAny,
+        request: &SubscribeRequest,
+    ) -> wasmtime::Result<Result<Page, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest.connection().call_subscribe(&mut self.store, connection, request)
+        guest
+            .connection()
+            .call_subscribe(&mut self.store, connection, request)
     }
 
     /// `connection.publish(request)`.
-    pub fn publish(&mut self, connection: ResourceAny, request: &PublishRequest) -> wasmtime::Result<Result<PublishResult, ConnectorError>> {
+    pub fn publish(
+        &mut self,
+        connection: ResourceAny,
+        request: &PublishRequest,
+    ) -> wasmtime::Result<Result<PublishResult, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest.connection().call_publish(&mut self.store, connection, request)
+        guest
+            .connection()
+            .call_publish(&mut self.store, connection, request)
     }
 
     /// Drops a connection handle (runs the guest destructor).

@@ -8,7 +8,12 @@ pub fn rfc3339(seconds: i64) -> String {
     let days = seconds.div_euclid(86_400);
     let secs = seconds.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
@@ -27,7 +32,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 /// A UUID-shaped id, unique per `(kind, n)`.
 pub fn uuid(kind: u16, n: u64) -> String {
     let mixed = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(kind);
-    format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", (mixed >> 32) as u32, kind, (n >> 12) & 0xfff, n & 0xfff, mixed & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        (mixed >> 32) as u32,
+        kind,
+        (n >> 12) & 0xfff,
+        n & 0xfff,
+        mixed & 0xffff_ffff_ffff
+    )
 }
 
 #[cfg(test)]

@@ -11,7 +11,13 @@ static NEXT_CORRELATION: AtomicU64 = AtomicU64::new(1);
 /// A fresh correlation id, in Klarna's UUID form.
 pub fn correlation_id() -> String {
     let n = NEXT_CORRELATION.fetch_add(1, Ordering::Relaxed);
-    format!("c0e1a7ed-{:04x}-4{:03x}-8{:03x}-{:012x}", (n >> 24) & 0xffff, (n >> 12) & 0xfff, n & 0xfff, n.wrapping_mul(0x9e37_79b9))
+    format!(
+        "c0e1a7ed-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        (n >> 24) & 0xffff,
+        (n >> 12) & 0xfff,
+        n & 0xfff,
+        n.wrapping_mul(0x9e37_79b9)
+    )
 }
 
 /// The classic error body: `error_code`, `error_messages`, `correlation_id`.
@@ -24,7 +30,11 @@ pub fn classic(status: u16, code: &str, message: &str) -> SimResponse {
 
 /// 401 for missing or wrong credentials.
 pub fn unauthorized() -> SimResponse {
-    classic(401, "UNAUTHORIZED", "Unauthorized. Check the API credentials, environment and region.")
+    classic(
+        401,
+        "UNAUTHORIZED",
+        "Unauthorized. Check the API credentials, environment and region.",
+    )
 }
 
 /// 400 `BAD_VALUE` naming the field.
@@ -39,7 +49,11 @@ pub fn no_such_order() -> SimResponse {
 
 /// Klarna answers 403 for paths it does not know.
 pub fn unknown_path() -> SimResponse {
-    classic(403, "NOT_ALLOWED", "Access denied to the requested resource.")
+    classic(
+        403,
+        "NOT_ALLOWED",
+        "Access denied to the requested resource.",
+    )
 }
 
 /// 405 for a known path with the wrong method.

@@ -25,6 +25,9 @@ pub enum Fault {
 impl Fault {
     /// Whether the request reaches Klarna's business logic.
     pub fn applies_request(&self) -> bool {
-        matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError)
+        matches!(
+            self,
+            Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError
+        )
     }
 }

@@ -19,7 +19,10 @@ pub struct SimRequest {
 impl SimRequest {
     /// First header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -46,7 +49,11 @@ impl SimResponse {
 
     /// An empty response (204, 201 with headers, ...).
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: vec![], body: vec![] }
+        Self {
+            status,
+            headers: vec![],
+            body: vec![],
+        }
     }
 
     /// Adds a header.
@@ -89,8 +96,14 @@ impl Target {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let segments = path.split('/').filter(|s| !s.is_empty()).map(decode).collect::<Option<Vec<_>>>()?;
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect::<Option<Vec<_>>>()?;
         let query = query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -99,7 +112,11 @@ impl Target {
                 Some((decode(k)?, decode(&v.replace('+', " "))?))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Self { host: host.to_ascii_lowercase(), segments, query })
+        Some(Self {
+            host: host.to_ascii_lowercase(),
+            segments,
+            query,
+        })
     }
 
     /// The path segments as `&str`s, for matching.
@@ -109,7 +126,10 @@ impl Target {
 
     /// The first query value named `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -59,6 +59,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
+    /// What the simulator answered (`None` when a network failure was simulated).
+    pub response: Option<SimResponse>,
 }
 
 #[derive(Debug, Default)]
@@ -97,20 +99,26 @@ impl Simulator {
             now: clock::EPOCH_START,
             ..State::default()
         };
-        Self { state: Arc::new(Mutex::new(state)) }
+        Self {
+            state: Arc::new(Mutex::new(state)),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-updated
         // in a way that matters to a test double; keep serving.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Places an authorized order for the default merchant; returns its id.
     pub fn place_order(&self, amount: i64, currency: &str, country: &str, locale: &str) -> String {
         let mut state = self.lock();
         let now = state.now;
-        state.accounts[0].orders.place(amount, currency, country, locale, now)
+        state.accounts[0]
+            .orders
+            .place(amount, currency, country, locale, now)
     }
 
     /// The default merchant's order, as Klarna would answer `GET` for it.
@@ -136,40 +144,69 @@ impl Simulator {
     /// Answers one request as Klarna would.
     pub fn handle(&self, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
         let mut state = self.lock();
+        let outcome = answer(&mut state, request);
         state.received.push(Received {
             method: request.method.clone(),
             url: request.url.clone(),
             headers: request.headers.clone(),
             body: request.body.clone(),
+            response: outcome.as_ref().ok().cloned(),
         });
-        state.now += 1;
-        let Some(target) = Target::parse(&request.url) else {
-            return Err(NetworkFailure::Connection(format!("cannot resolve {}", request.url)));
-        };
-        if !CLASSIC_HOSTS.iter().any(|(_, _, h)| *h == target.host) {
-            return Err(NetworkFailure::Connection(format!("could not resolve host {}", target.host)));
+        outcome
+    }
+}
+
+/// Host check, faults, then the API.
+fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
+    state.now += 1;
+    let Some(target) = Target::parse(&request.url) else {
+        return Err(NetworkFailure::Connection(format!(
+            "cannot resolve {}",
+            request.url
+        )));
+    };
+    if !CLASSIC_HOSTS.iter().any(|(_, _, h)| *h == target.host) {
+        return Err(NetworkFailure::Connection(format!(
+            "could not resolve host {}",
+            target.host
+        )));
+    }
+    let fault = state.faults.pop_front();
+    match &fault {
+        Some(Fault::RateLimited { retry_after_s }) => {
+            return Ok(errors::classic(429, "RATE_LIMITED", "Too many requests.")
+                .with_header("Retry-After", retry_after_s.to_string())
+                .with_header("X-Ratelimit-Limit", "50")
+                .with_header("X-Ratelimit-Remaining", "0")
+                .with_header("X-Ratelimit-Reset", retry_after_s.to_string()))
         }
-        let fault = state.faults.pop_front();
-        match &fault {
-            Some(Fault::RateLimited { retry_after_s }) => {
-                return Ok(errors::classic(429, "RATE_LIMITED", "Too many requests.")
-                    .with_header("Retry-After", retry_after_s.to_string())
-                    .with_header("X-Ratelimit-Limit", "50")
-                    .with_header("X-Ratelimit-Remaining", "0")
-                    .with_header("X-Ratelimit-Reset", retry_after_s.to_string()))
-            }
-            Some(Fault::ServerTimeout) => return Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
-            Some(Fault::ServiceUnavailable) => return Ok(errors::classic(503, "SERVICE_UNAVAILABLE", "Try again later.")),
-            Some(Fault::ConnectionError) => return Err(NetworkFailure::Connection("connection reset by peer".into())),
-            Some(Fault::Timeout) => return Err(NetworkFailure::Timeout),
-            _ => {}
+        Some(Fault::ServerTimeout) => {
+            return Ok(errors::classic(500, "TIMEOUT", "Request timed out."))
         }
-        let answer = serve(&mut state, request, &target);
-        match fault {
-            Some(Fault::ApplyThenServerTimeout) => Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
-            Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection("connection reset by peer".into())),
-            _ => Ok(answer),
+        Some(Fault::ServiceUnavailable) => {
+            return Ok(errors::classic(
+                503,
+                "SERVICE_UNAVAILABLE",
+                "Try again later.",
+            ))
         }
+        Some(Fault::ConnectionError) => {
+            return Err(NetworkFailure::Connection(
+                "connection reset by peer".into(),
+            ))
+        }
+        Some(Fault::Timeout) => return Err(NetworkFailure::Timeout),
+        _ => {}
+    }
+    let answer = serve(state, request, &target);
+    match fault {
+        Some(Fault::ApplyThenServerTimeout) => {
+            Ok(errors::classic(500, "TIMEOUT", "Request timed out."))
+        }
+        Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection(
+            "connection reset by peer".into(),
+        )),
+        _ => Ok(answer),
     }
 }
 
@@ -179,7 +216,8 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         return errors::unauthorized();
     };
     let parts = target.parts();
-    let is_om_write = matches!(parts.as_slice(), ["ordermanagement", ..]) && matches!(request.method.as_str(), "POST" | "PATCH");
+    let is_om_write = matches!(parts.as_slice(), ["ordermanagement", ..])
+        && matches!(request.method.as_str(), "POST" | "PATCH");
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (is_om_write, &key) {
         let slot = (state.accounts[account_index].username.clone(), key.clone());
@@ -190,9 +228,9 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
     let now = state.now;
     let account = &mut state.accounts[account_index];
     let answer = match (request.method.as_str(), parts.as_slice()) {
-        (method, ["ordermanagement", "v1", "orders", order_id, rest @ ..]) => {
-            account.orders.handle(method, order_id, rest, &request.body, &target.host, now)
-        }
+        (method, ["ordermanagement", "v1", "orders", order_id, rest @ ..]) => account
+            .orders
+            .handle(method, order_id, rest, &request.body, &target.host, now),
         (method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
         _ => errors::unknown_path(),
     };
@@ -208,8 +246,13 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
 /// The account whose Basic credentials the request carries, if they are valid on `host`.
 fn authenticate(state: &State, request: &SimRequest, host: &str) -> Option<usize> {
     let encoded = request.header("Authorization")?.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (username, password) = decoded.split_once(':')?;
-    state.accounts.iter().position(|a| a.username == username && a.password == password && a.host == host)
+    state
+        .accounts
+        .iter()
+        .position(|a| a.username == username && a.password == password && a.host == host)
 }

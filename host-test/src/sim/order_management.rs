@@ -195,7 +195,14 @@ pub struct OrderBook {
 
 impl OrderBook {
     /// Places an authorized order of `amount` (one line) and returns its id.
-    pub fn place(&mut self, amount: i64, currency: &str, country: &str, locale: &str, now: i64) -> String {
+    pub fn place(
+        &mut self,
+        amount: i64,
+        currency: &str,
+        country: &str,
+        locale: &str,
+        now: i64,
+    ) -> String {
         self.next_id += 1;
         let order_id = clock::uuid(0x0de7, self.next_id);
         let order_lines = json!([{
@@ -229,26 +236,49 @@ impl OrderBook {
     }
 
     /// Answers `/ordermanagement/v1/orders/{order_id}/...` (`rest` is what follows the order id).
-    pub fn handle(&mut self, method: &str, order_id: &str, rest: &[&str], body: &[u8], host: &str, now: i64) -> SimResponse {
+    pub fn handle(
+        &mut self,
+        method: &str,
+        order_id: &str,
+        rest: &[&str],
+        body: &[u8],
+        host: &str,
+        now: i64,
+    ) -> SimResponse {
         self.next_id += 1;
         let serial = self.next_id;
         let Some(order) = self.orders.get_mut(order_id) else {
             return errors::no_such_order();
         };
-        let payload = || serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
+        let payload = || {
+            serde_json::from_slice::<Value>(body)
+                .ok()
+                .filter(Value::is_object)
+        };
         match (method, rest) {
             ("GET", []) => SimResponse::json(200, &order.to_json(host)),
-            ("GET", ["captures"]) => {
-                SimResponse::json(200, &Value::Array(order.captures.iter().map(|c| capture_json(order, c)).collect()))
+            ("GET", ["captures"]) => SimResponse::json(
+                200,
+                &Value::Array(
+                    order
+                        .captures
+                        .iter()
+                        .map(|c| capture_json(order, c))
+                        .collect(),
+                ),
+            ),
+            ("GET", ["captures", capture_id]) => {
+                match order.captures.iter().find(|c| c.capture_id == *capture_id) {
+                    Some(c) => SimResponse::json(200, &capture_json(order, c)),
+                    None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
+                }
             }
-            ("GET", ["captures", capture_id]) => match order.captures.iter().find(|c| c.capture_id == *capture_id) {
-                Some(c) => SimResponse::json(200, &capture_json(order, c)),
-                None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
-            },
-            ("GET", ["refunds", refund_id]) => match order.refunds.iter().find(|r| r.refund_id == *refund_id) {
-                Some(r) => SimResponse::json(200, &refund_json(r)),
-                None => errors::classic(404, "NO_SUCH_REFUND", "The refund does not exist."),
-            },
+            ("GET", ["refunds", refund_id]) => {
+                match order.refunds.iter().find(|r| r.refund_id == *refund_id) {
+                    Some(r) => SimResponse::json(200, &refund_json(r)),
+                    None => errors::classic(404, "NO_SUCH_REFUND", "The refund does not exist."),
+                }
+            }
             ("POST", ["captures"]) => match payload() {
                 Some(p) => capture(order, &p, host, now, serial),
                 None => errors::bad_value("body"),
@@ -264,16 +294,26 @@ impl OrderBook {
                     order.expires_at += EXTENSION_DAYS * 86_400;
                     SimResponse::empty(204)
                 }
-                _ => errors::classic(403, "NOT_ALLOWED", "The authorization of this order cannot be extended."),
+                _ => errors::classic(
+                    403,
+                    "NOT_ALLOWED",
+                    "The authorization of this order cannot be extended.",
+                ),
             },
             ("POST", ["acknowledge"]) => {
                 order.acknowledged = true;
                 SimResponse::empty(204)
             }
-            (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => errors::method_not_allowed(),
-            (_, ["cancel" | "release-remaining-authorization" | "extend-authorization-time" | "acknowledge"]) => {
+            (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => {
                 errors::method_not_allowed()
             }
+            (
+                _,
+                ["cancel"
+                | "release-remaining-authorization"
+                | "extend-authorization-time"
+                | "acknowledge"],
+            ) => errors::method_not_allowed(),
             _ => errors::unknown_path(),
         }
     }
@@ -287,7 +327,10 @@ fn amount(payload: &Value, field: &str) -> Result<i64, SimResponse> {
 }
 
 fn text(payload: &Value, field: &str) -> Option<String> {
-    payload.get(field).and_then(Value::as_str).map(str::to_string)
+    payload
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::to_string)
 }
 
 fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64) -> SimResponse {
@@ -296,13 +339,20 @@ fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64
         Err(e) => return e,
     };
     if matches!(order.status, Status::Cancelled) || order.released {
-        return errors::classic(403, "CAPTURE_NOT_ALLOWED", "Order is cancelled or its remaining authorization released.");
+        return errors::classic(
+            403,
+            "CAPTURE_NOT_ALLOWED",
+            "Order is cancelled or its remaining authorization released.",
+        );
     }
     if captured_amount > order.remaining_authorized_amount() {
         return errors::classic(
             403,
             "CAPTURE_NOT_ALLOWED",
-            &format!("Captured amount is higher than the remaining authorized amount {}.", order.remaining_authorized_amount()),
+            &format!(
+                "Captured amount is higher than the remaining authorized amount {}.",
+                order.remaining_authorized_amount()
+            ),
         );
     }
     let capture_id = clock::uuid(0xca97, serial);
@@ -314,9 +364,19 @@ fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64
         reference: text(payload, "reference"),
         refunded_amount: 0,
     });
-    order.status = if order.remaining_authorized_amount() == 0 { Status::Captured } else { Status::PartCaptured };
+    order.status = if order.remaining_authorized_amount() == 0 {
+        Status::Captured
+    } else {
+        Status::PartCaptured
+    };
     SimResponse::empty(201)
-        .with_header("Location", format!("https://{host}/ordermanagement/v1/orders/{}/captures/{capture_id}", order.order_id))
+        .with_header(
+            "Location",
+            format!(
+                "https://{host}/ordermanagement/v1/orders/{}/captures/{capture_id}",
+                order.order_id
+            ),
+        )
         .with_header("Capture-Id", capture_id)
 }
 
@@ -348,13 +408,23 @@ fn refund(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64)
         reference: text(payload, "reference"),
     });
     SimResponse::empty(201)
-        .with_header("Location", format!("https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}", order.order_id))
+        .with_header(
+            "Location",
+            format!(
+                "https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}",
+                order.order_id
+            ),
+        )
         .with_header("Refund-Id", refund_id)
 }
 
 fn cancel(order: &mut Order) -> SimResponse {
     if !order.captures.is_empty() {
-        return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order has previous captures. Cancel not possible.");
+        return errors::classic(
+            403,
+            "CANCEL_NOT_ALLOWED",
+            "Order has previous captures. Cancel not possible.",
+        );
     }
     if order.status == Status::Cancelled {
         return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order is already cancelled.");
@@ -370,10 +440,16 @@ fn release(order: &mut Order) -> SimResponse {
             order.status = Status::Captured;
             SimResponse::empty(204)
         }
-        Status::Authorized => {
-            errors::classic(403, "NOT_ALLOWED", "Order has no captures; cancel it instead of releasing its authorization.")
-        }
-        Status::Captured => errors::classic(403, "NOT_ALLOWED", "Order is fully captured. There is nothing to release."),
+        Status::Authorized => errors::classic(
+            403,
+            "NOT_ALLOWED",
+            "Order has no captures; cancel it instead of releasing its authorization.",
+        ),
+        Status::Captured => errors::classic(
+            403,
+            "NOT_ALLOWED",
+            "Order is fully captured. There is nothing to release.",
+        ),
         Status::Cancelled => errors::classic(403, "NOT_ALLOWED", "Order is cancelled."),
     }
 }

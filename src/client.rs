@@ -162,10 +162,7 @@ impl<T: Transport> Client<T> {
 }
 
 fn is_retryable_status(response: &HttpResponse) -> bool {
-    match response.status {
-        429 | 500..=599 => true,
-        _ => false,
-    }
+    matches!(response.status, 429 | 500..=599)
 }
 
 /// Exponential backoff with jitter: a wait in `[d/2, d]` for `d = 200 ms × 2^(attempt-1)`,

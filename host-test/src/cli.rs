@@ -24,6 +24,7 @@ commands:
   entities                  list the entities of --api-type
   subscribe ENTITY          read pages of ENTITY (--all for every page)
   publish ENTITY            write to ENTITY with --method (default post)
+  tables                    print the README's coverage and panel tables (from connector.json)
 
 options:
   --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
@@ -117,6 +118,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             session.instance.describe().map_err(trap)
         }
         "entities" => entities(&options),
+        "tables" => crate::docs::tables(),
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),
         other => Err(format!("unknown command {other:?}\n\n{USAGE}")),

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod docs;
 pub mod openapi;
 pub mod runtime;
 pub mod sim;

@@ -17,9 +17,6 @@ pub const USER_AGENT: &str = concat!(
     " Platform/ipaas-wasm_0.1.0 Language/Rust"
 );
 
-/// First wait before a retry; doubles each attempt.
-const BASE_DELAY_MS: u64 = 200;
-
 /// A request before credentials and standard headers are added.
 #[derive(Clone, Debug)]
 pub struct Call {
@@ -69,7 +66,7 @@ impl<T: Transport> Client<T> {
         } else {
             RetryPolicy {
                 max_attempts: 1,
-                budget_ms: 0,
+                ..self.config.retry
             }
         };
         let mut waited_ms = 0u64;
@@ -85,7 +82,8 @@ impl<T: Transport> Client<T> {
             if !retryable || attempt >= policy.max_attempts {
                 return outcome.map_err(transport_error);
             }
-            let wait = hinted_wait.unwrap_or_else(|| backoff_ms(attempt, &request.url));
+            let wait = hinted_wait
+                .unwrap_or_else(|| backoff_ms(policy.base_delay_ms, attempt, &request.url));
             if waited_ms + wait > policy.budget_ms {
                 self.transport.log(
                     Level::Warn,
@@ -165,11 +163,11 @@ fn is_retryable_status(response: &HttpResponse) -> bool {
     matches!(response.status, 429 | 500..=599)
 }
 
-/// Exponential backoff with jitter: a wait in `[d/2, d]` for `d = 200 ms × 2^(attempt-1)`,
+/// Exponential backoff with jitter: a wait in `[d/2, d]` for `d = base × 2^(attempt-1)`,
 /// the jitter taken from a hash of the URL and attempt so that concurrent
 /// connections spread out while one request's waits stay reproducible.
-fn backoff_ms(attempt: u32, url: &str) -> u64 {
-    let ceiling = BASE_DELAY_MS << (attempt - 1).min(10);
+fn backoff_ms(base_ms: u64, attempt: u32, url: &str) -> u64 {
+    let ceiling = base_ms << (attempt - 1).min(10);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in url.bytes().chain(attempt.to_le_bytes()) {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
@@ -193,8 +191,8 @@ mod tests {
     #[test]
     fn backoff_grows_and_stays_in_range() {
         for attempt in 1..6 {
-            let ceiling = BASE_DELAY_MS << (attempt - 1);
-            let wait = backoff_ms(attempt, "https://api.klarna.com/x");
+            let ceiling = 200 << (attempt - 1);
+            let wait = backoff_ms(200, attempt, "https://api.klarna.com/x");
             assert!(
                 (ceiling / 2..=ceiling).contains(&wait),
                 "attempt {attempt}: {wait}"

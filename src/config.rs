@@ -11,6 +11,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Most time spent waiting between attempts of one request.
     pub budget_ms: u64,
+    /// Wait before the first retry; doubles each attempt.
+    pub base_delay_ms: u64,
 }
 
 /// A connection configuration that passed every check of the panel.
@@ -86,6 +88,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let mut retry = RetryPolicy {
         max_attempts: 3,
         budget_ms: 5_000,
+        base_delay_ms: 200,
     };
     for (index, (key, value)) in config.settings.iter().enumerate() {
         let field = format!("settings.{key}");
@@ -121,6 +124,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             "timeout_ms" => timeout_ms = integer_in(&field, value, 1_000, 120_000)? as u32,
             "max_attempts" => retry.max_attempts = integer_in(&field, value, 1, 5)? as u32,
             "retry_budget_ms" => retry.budget_ms = integer_in(&field, value, 0, 60_000)?,
+            "retry_delay_ms" => retry.base_delay_ms = integer_in(&field, value, 0, 10_000)?,
             _ => defaults.push((key.clone(), value.trim().to_string())),
         }
     }

@@ -1,7 +1,7 @@
 //! Faults to inject, for reliability tests: each applies to one request.
 
 /// What to do to the next request instead of (or after) serving it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Answer 429 with rate-limit headers; nothing is applied.
     RateLimited {
@@ -20,6 +20,8 @@ pub enum Fault {
     ApplyThenConnectionError,
     /// Time out without applying.
     Timeout,
+    /// Answer this instead (a proxy's HTML page, truncated JSON, ...); nothing is applied.
+    Answer(super::http::SimResponse),
 }
 
 impl Fault {

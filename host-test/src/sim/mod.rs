@@ -196,6 +196,7 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
             ))
         }
         Some(Fault::Timeout) => return Err(NetworkFailure::Timeout),
+        Some(Fault::Answer(response)) => return Ok(response.clone()),
         _ => {}
     }
     let answer = serve(state, request, &target);

@@ -296,3 +296,88 @@ impl Instance {
         &self.store.data().logs
     }
 }
+
+/// One connection that survives guest traps: a call that traps (a bug, an
+/// exhausted memory cap, a passed epoch deadline) poisons its instance, so the
+/// instance is dropped and the next call instantiates afresh from the
+/// `InstancePre` and re-opens the connection.
+pub struct Sandbox<'r> {
+    runtime: &'r Runtime,
+    config: ConnectionConfig,
+    make_backend: Box<dyn Fn() -> Box<dyn HttpBackend> + 'r>,
+    live: Option<(Instance, ResourceAny)>,
+    /// How many instances were thrown away after a trap.
+    pub restarts: u32,
+}
+
+/// A call that trapped; its instance is gone.
+#[derive(Debug)]
+pub struct Trapped(pub wasmtime::Error);
+
+impl<'r> Sandbox<'r> {
+    /// A connection with `config`; each instance gets a backend from `make_backend`.
+    pub fn new(
+        runtime: &'r Runtime,
+        config: ConnectionConfig,
+        make_backend: impl Fn() -> Box<dyn HttpBackend> + 'r,
+    ) -> Self {
+        Self {
+            runtime,
+            config,
+            make_backend: Box::new(make_backend),
+            live: None,
+            restarts: 0,
+        }
+    }
+
+    fn live(&mut self) -> Result<Result<(&mut Instance, ResourceAny), ConnectorError>, Trapped> {
+        if self.live.is_none() {
+            let mut instance = self
+                .runtime
+                .instantiate((self.make_backend)())
+                .map_err(Trapped)?;
+            match instance.open(&self.config).map_err(Trapped)? {
+                Ok(connection) => self.live = Some((instance, connection)),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        match self.live.as_mut() {
+            Some((instance, connection)) => Ok(Ok((instance, *connection))),
+            None => Err(Trapped(wasmtime::format_err!("no live instance"))),
+        }
+    }
+
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&mut Instance, ResourceAny) -> wasmtime::Result<Result<T, ConnectorError>>,
+    ) -> Result<Result<T, ConnectorError>, Trapped> {
+        let (instance, connection) = match self.live()? {
+            Ok(live) => live,
+            Err(e) => return Ok(Err(e)),
+        };
+        match f(instance, connection) {
+            Ok(result) => Ok(result),
+            Err(trap) => {
+                self.live = None;
+                self.restarts += 1;
+                Err(Trapped(trap))
+            }
+        }
+    }
+
+    /// `subscribe`, on a live instance.
+    pub fn subscribe(
+        &mut self,
+        request: &SubscribeRequest,
+    ) -> Result<Result<Page, ConnectorError>, Trapped> {
+        self.call(|instance, connection| instance.subscribe(connection, request))
+    }
+
+    /// `publish`, on a live instance.
+    pub fn publish(
+        &mut self,
+        request: &PublishRequest,
+    ) -> Result<Result<PublishResult, ConnectorError>, Trapped> {
+        self.call(|instance, connection| instance.publish(connection, request))
+    }
+}

@@ -25,6 +25,7 @@ commands:
   subscribe ENTITY          read pages of ENTITY (--all for every page)
   publish ENTITY            write to ENTITY with --method (default post)
   tables                    print the README's coverage and panel tables (from connector.json)
+  serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
 
 options:
   --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
@@ -60,6 +61,7 @@ struct Options {
     password: Option<String>,
     live: bool,
     wasm: Option<String>,
+    port: u16,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -91,6 +93,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--password" => o.password = Some(value(arg)?),
             "--live" => o.live = true,
             "--wasm" => o.wasm = Some(value(arg)?),
+            "--port" => o.port = value(arg)?.parse().map_err(|_| "--port needs a number")?,
             "-h" | "--help" => o.command = "help".into(),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             word => positional.push(word.to_string()),
@@ -119,6 +122,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
         "entities" => entities(&options),
         "tables" => crate::docs::tables(),
+        "serve" => serve(&options),
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),
         other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
@@ -350,6 +354,17 @@ fn publish(options: &Options) -> Result<String, String> {
         result.id.as_deref().unwrap_or("-"),
         result.data.as_deref().unwrap_or("-")
     ))
+}
+
+/// Serves the simulator until the process is killed; prints the address first.
+fn serve(options: &Options) -> Result<String, String> {
+    let listener = crate::serve::bind(options.port).map_err(|e| format!("cannot listen: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{address}");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    crate::serve::run(listener, seeded_simulator());
+    Ok(String::new())
 }
 
 /// One line for a connector error, as a person reads it.

@@ -1,10 +1,12 @@
 //! Test harness for the Klarna connector component: a wasmtime host
 //! ([`runtime`]), an embedded stateful Klarna simulator ([`sim`]), HTTP
-//! backends ([`backend`]) and the pieces of the `host-test` CLI ([`cli`]).
+//! backends ([`backend`]), the simulator over loopback HTTP ([`serve`]) and
+//! the pieces of the `host-test` CLI ([`cli`]).
 
 pub mod backend;
 pub mod cli;
 pub mod docs;
 pub mod openapi;
 pub mod runtime;
+pub mod serve;
 pub mod sim;

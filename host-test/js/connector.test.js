@@ -1,0 +1,180 @@
+// The Klarna connector component under jco in Node: the same scenarios the
+// wasmtime harness runs, against the same simulator (served on loopback).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { configure, sent } from './http.js';
+import { lines as logLines } from './log.js';
+import { connector } from './out/klarna_connector.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const USERNAME = 'PK46120_sim0a1b2c3d';
+const PASSWORD = 'sim-pass-7f3c9e21';
+let server;
+let simulator;
+
+before(async () => {
+  const binary = process.env.HOST_TEST_BIN ?? `${root}target/debug/host-test`;
+  server = spawn(binary, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  simulator = await new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.stdout.on('data', (chunk) => {
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
+      if (match) resolve(match[1]);
+    });
+  });
+  const manifest = JSON.parse(connector.describe());
+  configure({ url: simulator, allowed: manifest.hosts.allowed });
+});
+
+after(() => server?.kill());
+
+const control = async (method, path, body) => {
+  const response = await fetch(`${simulator}/__sim/${path}`, { method, body: body && JSON.stringify(body) });
+  return response.status === 204 ? null : response.json();
+};
+
+const config = (apiType, overrides = {}) => ({
+  apiType,
+  environment: 'playground',
+  region: 'eu',
+  auth: { tag: 'basic', val: { username: USERNAME, password: PASSWORD } },
+  settings: [],
+  ...overrides,
+});
+
+const params = (path = [], payload = undefined, query = []) => ({ path, query, payload: payload && JSON.stringify(payload) });
+
+/** The connector error a call threw, as jco delivers it. */
+function failure(call) {
+  try {
+    call();
+  } catch (error) {
+    assert.ok('payload' in error, `a ComponentError, got ${error}`);
+    return error.payload;
+  }
+  assert.fail('expected the call to fail');
+}
+
+test('describe returns connector.json byte for byte, entities follow the API type', () => {
+  assert.equal(connector.describe(), readFileSync(`${root}connector.json`, 'utf8'));
+  const manifest = JSON.parse(connector.describe());
+  const om = connector.Connection.open(config('post-purchase'));
+  const names = om.entities().map((e) => e.name);
+  assert.deepEqual(names, manifest.entities.filter((e) => e.api_type === 'post-purchase').map((e) => e.name));
+  const captures = om.entities().find((e) => e.name === 'order-captures');
+  assert.deepEqual(captures.operations, [
+    { method: 'get', path: '/ordermanagement/v1/orders/{order_id}/captures' },
+    { method: 'post', path: '/ordermanagement/v1/orders/{order_id}/captures' },
+  ]);
+  const settlements = connector.Connection.open(config('settlements'));
+  assert.equal(settlements.entities().find((e) => e.name === 'transactions').paginated, true);
+});
+
+test('open refuses bad settings before sending anything', () => {
+  const before = sent.length;
+  const region = failure(() => connector.Connection.open(config('post-purchase', { region: 'xx' })));
+  assert.equal(region.tag, 'invalid-config');
+  assert.match(region.val, /^region: /);
+  const setting = failure(() => connector.Connection.open(config('settlements', { settings: [['order_id', '1']] })));
+  assert.equal(setting.tag, 'invalid-config');
+  assert.match(setting.val, /^settings\.order_id: unknown setting/);
+  assert.equal(sent.length, before);
+});
+
+test('an order lifecycle: read, capture, refund, cancel refused, release', async () => {
+  const { order_id: orderId } = await control('POST', 'orders', { amount: 10000 });
+  const om = connector.Connection.open(config('post-purchase'));
+  om.test();
+  const path = [['order_id', orderId]];
+  const read = () => JSON.parse(om.subscribe({ entity: 'order', params: params(path) }).records[0]);
+  assert.equal(read().status, 'AUTHORIZED');
+
+  const capture = om.publish({ entity: 'order-captures', method: 'post', params: params(path, { captured_amount: 6000 }) });
+  assert.equal(capture.status, 201);
+  assert.match(capture.id, /^[0-9a-f-]{36}$/);
+  const replay = om.publish({ entity: 'order-captures', method: 'post', params: params(path, { captured_amount: 6000 }) });
+  assert.equal(replay.id, capture.id, 'a re-sent record is applied once');
+  assert.equal((await control('GET', `orders/${orderId}`)).captures, 1);
+
+  const refund = om.publish({ entity: 'order-refunds', method: 'post', params: params(path, { refunded_amount: 2000 }) });
+  assert.equal(refund.status, 201);
+
+  const cancel = failure(() => om.publish({ entity: 'order-cancel', method: 'post', params: params(path) }));
+  assert.equal(cancel.tag, 'rejected');
+  assert.equal(cancel.val.status, 403);
+  assert.equal(cancel.val.code, 'CANCEL_NOT_ALLOWED');
+  assert.ok(cancel.val.correlationId);
+
+  const release = om.publish({ entity: 'order-release-remaining-authorization', method: 'post', params: params(path) });
+  assert.equal(release.status, 204);
+  const order = read();
+  assert.deepEqual([order.status, order.captured_amount, order.refunded_amount, order.remaining_authorized_amount], ['CAPTURED', 6000, 2000, 0]);
+
+  const missing = failure(() => om.subscribe({ entity: 'order', params: params([['order_id', 'nope']]) }));
+  assert.equal(missing.tag, 'not-found');
+  assert.equal(missing.val.code, 'NO_SUCH_ORDER');
+});
+
+test('paging through settlement transactions returns every record once', () => {
+  const settlements = connector.Connection.open(config('settlements'));
+  const seen = new Set();
+  let cursor;
+  let pages = 0;
+  do {
+    const page = settlements.subscribe({ entity: 'transactions', params: params(), cursor, pageSize: 500 });
+    for (const record of page.records) seen.add(JSON.parse(record).capture_id);
+    cursor = page.nextCursor;
+    pages += 1;
+  } while (cursor !== undefined);
+  assert.equal(pages, 3);
+  assert.equal(seen.size, 1234);
+});
+
+test('a wrong password is unauthorized (401)', () => {
+  const wrong = connector.Connection.open(config('settlements', { auth: { tag: 'basic', val: { username: USERNAME, password: 'wrong' } } }));
+  const error = failure(() => wrong.test());
+  assert.equal(error.tag, 'unauthorized');
+  assert.equal(error.val.status, 401);
+  const everything = JSON.stringify(logLines);
+  assert.ok(!everything.includes(PASSWORD), 'the password never reaches the log');
+});
+
+test('a 429 with a long Retry-After is handed to the host as rate-limited', async () => {
+  await control('POST', 'faults', [{ kind: 'rate_limited', retry_after_s: 30 }]);
+  const settlements = connector.Connection.open(config('settlements'));
+  const error = failure(() => settlements.subscribe({ entity: 'payouts', params: params() }));
+  assert.equal(error.tag, 'rate-limited');
+  assert.equal(error.val.retryAfterMs, 30000n);
+  assert.equal(error.val.error.status, 429);
+  // A short one is retried by the connector itself.
+  await control('POST', 'faults', [{ kind: 'rate_limited', retry_after_s: 0 }, { kind: 'server_timeout' }]);
+  assert.equal(settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 2 }).records.length, 2);
+});
+
+test("the component's exports have the shape of wit/connector.wit", () => {
+  // Each top-level declaration without its doc comment; the order may differ
+  // (the component lists types in the order its functions use them).
+  const declarations = (text) =>
+    text
+      .split('\n')
+      .filter((l) => !/^\s*(\/\*\*|\*)/.test(l))
+      .join('\n')
+      .split(/\n(?=export )/)
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .sort();
+  for (const iface of ['connector', 'types', 'http', 'log']) {
+    const fromWit = readFileSync(new URL(`./out-wit/interfaces/ipaas-connector-${iface}.d.ts`, import.meta.url), 'utf8');
+    const fromComponent = readFileSync(new URL(`./out/interfaces/ipaas-connector-${iface}.d.ts`, import.meta.url), 'utf8');
+    assert.deepEqual(declarations(fromComponent), declarations(fromWit), `interface ${iface}`);
+  }
+  const world = readFileSync(new URL('./out-wit/world.wit', import.meta.url), 'utf8');
+  for (const line of ['import ipaas:connector/http@0.1.0;', 'import ipaas:connector/log@0.1.0;', 'export ipaas:connector/connector@0.1.0;']) {
+    assert.ok(world.includes(line), `${line} in the component's world`);
+  }
+});

@@ -1,0 +1,17 @@
+// One HTTP request, described as JSON on stdin, answered as JSON on stdout.
+let input = '';
+for await (const chunk of process.stdin) input += chunk;
+const job = JSON.parse(input);
+try {
+  const response = await fetch(job.url, {
+    method: job.method,
+    headers: job.headers.filter(([name]) => name.toLowerCase() !== 'user-agent' || true),
+    body: job.body === null ? undefined : Buffer.from(job.body, 'base64'),
+    signal: AbortSignal.timeout(job.timeoutMs),
+  });
+  const body = Buffer.from(await response.arrayBuffer()).toString('base64');
+  process.stdout.write(JSON.stringify({ status: response.status, headers: [...response.headers.entries()], body }));
+} catch (error) {
+  const timedOut = error.name === 'TimeoutError' || error.name === 'AbortError';
+  process.stdout.write(JSON.stringify({ error: timedOut ? 'timeout' : String(error.cause ?? error) }));
+}

@@ -26,6 +26,7 @@ commands:
   publish ENTITY            write to ENTITY with --method (default post)
   tables                    print the README's coverage and panel tables (from connector.json)
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
+  bench                     measure size, load, instantiation, calls and throughput (see ./x bench)
 
 options:
   --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
@@ -123,6 +124,14 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "entities" => entities(&options),
         "tables" => crate::docs::tables(),
         "serve" => serve(&options),
+        "bench" => {
+            let path = options
+                .wasm
+                .as_ref()
+                .map(Into::into)
+                .unwrap_or_else(default_component_path);
+            crate::bench::run(&path)
+        }
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),
         other => Err(format!("unknown command {other:?}\n\n{USAGE}")),

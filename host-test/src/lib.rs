@@ -4,6 +4,7 @@
 //! the pieces of the `host-test` CLI ([`cli`]).
 
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod docs;
 pub mod openapi;

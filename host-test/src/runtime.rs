@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({ world: "plugin", path: "../wit", additional_derives: [PartialEq] });
@@ -68,11 +68,53 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// `StoreLimits`, plus the largest linear memory the instance asked for.
+pub struct PeakLimiter {
+    limits: StoreLimits,
+    peak_memory: usize,
+}
+
+impl ResourceLimiter for PeakLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.peak_memory = self.peak_memory.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
 /// What one store holds: WASI, the resource table, limits, the HTTP backend and the log.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: PeakLimiter,
     backend: Box<dyn HttpBackend>,
     allowed_hosts: Vec<String>,
     /// Every log line, in order.
@@ -184,10 +226,13 @@ impl Runtime {
         let state = HostState {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.memory_bytes)
-                .instances(8)
-                .build(),
+            limits: PeakLimiter {
+                peak_memory: 0,
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(self.limits.memory_bytes)
+                    .instances(8)
+                    .build(),
+            },
             backend,
             allowed_hosts: self.allowed_hosts.clone(),
             logs: Vec::new(),
@@ -294,6 +339,11 @@ impl Instance {
     /// Log lines written so far.
     pub fn logs(&self) -> &[LogLine] {
         &self.store.data().logs
+    }
+
+    /// The largest linear memory this instance has grown to, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().limits.peak_memory
     }
 }
 

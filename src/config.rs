@@ -15,6 +15,22 @@ pub struct RetryPolicy {
     pub base_delay_ms: u64,
 }
 
+/// How requests are authenticated, as decided from the panel.
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// `Authorization: Basic base64(username:password)`.
+    Basic,
+    /// `Authorization: Basic <API key>`, as Klarna documents for API keys.
+    ApiKey,
+    /// OAuth 2.0 client credentials; tokens come from `token_url`.
+    OAuth2 {
+        /// The token endpoint.
+        token_url: String,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+}
+
 /// A connection configuration that passed every check of the panel.
 #[derive(Debug)]
 pub struct ValidConfig {
@@ -28,6 +44,8 @@ pub struct ValidConfig {
     pub host: String,
     /// Credentials.
     pub auth: Auth,
+    /// How they are sent.
+    pub credentials: Credentials,
     /// API-type settings that were filled in, used as default path parameters.
     pub defaults: Pairs,
     /// Per-request time limit.
@@ -41,32 +59,35 @@ impl ValidConfig {
     pub fn base_url(&self) -> String {
         format!("https://{}", self.host)
     }
+
+    /// Where the connection points, for messages: `api.klarna.com (production, eu)`.
+    pub fn describe_target(&self) -> String {
+        format!("{} ({}, {})", self.host, self.environment, self.region)
+    }
+}
+
+/// The panel's auth kind of a WIT `auth` value: a Basic pair with an empty
+/// username is an API key.
+pub fn panel_kind(auth: &Auth) -> &'static str {
+    match auth {
+        Auth::Basic { username, .. } if username.is_empty() => "api_key",
+        Auth::Basic { .. } => "basic",
+        Auth::OAuth2 { .. } => "oauth2",
+        Auth::Token(_) => "token",
+    }
 }
 
 /// Checks `config` against the manifest's panel; names the first wrong field.
 pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let manifest = Manifest::get()?;
     let api_type = manifest.api_type(&config.api_type).ok_or_else(|| {
-        let known: Vec<_> = manifest
-            .panel
-            .api_types
-            .iter()
-            .map(|t| t.id.as_str())
-            .collect();
+        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id.as_str()).collect();
         ConnectorError::config(
             "api-type",
-            format!(
-                "unknown API type {:?} (expected one of {})",
-                config.api_type,
-                known.join(", ")
-            ),
+            format!("unknown API type {:?} (expected one of {})", config.api_type, known.join(", ")),
         )
     })?;
-    let environment = choose(
-        "environment",
-        &config.environment,
-        &manifest.panel.environments,
-    )?;
+    let environment = choose("environment", &config.environment, &manifest.panel.environments)?;
     let region = choose("region", &config.region, &manifest.panel.regions)?;
     let host = manifest
         .hosts
@@ -74,82 +95,88 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         .get(&api_type.hosts)
         .and_then(|envs| envs.get(&environment))
         .and_then(|regions| regions.get(&region))
-        .ok_or_else(|| {
-            ConnectorError::config(
-                "region",
-                format!("no {environment} host for region {region}"),
-            )
-        })?
+        .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
         .clone();
-    check_auth(api_type, &config.auth)?;
+    let kind = panel_kind(&config.auth);
+    check_auth(api_type, &config.auth, &environment)?;
 
-    let mut defaults = Pairs::new();
-    let mut timeout_ms = 30_000;
-    let mut retry = RetryPolicy {
-        max_attempts: 3,
-        budget_ms: 5_000,
-        base_delay_ms: 200,
-    };
+    let settings: Vec<&Setting> = api_type.settings.iter().chain(&manifest.panel.common_settings).collect();
+    let mut values: Vec<(&Setting, String)> = Vec::new();
     for (index, (key, value)) in config.settings.iter().enumerate() {
         let field = format!("settings.{key}");
         if config.settings[..index].iter().any(|(k, _)| k == key) {
             return Err(ConnectorError::config(field, "given twice"));
         }
-        let setting = api_type
-            .settings
-            .iter()
-            .chain(&manifest.panel.common_settings)
-            .find(|s| s.key == *key)
-            .ok_or_else(|| {
-                let known: Vec<_> = api_type
-                    .settings
-                    .iter()
-                    .chain(&manifest.panel.common_settings)
-                    .map(|s| s.key.as_str())
-                    .collect();
-                ConnectorError::config(
-                    &field,
-                    format!(
-                        "unknown setting for API type {} (known: {})",
-                        api_type.id,
-                        known.join(", ")
-                    ),
-                )
-            })?;
+        let setting = settings.iter().find(|s| s.key == *key).ok_or_else(|| {
+            let known: Vec<_> = settings.iter().map(|s| s.key.as_str()).collect();
+            ConnectorError::config(
+                &field,
+                format!("unknown setting for API type {} (known: {})", api_type.id, known.join(", ")),
+            )
+        })?;
+        if !shown(setting, kind) {
+            return Err(ConnectorError::config(field, format!("only used with auth {}", shown_for(setting))));
+        }
         if value.trim().is_empty() {
             continue;
         }
         check_value(&field, setting, value)?;
-        match key.as_str() {
-            "timeout_ms" => timeout_ms = integer_in(&field, value, 1_000, 120_000)? as u32,
-            "max_attempts" => retry.max_attempts = integer_in(&field, value, 1, 5)? as u32,
-            "retry_budget_ms" => retry.budget_ms = integer_in(&field, value, 0, 60_000)?,
-            "retry_delay_ms" => retry.base_delay_ms = integer_in(&field, value, 0, 10_000)?,
-            _ => defaults.push((key.clone(), value.trim().to_string())),
+        values.push((setting, value.trim().to_string()));
+    }
+    for setting in settings.iter().filter(|s| s.required && shown(s, kind)) {
+        if !values.iter().any(|(s, _)| s.key == setting.key) {
+            return Err(ConnectorError::config(format!("settings.{}", setting.key), "required"));
         }
     }
-    for setting in &api_type.settings {
-        let filled = config
-            .settings
+    let value_of = |key: &str| -> Option<String> {
+        values
             .iter()
-            .any(|(k, v)| *k == setting.key && !v.trim().is_empty());
-        if setting.required && !filled {
-            return Err(ConnectorError::config(
-                format!("settings.{}", setting.key),
-                "required",
-            ));
+            .find(|(s, _)| s.key == key)
+            .map(|(_, v)| v.clone())
+            .or_else(|| settings.iter().find(|s| s.key == key).and_then(|s| s.default.clone()))
+    };
+    let number = |key: &str, fallback: u64| value_of(key).and_then(|v| v.parse().ok()).unwrap_or(fallback);
+    let credentials = match kind {
+        "api_key" => Credentials::ApiKey,
+        "basic" => Credentials::Basic,
+        "token" => Credentials::Bearer,
+        _ => {
+            let subdomain = value_of("subdomain").unwrap_or_else(|| "login".to_string());
+            let template =
+                manifest.hosts.oauth_token.get(&environment).ok_or_else(|| {
+                    ConnectorError::config("auth", format!("no OAuth 2.0 token URL for {environment}"))
+                })?;
+            Credentials::OAuth2 { token_url: template.replace("{subdomain}", &subdomain) }
         }
-    }
+    };
+    let defaults = values
+        .iter()
+        .filter(|(s, _)| s.kind == SettingType::String && s.show_when.is_none())
+        .map(|(s, v)| (s.key.clone(), v.clone()))
+        .collect();
     Ok(ValidConfig {
         api_type,
         environment,
         region,
         host,
         auth: config.auth,
+        credentials,
         defaults,
-        timeout_ms,
-        retry,
+        timeout_ms: number("timeout_ms", 30_000) as u32,
+        retry: RetryPolicy {
+            max_attempts: number("max_attempts", 3) as u32,
+            budget_ms: number("retry_budget_ms", 5_000),
+            base_delay_ms: number("retry_delay_ms", 200),
+        },
     })
+}
+
+fn shown(setting: &Setting, kind: &str) -> bool {
+    setting.show_when.as_ref().is_none_or(|w| w.auth.iter().any(|k| k == kind))
+}
+
+fn shown_for(setting: &Setting) -> String {
+    setting.show_when.as_ref().map(|w| w.auth.join(" or ")).unwrap_or_default()
 }
 
 fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Result<String> {
@@ -157,67 +184,79 @@ fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Resu
         return Ok(value.to_string());
     }
     let known: Vec<_> = choices.iter().map(|c| c.id.as_str()).collect();
-    Err(ConnectorError::config(
-        field,
-        format!(
-            "unknown value {value:?} (expected one of {})",
-            known.join(", ")
-        ),
-    ))
+    Err(ConnectorError::config(field, format!("unknown value {value:?} (expected one of {})", known.join(", "))))
 }
 
-fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
-    if !api_type.auth.iter().any(|k| k == auth.kind()) {
+/// `klarna_live_api_…` or `klarna_test_api_…`: which environment a key is for.
+fn api_key_environment(key: &str) -> Option<&'static str> {
+    if key.starts_with("klarna_live_api_") {
+        Some("production")
+    } else if key.starts_with("klarna_test_api_") {
+        Some("playground")
+    } else {
+        None
+    }
+}
+
+fn check_auth(api_type: &ApiType, auth: &Auth, environment: &str) -> Result<()> {
+    let kind = panel_kind(auth);
+    if !api_type.auth.iter().any(|k| k == kind) {
         return Err(ConnectorError::config(
             "auth",
-            format!(
-                "{} is not offered for API type {} (allowed: {})",
-                auth.kind(),
-                api_type.id,
-                api_type.auth.join(", ")
-            ),
+            format!("{kind} is not offered for API type {} (allowed: {})", api_type.id, api_type.auth.join(", ")),
         ));
     }
+    let no_controls = |field: &str, value: &str| {
+        if value.chars().any(char::is_control) {
+            Err(ConnectorError::config(field, "must not contain control characters"))
+        } else {
+            Ok(())
+        }
+    };
     match auth {
         Auth::Basic { username, password } => {
-            if username.trim().is_empty() {
-                return Err(ConnectorError::config("auth.basic.username", "required"));
-            }
-            if username.contains(':') {
-                return Err(ConnectorError::config(
-                    "auth.basic.username",
-                    "must not contain ':' (HTTP Basic)",
-                ));
-            }
-            if username.chars().any(char::is_control) {
-                return Err(ConnectorError::config(
-                    "auth.basic.username",
-                    "must not contain control characters",
-                ));
-            }
+            let field = if kind == "api_key" { "auth.basic.password (API key)" } else { "auth.basic.password" };
             if password.is_blank() {
-                return Err(ConnectorError::config("auth.basic.password", "required"));
+                return Err(ConnectorError::config(field, "required"));
             }
-            if password.expose().chars().any(char::is_control) {
+            no_controls(field, password.expose())?;
+            if username.contains(':') {
+                return Err(ConnectorError::config("auth.basic.username", "must not contain ':' (HTTP Basic)"));
+            }
+            no_controls("auth.basic.username", username)?;
+            if kind == "api_key" && password.expose().contains(char::is_whitespace) {
+                return Err(ConnectorError::config(field, "an API key has no spaces"));
+            }
+            if kind == "api_key" && api_key_environment(password.expose()).is_none() {
                 return Err(ConnectorError::config(
-                    "auth.basic.password",
-                    "must not contain control characters",
+                    field,
+                    "a Klarna API key starts with klarna_live_api_ or klarna_test_api_",
                 ));
+            }
+            if let Some(key_environment) = api_key_environment(password.expose()) {
+                if key_environment != environment {
+                    let (key, env) =
+                        if key_environment == "production" { ("live", "production") } else { ("test", "playground") };
+                    return Err(ConnectorError::config(
+                        "environment",
+                        format!("a {key} API key (klarna_{key}_api_…) only works on {env}, but the connection is set to {environment}; Klarna would answer 401"),
+                    ));
+                }
             }
         }
-        Auth::OAuth2 {
-            client_id,
-            client_secret,
-            ..
-        } => {
+        Auth::OAuth2 { client_id, client_secret, scopes } => {
             if client_id.trim().is_empty() {
                 return Err(ConnectorError::config("auth.oauth2.client-id", "required"));
             }
+            no_controls("auth.oauth2.client-id", client_id)?;
             if client_secret.is_blank() {
-                return Err(ConnectorError::config(
-                    "auth.oauth2.client-secret",
-                    "required",
-                ));
+                return Err(ConnectorError::config("auth.oauth2.client-secret", "required"));
+            }
+            no_controls("auth.oauth2.client-secret", client_secret.expose())?;
+            if let Some(scope) =
+                scopes.iter().find(|s| s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                return Err(ConnectorError::config("auth.oauth2.scopes", format!("{scope:?} is not a single scope")));
             }
         }
         Auth::Token(token) => {
@@ -225,10 +264,7 @@ fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
                 return Err(ConnectorError::config("auth.token", "required"));
             }
             if token.expose().chars().any(|c| c.is_control() || c == ' ') {
-                return Err(ConnectorError::config(
-                    "auth.token",
-                    "must not contain spaces or control characters",
-                ));
+                return Err(ConnectorError::config("auth.token", "must not contain spaces or control characters"));
             }
         }
     }
@@ -237,31 +273,30 @@ fn check_auth(api_type: &ApiType, auth: &Auth) -> Result<()> {
 
 fn check_value(field: &str, setting: &Setting, value: &str) -> Result<()> {
     if value.chars().any(char::is_control) {
-        return Err(ConnectorError::config(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(ConnectorError::config(field, "must not contain control characters"));
     }
-    if setting.kind == SettingType::Integer && value.trim().parse::<u64>().is_err() {
-        return Err(ConnectorError::config(
-            field,
-            format!("expected a whole number, got {value:?}"),
-        ));
+    match setting.kind {
+        SettingType::Integer => {
+            let number: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| ConnectorError::config(field, format!("expected a whole number, got {value:?}")))?;
+            let (min, max) = (setting.min.unwrap_or(0), setting.max.unwrap_or(u64::MAX));
+            if !(min..=max).contains(&number) {
+                return Err(ConnectorError::config(field, format!("{number} is outside {min}..={max}")));
+            }
+        }
+        SettingType::String if setting.key == "subdomain" => {
+            let ok = !value.is_empty()
+                && value.len() <= 63
+                && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !ok {
+                return Err(ConnectorError::config(field, "a subdomain is 1 to 63 lowercase letters, digits or '-'"));
+            }
+        }
+        _ => {}
     }
     Ok(())
-}
-
-fn integer_in(field: &str, value: &str, min: u64, max: u64) -> Result<u64> {
-    let number: u64 = value.trim().parse().map_err(|_| {
-        ConnectorError::config(field, format!("expected a whole number, got {value:?}"))
-    })?;
-    if !(min..=max).contains(&number) {
-        return Err(ConnectorError::config(
-            field,
-            format!("{number} is outside {min}..={max}"),
-        ));
-    }
-    Ok(number)
 }
 
 #[cfg(test)]
@@ -274,10 +309,7 @@ mod tests {
             api_type: api_type.into(),
             environment: environment.into(),
             region: region.into(),
-            auth: Auth::Basic {
-                username: "PK123_abc".into(),
-                password: Secret::new("pw"),
-            },
+            auth: Auth::Basic { username: "PK123_abc".into(), password: Secret::new("pw") },
             settings: vec![],
         }
     }
@@ -293,47 +325,33 @@ mod tests {
     fn hosts_follow_environment_and_region() {
         let cases = [
             ("post-purchase", "production", "eu", "api.klarna.com"),
-            (
-                "post-purchase",
-                "playground",
-                "eu",
-                "api.playground.klarna.com",
-            ),
+            ("post-purchase", "playground", "eu", "api.playground.klarna.com"),
             ("settlements", "production", "na", "api-na.klarna.com"),
-            (
-                "settlements",
-                "playground",
-                "oc",
-                "api-oc.playground.klarna.com",
-            ),
+            ("settlements", "playground", "oc", "api-oc.playground.klarna.com"),
             ("network", "playground", "eu", "api-global.test.klarna.com"),
             ("network", "production", "na", "api-global.klarna.com"),
         ];
         for (api, env, region, host) in cases {
-            assert_eq!(
-                validate(config(api, env, region)).expect("valid").host,
-                host,
-                "{api} {env} {region}"
-            );
+            let mut c = config(api, env, region);
+            if api == "network" {
+                let key = if env == "production" { "klarna_live_api_k" } else { "klarna_test_api_k" };
+                c.auth = Auth::Basic { username: String::new(), password: Secret::new(key) };
+            }
+            assert_eq!(validate(c).expect("valid").host, host, "{api} {env} {region}");
         }
     }
 
     #[test]
     fn wrong_fields_are_named() {
-        assert!(err(config("post-purchase", "playground", "xx"))
-            .starts_with("region: unknown value \"xx\""));
+        assert!(err(config("post-purchase", "playground", "xx")).starts_with("region: unknown value \"xx\""));
         assert!(err(config("post-purchase", "test", "eu")).starts_with("environment:"));
         assert!(err(config("orders", "playground", "eu")).starts_with("api-type:"));
         let mut c = config("shipping-assistant", "playground", "eu");
-        assert!(err(c.clone())
-            .starts_with("auth: basic is not offered for API type shipping-assistant"));
+        assert!(err(c.clone()).starts_with("auth: basic is not offered for API type shipping-assistant"));
         c.auth = Auth::Token(Secret::new(""));
         assert_eq!(err(c), "auth.token: required");
         let mut c = config("settlements", "playground", "eu");
-        c.auth = Auth::Basic {
-            username: "a:b".into(),
-            password: Secret::new("x"),
-        };
+        c.auth = Auth::Basic { username: "a:b".into(), password: Secret::new("x") };
         assert!(err(c).starts_with("auth.basic.username"));
         let mut c = config("settlements", "playground", "eu");
         c.settings = vec![("order_id".into(), "x".into())];
@@ -355,10 +373,7 @@ mod tests {
             ("timeout_ms".into(), "".into()),
         ];
         let valid = validate(c).expect("valid");
-        assert_eq!(
-            valid.defaults,
-            vec![("order_id".to_string(), "abc".to_string())]
-        );
+        assert_eq!(valid.defaults, vec![("order_id".to_string(), "abc".to_string())]);
         assert_eq!(valid.retry.max_attempts, 1);
         assert_eq!(valid.timeout_ms, 30_000);
     }

@@ -3,12 +3,10 @@
 use serde_json::Value;
 
 use crate::client::{Call, Client};
-use crate::config::{self, ValidConfig};
+use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec};
-use crate::model::{
-    ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest,
-};
+use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
 use crate::{idempotency, pagination, path, response};
 
@@ -26,9 +24,7 @@ pub struct Connection<T> {
 impl<T: Transport> Connection<T> {
     /// Validates `config`; sends nothing.
     pub fn open(config: ConnectionConfig, transport: T) -> Result<Self> {
-        Ok(Self {
-            client: Client::new(transport, config::validate(config)?),
-        })
+        Ok(Self { client: Client::new(transport, config::validate(config)?) })
     }
 
     /// The validated configuration.
@@ -52,75 +48,77 @@ impl<T: Transport> Connection<T> {
             headers: vec![],
             retry_safe: true,
         };
-        let answer = self.client.send(&call)?;
+        let answer = self.client.send(&call).map_err(|e| self.explain(e))?;
         if probe.accept.contains(&answer.status) {
-            return Ok(probe.checks.clone());
+            return Ok(format!("{} on {}", probe.checks, self.config().describe_target()));
         }
-        Err(response::error_for(&answer))
+        Err(self.explain(response::error_for(&answer)))
+    }
+
+    /// Puts a one-line reason a person can act on in front of a `test()` failure.
+    fn explain(&self, error: ConnectorError) -> ConnectorError {
+        let config = self.config();
+        let target = config.describe_target();
+        match error {
+            ConnectorError::Unauthorized(mut e) => {
+                let hint = match config.credentials {
+                    Credentials::ApiKey | Credentials::Basic => format!(
+                        "Klarna refused these credentials on {target}: check them, and that they were issued for {} in this region (credentials work on one environment and region only)",
+                        config.environment
+                    ),
+                    Credentials::Bearer => format!("Klarna refused the bearer token on {target}: it may be wrong or expired"),
+                    Credentials::OAuth2 { .. } => format!("no usable OAuth 2.0 access token for {target}"),
+                };
+                e.messages.insert(0, hint);
+                ConnectorError::Unauthorized(e)
+            }
+            ConnectorError::Rejected(mut e) if e.status == 403 => {
+                e.messages.insert(
+                    0,
+                    format!(
+                        "Klarna answered 403 on {target}: these credentials may not have access to the {} API",
+                        config.api_type.label
+                    ),
+                );
+                ConnectorError::Rejected(e)
+            }
+            ConnectorError::Transport(why) => ConnectorError::Transport(format!("could not reach {target}: {why}")),
+            other => other,
+        }
     }
 
     /// The entities of the connection's API type.
     pub fn entities(&self) -> Result<Vec<&'static EntitySpec>> {
         let api_type = &self.config().api_type.id;
-        Ok(Manifest::get()?
-            .entities
-            .iter()
-            .filter(|e| e.api_type == *api_type)
-            .collect())
+        Ok(Manifest::get()?.entities.iter().filter(|e| e.api_type == *api_type).collect())
     }
 
     /// Reads one page of `request.entity` with its `get` operation.
     pub fn subscribe(&self, request: &SubscribeRequest) -> Result<Page> {
         let (entity, operation) = self.operation(&request.entity, &Method::GET)?;
         if request.params.payload.is_some() {
-            return Err(ConnectorError::input(
-                "params.payload",
-                "a read sends no payload",
-            ));
+            return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
         path::check_query(&request.params.query)?;
-        let rendered = path::render(
-            &operation.path,
-            &request.params.path,
-            &self.config().defaults,
-        )?;
-        let query = pagination::page_query(
-            entity,
-            &request.params.query,
-            request.cursor.as_deref(),
-            request.page_size,
-        )?;
-        let call = Call {
-            method: Method::GET,
-            path: rendered.clone(),
-            query,
-            body: None,
-            headers: vec![],
-            retry_safe: true,
-        };
+        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let query =
+            pagination::page_query(entity, &request.params.query, request.cursor.as_deref(), request.page_size)?;
+        let call =
+            Call { method: Method::GET, path: rendered.clone(), query, body: None, headers: vec![], retry_safe: true };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let body = response::json_body(&answer)?;
         let next_cursor = match &body {
-            Some(body) => {
-                pagination::next_cursor(entity, body, &self.config().base_url(), &rendered)?
-            }
+            Some(body) => pagination::next_cursor(entity, body, &self.config().base_url(), &rendered)?,
             None => None,
         };
-        Ok(Page {
-            records: pagination::records(entity, body)?,
-            next_cursor,
-        })
+        Ok(Page { records: pagination::records(entity, body)?, next_cursor })
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
         path::check_query(&request.params.query)?;
-        let rendered = path::render(
-            &operation.path,
-            &request.params.path,
-            &self.config().defaults,
-        )?;
+        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params)?;
         let body = payload.as_ref().map(|p| p.to_string().into_bytes());
         if let Some(body) = &body {
@@ -139,17 +137,11 @@ impl<T: Transport> Connection<T> {
                     idempotency::check_key(key)?;
                     key.clone()
                 }
-                None => idempotency::derive(
-                    &entity.name,
-                    &request.method,
-                    &request.params.path,
-                    payload.as_ref(),
-                ),
+                None => idempotency::derive(&entity.name, &request.method, &request.params.path, payload.as_ref()),
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
         }
-        let retry_safe =
-            keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
+        let retry_safe = keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
         let call = Call {
             method: request.method.clone(),
             path: rendered,
@@ -167,35 +159,19 @@ impl<T: Transport> Connection<T> {
         })
     }
 
-    fn operation(
-        &self,
-        name: &str,
-        method: &Method,
-    ) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
-        let entity = Manifest::get()?
-            .entity(name)
-            .filter(|e| e.api_type == self.config().api_type.id)
-            .ok_or_else(|| {
+    fn operation(&self, name: &str, method: &Method) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
+        let entity =
+            Manifest::get()?.entity(name).filter(|e| e.api_type == self.config().api_type.id).ok_or_else(|| {
                 ConnectorError::input(
                     "entity",
-                    format!(
-                        "unknown entity {name:?} for API type {}",
-                        self.config().api_type.id
-                    ),
+                    format!("unknown entity {name:?} for API type {}", self.config().api_type.id),
                 )
             })?;
         let operation = entity.operation(method).ok_or_else(|| {
-            let offered: Vec<_> = entity
-                .operations
-                .iter()
-                .map(|o| o.method.to_method().to_string())
-                .collect();
+            let offered: Vec<_> = entity.operations.iter().map(|o| o.method.to_method().to_string()).collect();
             ConnectorError::input(
                 "method",
-                format!(
-                    "entity {name} has no {method} operation (offers {})",
-                    offered.join(", ")
-                ),
+                format!("entity {name} has no {method} operation (offers {})", offered.join(", ")),
             )
         })?;
         Ok((entity, operation))
@@ -232,25 +208,15 @@ fn parse_payload(params: &Params) -> Result<Option<Value>> {
     }
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(Some(value)),
-        Ok(_) => Err(ConnectorError::input(
-            "params.payload",
-            "must be a JSON object",
-        )),
-        Err(e) => Err(ConnectorError::input(
-            "params.payload",
-            format!("not valid JSON: {e}"),
-        )),
+        Ok(_) => Err(ConnectorError::input("params.payload", "must be a JSON object")),
+        Err(e) => Err(ConnectorError::input("params.payload", format!("not valid JSON: {e}"))),
     }
 }
 
 /// The id of what a write created, from the sources the entity names.
 fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) -> Option<String> {
     let body_field = |field: &str| {
-        data?.get(field).and_then(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
+        data?.get(field).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
     };
     let location = || {
         answer
@@ -262,13 +228,10 @@ fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) 
     if entity.created_id.is_empty() {
         return location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)));
     }
-    entity
-        .created_id
-        .iter()
-        .find_map(|source| match source.split_once(':') {
-            Some(("header", name)) => answer.header(name).map(str::to_string),
-            Some(("body", field)) => body_field(field),
-            _ if source == "location" => location(),
-            _ => None,
-        })
+    entity.created_id.iter().find_map(|source| match source.split_once(':') {
+        Some(("header", name)) => answer.header(name).map(str::to_string),
+        Some(("body", field)) => body_field(field),
+        _ if source == "location" => location(),
+        _ => None,
+    })
 }

@@ -71,10 +71,7 @@ impl ConnectorError {
     /// The API error carried by the answer-based cases.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Unauthorized(e)
-            | Self::NotFound(e)
-            | Self::Rejected(e)
-            | Self::Unavailable(e) => Some(e),
+            Self::Unauthorized(e) | Self::NotFound(e) | Self::Rejected(e) | Self::Unavailable(e) => Some(e),
             Self::RateLimited { error, .. } => Some(error),
             _ => None,
         }
@@ -89,10 +86,7 @@ impl fmt::Display for ConnectorError {
             Self::Unauthorized(e) => write!(f, "unauthorized: {e}"),
             Self::NotFound(e) => write!(f, "not found: {e}"),
             Self::Rejected(e) => write!(f, "rejected: {e}"),
-            Self::RateLimited {
-                retry_after_ms,
-                error,
-            } => match retry_after_ms {
+            Self::RateLimited { retry_after_ms, error } => match retry_after_ms {
                 Some(ms) => write!(f, "rate limited (retry after {ms} ms): {error}"),
                 None => write!(f, "rate limited: {error}"),
             },

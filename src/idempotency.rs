@@ -21,16 +21,10 @@ const MAX_KEY_LEN: usize = 255;
 /// Checks a host-chosen key: 1 to 255 visible ASCII characters.
 pub fn check_key(key: &str) -> Result<()> {
     if key.is_empty() || key.len() > MAX_KEY_LEN {
-        return Err(ConnectorError::input(
-            "idempotency-key",
-            format!("must be 1 to {MAX_KEY_LEN} characters"),
-        ));
+        return Err(ConnectorError::input("idempotency-key", format!("must be 1 to {MAX_KEY_LEN} characters")));
     }
     if !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ConnectorError::input(
-            "idempotency-key",
-            "must be visible ASCII characters only",
-        ));
+        return Err(ConnectorError::input("idempotency-key", "must be visible ASCII characters only"));
     }
     Ok(())
 }
@@ -57,32 +51,14 @@ mod tests {
     #[test]
     fn same_request_same_key_whatever_the_json_layout() {
         let path = vec![("order_id".to_string(), "o1".to_string())];
-        let a = derive(
-            "order-captures",
-            &Method::POST,
-            &path,
-            Some(&json!({"captured_amount": 100, "description": "x"})),
-        );
-        let b: Value =
-            serde_json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
+        let a =
+            derive("order-captures", &Method::POST, &path, Some(&json!({"captured_amount": 100, "description": "x"})));
+        let b: Value = serde_json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
         assert_eq!(a, derive("order-captures", &Method::POST, &path, Some(&b)));
+        assert_ne!(a, derive("order-captures", &Method::POST, &path, Some(&json!({"captured_amount": 101}))));
         assert_ne!(
             a,
-            derive(
-                "order-captures",
-                &Method::POST,
-                &path,
-                Some(&json!({"captured_amount": 101}))
-            )
-        );
-        assert_ne!(
-            a,
-            derive(
-                "order-refunds",
-                &Method::POST,
-                &path,
-                Some(&json!({"captured_amount": 100, "description": "x"}))
-            )
+            derive("order-refunds", &Method::POST, &path, Some(&json!({"captured_amount": 100, "description": "x"})))
         );
         assert_eq!(Uuid::parse_str(&a).map(|u| u.get_version_num()), Ok(5));
     }

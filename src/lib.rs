@@ -15,6 +15,7 @@ pub mod error;
 pub mod idempotency;
 pub mod manifest;
 pub mod model;
+pub mod oauth;
 pub mod pagination;
 pub mod path;
 pub mod response;
@@ -53,11 +54,7 @@ mod component {
                 timeout_ms: request.timeout_ms,
             };
             match wit_http::send(&wit_request) {
-                Ok(r) => Ok(HttpResponse {
-                    status: r.status,
-                    headers: r.headers,
-                    body: r.body,
-                }),
+                Ok(r) => Ok(HttpResponse { status: r.status, headers: r.headers, body: r.body }),
                 Err(wit_http::HttpError::Timeout) => Err(TransportError::Timeout),
                 Err(wit_http::HttpError::Denied(m)) => Err(TransportError::Denied(m)),
                 Err(wit_http::HttpError::Connection(m)) => Err(TransportError::Connection(m)),
@@ -90,10 +87,7 @@ mod component {
     impl wit::GuestConnection for ConnectionResource {
         fn open(config: t::ConnectionConfig) -> Result<wit::Connection, t::ConnectorError> {
             let auth = match config.auth {
-                t::Auth::Basic(b) => model::Auth::Basic {
-                    username: b.username,
-                    password: Secret::new(b.password),
-                },
+                t::Auth::Basic(b) => model::Auth::Basic { username: b.username, password: Secret::new(b.password) },
                 t::Auth::Oauth2(o) => model::Auth::OAuth2 {
                     client_id: o.client_id,
                     client_secret: Secret::new(o.client_secret),
@@ -136,16 +130,10 @@ mod component {
                 page_size: request.page_size,
             };
             let page = self.0.subscribe(&request).map_err(to_wit_error)?;
-            Ok(t::Page {
-                records: page.records,
-                next_cursor: page.next_cursor,
-            })
+            Ok(t::Page { records: page.records, next_cursor: page.next_cursor })
         }
 
-        fn publish(
-            &self,
-            request: t::PublishRequest,
-        ) -> Result<t::PublishResult, t::ConnectorError> {
+        fn publish(&self, request: t::PublishRequest) -> Result<t::PublishResult, t::ConnectorError> {
             let request = model::PublishRequest {
                 entity: request.entity,
                 method: from_wit_method(request.method),
@@ -153,20 +141,12 @@ mod component {
                 idempotency_key: request.idempotency_key,
             };
             let result = self.0.publish(&request).map_err(to_wit_error)?;
-            Ok(t::PublishResult {
-                status: result.status,
-                id: result.id,
-                data: result.data,
-            })
+            Ok(t::PublishResult { status: result.status, id: result.id, data: result.data })
         }
     }
 
     fn to_params(params: t::Params) -> model::Params {
-        model::Params {
-            path: params.path,
-            query: params.query,
-            payload: params.payload,
-        }
+        model::Params { path: params.path, query: params.query, payload: params.payload }
     }
 
     fn to_wit_method(method: &Method) -> t::Method {
@@ -198,10 +178,7 @@ mod component {
             operations: entity
                 .operations
                 .iter()
-                .map(|op| t::Operation {
-                    method: from_wit_method_name(op.method),
-                    path: op.path.clone(),
-                })
+                .map(|op| t::Operation { method: from_wit_method_name(op.method), path: op.path.clone() })
                 .collect(),
             paginated: entity.paginated(),
             primary_key: entity.primary_key.clone(),
@@ -213,12 +190,7 @@ mod component {
     }
 
     fn to_wit_api_error(e: ApiError) -> t::ApiError {
-        t::ApiError {
-            status: e.status,
-            code: e.code,
-            messages: e.messages,
-            correlation_id: e.correlation_id,
-        }
+        t::ApiError { status: e.status, code: e.code, messages: e.messages, correlation_id: e.correlation_id }
     }
 
     fn to_wit_error(error: ConnectorError) -> t::ConnectorError {
@@ -228,13 +200,9 @@ mod component {
             ConnectorError::Unauthorized(e) => t::ConnectorError::Unauthorized(to_wit_api_error(e)),
             ConnectorError::NotFound(e) => t::ConnectorError::NotFound(to_wit_api_error(e)),
             ConnectorError::Rejected(e) => t::ConnectorError::Rejected(to_wit_api_error(e)),
-            ConnectorError::RateLimited {
-                retry_after_ms,
-                error,
-            } => t::ConnectorError::RateLimited(t::RateLimit {
-                retry_after_ms,
-                error: to_wit_api_error(error),
-            }),
+            ConnectorError::RateLimited { retry_after_ms, error } => {
+                t::ConnectorError::RateLimited(t::RateLimit { retry_after_ms, error: to_wit_api_error(error) })
+            }
             ConnectorError::Unavailable(e) => t::ConnectorError::Unavailable(to_wit_api_error(e)),
             ConnectorError::Transport(m) => t::ConnectorError::Transport(m),
         }

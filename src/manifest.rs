@@ -60,10 +60,14 @@ pub struct Choice {
 /// An auth kind and the fields it asks for.
 #[derive(Debug, Deserialize)]
 pub struct AuthKind {
-    /// `basic`, `oauth2` or `token`.
+    /// `api_key`, `basic`, `oauth2` or `token`.
     pub id: String,
     /// What the user sees.
     pub label: String,
+    /// How a host builds the WIT `auth` value from the fields: the variant and
+    /// each of its fields as a `{field}` template (e.g. an API key is
+    /// `basic` with an empty username and the key as password).
+    pub wit: serde_json::Value,
     /// Its fields.
     pub fields: Vec<Setting>,
 }
@@ -99,9 +103,22 @@ pub struct Setting {
     /// Value used when the field is left empty.
     #[serde(default)]
     pub default: Option<String>,
-    /// When to show the field (e.g. `{"auth": "oauth2"}`).
+    /// Smallest allowed value of an integer setting.
     #[serde(default)]
-    pub show_when: Option<serde_json::Value>,
+    pub min: Option<u64>,
+    /// Largest allowed value of an integer setting.
+    #[serde(default)]
+    pub max: Option<u64>,
+    /// When to show (and accept) the field: the auth kinds it belongs to.
+    #[serde(default)]
+    pub show_when: Option<ShowWhen>,
+}
+
+/// The condition under which a setting is shown.
+#[derive(Debug, Deserialize)]
+pub struct ShowWhen {
+    /// Auth kind ids.
+    pub auth: Vec<String>,
 }
 
 /// An API type (Celigo's "API type"): its hosts, auth kinds, settings and test probe.
@@ -144,6 +161,8 @@ pub struct Probe {
 pub struct Hosts {
     /// Every host name the connector may call.
     pub allowed: Vec<String>,
+    /// environment → OAuth 2.0 token URL template (`{subdomain}`).
+    pub oauth_token: BTreeMap<String, String>,
     /// family → environment → region → host name.
     #[serde(flatten)]
     pub families: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
@@ -227,9 +246,7 @@ pub struct EntitySpec {
 impl EntitySpec {
     /// The operation with `method`, if the entity has one.
     pub fn operation(&self, method: &Method) -> Option<&OperationSpec> {
-        self.operations
-            .iter()
-            .find(|op| op.method.to_method() == *method)
+        self.operations.iter().find(|op| op.method.to_method() == *method)
     }
 
     /// Whether `subscribe` pages through results.
@@ -272,43 +289,16 @@ mod tests {
     #[test]
     fn manifest_parses_and_is_consistent() {
         let m = Manifest::get().expect("connector.json parses");
-        assert_eq!(
-            m.version,
-            env!("CARGO_PKG_VERSION"),
-            "manifest version = crate version"
-        );
+        assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
         assert_eq!(m.wit, "ipaas:connector@0.1.0");
         let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "purchase",
-                "post-purchase",
-                "settlements",
-                "disputes",
-                "shipping-assistant",
-                "network"
-            ]
-        );
+        assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
         let mut names = BTreeSet::new();
         for e in &m.entities {
             assert!(names.insert(&e.name), "duplicate entity {}", e.name);
-            assert!(
-                m.api_type(&e.api_type).is_some(),
-                "{}: unknown api type",
-                e.name
-            );
-            let methods: BTreeSet<_> = e
-                .operations
-                .iter()
-                .map(|o| format!("{:?}", o.method))
-                .collect();
-            assert_eq!(
-                methods.len(),
-                e.operations.len(),
-                "{}: two operations with one method",
-                e.name
-            );
+            assert!(m.api_type(&e.api_type).is_some(), "{}: unknown api type", e.name);
+            let methods: BTreeSet<_> = e.operations.iter().map(|o| format!("{:?}", o.method)).collect();
+            assert_eq!(methods.len(), e.operations.len(), "{}: two operations with one method", e.name);
             let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path.as_str()).collect();
             assert_eq!(paths.len(), 1, "{}: one path template per entity", e.name);
             assert!(!e.primary_key.is_empty(), "{}: primary key", e.name);
@@ -318,11 +308,7 @@ mod tests {
         }
         for t in &m.panel.api_types {
             for kind in &t.auth {
-                assert!(
-                    m.auth_kind(kind).is_some(),
-                    "{}: unknown auth kind {kind}",
-                    t.id
-                );
+                assert!(m.auth_kind(kind).is_some(), "{}: unknown auth kind {kind}", t.id);
             }
             let family = m.hosts.families.get(&t.hosts).expect("host family");
             for env in &m.panel.environments {

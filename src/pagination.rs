@@ -39,12 +39,7 @@ pub fn records(entity: &EntitySpec, body: Option<Value>) -> Result<Vec<String>> 
 /// The cursor for the page after this one: the query of Klarna's own
 /// `pagination.next` link, after checking it points at the same host and path.
 /// Never guessed from counts.
-pub fn next_cursor(
-    entity: &EntitySpec,
-    body: &Value,
-    base_url: &str,
-    path: &str,
-) -> Result<Option<String>> {
+pub fn next_cursor(entity: &EntitySpec, body: &Value, base_url: &str, path: &str) -> Result<Option<String>> {
     match entity.pagination {
         Pagination::None => Ok(None),
         Pagination::Offset => {
@@ -53,17 +48,11 @@ pub fn next_cursor(
                 return Ok(None);
             };
             let Some(rest) = next.strip_prefix(base_url) else {
-                return Err(malformed(
-                    entity,
-                    &format!("pagination.next {next:?} leaves the API host"),
-                ));
+                return Err(malformed(entity, &format!("pagination.next {next:?} leaves the API host")));
             };
             let (next_path, query) = rest.split_once('?').unwrap_or((rest, ""));
             if next_path != path {
-                return Err(malformed(
-                    entity,
-                    &format!("pagination.next {next:?} leaves {path}"),
-                ));
+                return Err(malformed(entity, &format!("pagination.next {next:?} leaves {path}")));
             }
             Ok(Some(query.to_string()))
         }
@@ -79,10 +68,7 @@ pub fn page_query(
 ) -> Result<String> {
     if let Some(cursor) = cursor {
         if !entity.paginated() {
-            return Err(ConnectorError::input(
-                "cursor",
-                format!("entity {} is not paginated", entity.name),
-            ));
+            return Err(ConnectorError::input("cursor", format!("entity {} is not paginated", entity.name)));
         }
         // Decode and re-encode, so a cursor can only ever be a query string.
         return Ok(path::query_string(&path::parse_query(cursor)?));
@@ -102,10 +88,7 @@ fn malformed(entity: &EntitySpec, what: &str) -> ConnectorError {
     ConnectorError::Unavailable(ApiError {
         status: 200,
         code: None,
-        messages: vec![format!(
-            "unexpected response for entity {}: {what}",
-            entity.name
-        )],
+        messages: vec![format!("unexpected response for entity {}: {what}", entity.name)],
         correlation_id: None,
     })
 }

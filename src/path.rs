@@ -6,11 +6,7 @@ use crate::error::{ConnectorError, Result};
 use crate::model::Pairs;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Longest path parameter accepted (Klarna ids are far shorter; KRNs stay under 200).
 const MAX_PARAM_LEN: usize = 1024;
@@ -38,16 +34,10 @@ pub fn render(template: &str, given: &Pairs, defaults: &Pairs) -> Result<String>
     let names = placeholders(template);
     for (index, (key, _)) in given.iter().enumerate() {
         if !names.contains(&key.as_str()) {
-            return Err(ConnectorError::input(
-                format!("params.path.{key}"),
-                format!("{template} has no {{{key}}}"),
-            ));
+            return Err(ConnectorError::input(format!("params.path.{key}"), format!("{template} has no {{{key}}}")));
         }
         if given[..index].iter().any(|(k, _)| k == key) {
-            return Err(ConnectorError::input(
-                format!("params.path.{key}"),
-                "given twice",
-            ));
+            return Err(ConnectorError::input(format!("params.path.{key}"), "given twice"));
         }
     }
     let mut path = template.to_string();
@@ -67,25 +57,13 @@ pub fn render(template: &str, given: &Pairs, defaults: &Pairs) -> Result<String>
 
 fn check_segment(field: &str, value: &str) -> Result<()> {
     if value.len() > MAX_PARAM_LEN {
-        return Err(ConnectorError::input(
-            field,
-            format!("longer than {MAX_PARAM_LEN} bytes"),
-        ));
+        return Err(ConnectorError::input(field, format!("longer than {MAX_PARAM_LEN} bytes")));
     }
     if value == "." || value == ".." {
-        return Err(ConnectorError::input(
-            field,
-            format!("{value:?} would change the path"),
-        ));
+        return Err(ConnectorError::input(field, format!("{value:?} would change the path")));
     }
-    if let Some(c) = value
-        .chars()
-        .find(|c| matches!(c, '/' | '\\') || c.is_control())
-    {
-        return Err(ConnectorError::input(
-            field,
-            format!("{c:?} would change the path"),
-        ));
+    if let Some(c) = value.chars().find(|c| matches!(c, '/' | '\\') || c.is_control()) {
+        return Err(ConnectorError::input(field, format!("{c:?} would change the path")));
     }
     Ok(())
 }
@@ -131,16 +109,10 @@ pub fn parse_query(query: &str) -> Result<Pairs> {
 pub fn check_query(pairs: &Pairs) -> Result<()> {
     for (key, value) in pairs {
         if key.is_empty() {
-            return Err(ConnectorError::input(
-                "params.query",
-                "empty parameter name",
-            ));
+            return Err(ConnectorError::input("params.query", "empty parameter name"));
         }
         if key.chars().chain(value.chars()).any(char::is_control) {
-            return Err(ConnectorError::input(
-                format!("params.query.{key}"),
-                "control characters",
-            ));
+            return Err(ConnectorError::input(format!("params.query.{key}"), "control characters"));
         }
     }
     Ok(())
@@ -151,26 +123,15 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Pairs {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn renders_and_encodes() {
         let t = "/ordermanagement/v1/orders/{order_id}/captures/{capture_id}";
         assert_eq!(placeholders(t), ["order_id", "capture_id"]);
-        let path = render(
-            t,
-            &pairs(&[("capture_id", "c 1?#%"), ("order_id", "ö-1")]),
-            &vec![],
-        )
-        .expect("renders");
-        assert_eq!(
-            path,
-            "/ordermanagement/v1/orders/%C3%B6-1/captures/c%201%3F%23%25"
-        );
+        let path = render(t, &pairs(&[("capture_id", "c 1?#%"), ("order_id", "ö-1")]), &vec![]).expect("renders");
+        assert_eq!(path, "/ordermanagement/v1/orders/%C3%B6-1/captures/c%201%3F%23%25");
     }
 
     #[test]
@@ -181,12 +142,7 @@ mod tests {
             "/ordermanagement/v1/orders/abc"
         );
         assert_eq!(
-            render(
-                t,
-                &pairs(&[("order_id", "x")]),
-                &pairs(&[("order_id", "abc")])
-            )
-            .expect("renders"),
+            render(t, &pairs(&[("order_id", "x")]), &pairs(&[("order_id", "abc")])).expect("renders"),
             "/ordermanagement/v1/orders/x"
         );
     }
@@ -196,10 +152,7 @@ mod tests {
         let t = "/ordermanagement/v1/orders/{order_id}";
         for bad in ["..", ".", "a/b", "a\\b", "a\nb", "\u{7f}"] {
             let e = render(t, &pairs(&[("order_id", bad)]), &vec![]).expect_err(bad);
-            assert!(
-                matches!(&e, ConnectorError::InvalidInput(m) if m.starts_with("params.path.order_id")),
-                "{e:?}"
-            );
+            assert!(matches!(&e, ConnectorError::InvalidInput(m) if m.starts_with("params.path.order_id")), "{e:?}");
         }
         assert_eq!(
             render(t, &vec![], &vec![]),

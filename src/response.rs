@@ -13,19 +13,14 @@ pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorErro
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&response.body)
-        .map(Some)
-        .map_err(|e| {
-            ConnectorError::Unavailable(ApiError {
-                status: response.status,
-                code: None,
-                messages: vec![format!(
-                    "response is not valid JSON ({e}): {}",
-                    snippet(&response.body)
-                )],
-                correlation_id: None,
-            })
+    serde_json::from_slice(&response.body).map(Some).map_err(|e| {
+        ConnectorError::Unavailable(ApiError {
+            status: response.status,
+            code: None,
+            messages: vec![format!("response is not valid JSON ({e}): {}", snippet(&response.body))],
+            correlation_id: None,
         })
+    })
 }
 
 /// The typed error for a non-2xx answer.
@@ -36,10 +31,7 @@ pub fn error_for(response: &HttpResponse) -> ConnectorError {
         401 => ConnectorError::Unauthorized(error),
         404 => ConnectorError::NotFound(error),
         _ if code.starts_with("NO_SUCH_") => ConnectorError::NotFound(error),
-        429 => ConnectorError::RateLimited {
-            retry_after_ms: retry_after_ms(response),
-            error,
-        },
+        429 => ConnectorError::RateLimited { retry_after_ms: retry_after_ms(response), error },
         500..=599 => ConnectorError::Unavailable(error),
         _ if code == "TIMEOUT" => ConnectorError::Unavailable(error),
         400..=499 => ConnectorError::Rejected(error),
@@ -54,10 +46,7 @@ pub fn error_for(response: &HttpResponse) -> ConnectorError {
 /// `correlation_id`) or Klarna Network (`error_id`, `error_type`,
 /// `error_code`, `error_message`, `validation_errors`).
 pub fn api_error(response: &HttpResponse) -> ApiError {
-    let mut error = ApiError {
-        status: response.status,
-        ..ApiError::default()
-    };
+    let mut error = ApiError { status: response.status, ..ApiError::default() };
     let body: Option<Value> = serde_json::from_slice(&response.body).ok();
     let Some(Value::Object(body)) = body else {
         if !response.body.is_empty() {
@@ -68,12 +57,7 @@ pub fn api_error(response: &HttpResponse) -> ApiError {
     let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
     error.code = text("error_code").or_else(|| text("error_type"));
     if let Some(Value::Array(messages)) = body.get("error_messages") {
-        error.messages.extend(
-            messages
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string),
-        );
+        error.messages.extend(messages.iter().filter_map(Value::as_str).map(str::to_string));
     }
     if let Some(message) = text("error_message") {
         error.messages.push(message);
@@ -81,9 +65,7 @@ pub fn api_error(response: &HttpResponse) -> ApiError {
     if let Some(Value::Array(items)) = body.get("validation_errors") {
         for item in items {
             let field = |key| item.get(key).and_then(Value::as_str).unwrap_or("");
-            error
-                .messages
-                .push(format!("{}: {}", field("parameter"), field("reason")));
+            error.messages.push(format!("{}: {}", field("parameter"), field("reason")));
         }
     }
     error.correlation_id = text("correlation_id").or_else(|| text("error_id"));
@@ -92,14 +74,11 @@ pub fn api_error(response: &HttpResponse) -> ApiError {
 
 /// Milliseconds to wait, from `Retry-After` (seconds) or `X-Ratelimit-Reset` (seconds).
 pub fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
-    ["Retry-After", "X-Ratelimit-Reset"]
-        .iter()
-        .find_map(|name| {
-            let value = response.header(name)?.trim();
-            let seconds: f64 = value.parse().ok()?;
-            (seconds.is_finite() && seconds >= 0.0)
-                .then(|| (seconds * 1000.0).min(86_400_000.0) as u64)
-        })
+    ["Retry-After", "X-Ratelimit-Reset"].iter().find_map(|name| {
+        let value = response.header(name)?.trim();
+        let seconds: f64 = value.parse().ok()?;
+        (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).min(86_400_000.0) as u64)
+    })
 }
 
 fn snippet(body: &[u8]) -> String {
@@ -116,11 +95,7 @@ mod tests {
     use super::*;
 
     fn response(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            headers: vec![],
-            body: body.as_bytes().to_vec(),
-        }
+        HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -142,14 +117,8 @@ mod tests {
             error_for(&response(403, r#"{"error_code":"NO_SUCH_CAPTURE"}"#)),
             ConnectorError::NotFound(_)
         ));
-        assert!(matches!(
-            error_for(&response(500, r#"{"error_code":"TIMEOUT"}"#)),
-            ConnectorError::Unavailable(_)
-        ));
-        assert!(matches!(
-            error_for(&response(401, "")),
-            ConnectorError::Unauthorized(_)
-        ));
+        assert!(matches!(error_for(&response(500, r#"{"error_code":"TIMEOUT"}"#)), ConnectorError::Unavailable(_)));
+        assert!(matches!(error_for(&response(401, "")), ConnectorError::Unauthorized(_)));
     }
 
     #[test]
@@ -167,13 +136,7 @@ mod tests {
     fn rate_limits_carry_the_wait() {
         let mut r = response(429, r#"{"error_code":"RATE_LIMITED"}"#);
         r.headers.push(("retry-after".into(), "2".into()));
-        assert!(matches!(
-            error_for(&r),
-            ConnectorError::RateLimited {
-                retry_after_ms: Some(2000),
-                ..
-            }
-        ));
+        assert!(matches!(error_for(&r), ConnectorError::RateLimited { retry_after_ms: Some(2000), .. }));
     }
 
     #[test]

@@ -11,9 +11,7 @@ use std::time::Duration;
 
 use klarna_connector::connection::Connection;
 use klarna_connector::error::ConnectorError;
-use klarna_connector::model::{
-    Auth, ConnectionConfig, Method, Params, PublishRequest, SubscribeRequest,
-};
+use klarna_connector::model::{Auth, ConnectionConfig, Method, Params, PublishRequest, SubscribeRequest};
 use klarna_connector::secret::Secret;
 use klarna_connector::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 
@@ -72,24 +70,12 @@ impl Rng {
         (0..self.below(12)).map(|_| self.pick(ALPHABET)).collect()
     }
     fn json(&mut self, depth: u32) -> String {
-        match if depth > 3 {
-            self.below(4)
-        } else {
-            self.below(7)
-        } {
+        match if depth > 3 { self.below(4) } else { self.below(7) } {
             0 => self.below(2_000_000_000).to_string(),
             1 => format!("-{}", self.below(1000)),
             2 => serde_json::to_string(&self.text()).unwrap_or_default(),
-            3 => self
-                .pick(&["null", "true", "1.5", "1e400", "[]", "{}"])
-                .to_string(),
-            4 => format!(
-                "[{}]",
-                (0..self.below(4))
-                    .map(|_| self.json(depth + 1))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+            3 => self.pick(&["null", "true", "1.5", "1e400", "[]", "{}"]).to_string(),
+            4 => format!("[{}]", (0..self.below(4)).map(|_| self.json(depth + 1)).collect::<Vec<_>>().join(",")),
             _ => {
                 let keys = [
                     "captured_amount",
@@ -101,9 +87,8 @@ impl Rng {
                     "error_code",
                     "x",
                 ];
-                let fields: Vec<String> = (0..self.below(5))
-                    .map(|_| format!("\"{}\":{}", self.pick(&keys), self.json(depth + 1)))
-                    .collect();
+                let fields: Vec<String> =
+                    (0..self.below(5)).map(|_| format!("\"{}\":{}", self.pick(&keys), self.json(depth + 1))).collect();
                 format!("{{{}}}", fields.join(","))
             }
         }
@@ -121,16 +106,7 @@ impl Rng {
     }
     fn pairs(&mut self, keys: &[&str]) -> Vec<(String, String)> {
         (0..self.below(4))
-            .map(|_| {
-                (
-                    if self.below(3) == 0 {
-                        self.text()
-                    } else {
-                        self.pick(keys).to_string()
-                    },
-                    self.text(),
-                )
-            })
+            .map(|_| (if self.below(3) == 0 { self.text() } else { self.pick(keys).to_string() }, self.text()))
             .collect()
     }
 }
@@ -140,11 +116,7 @@ struct RandomKlarna(RefCell<Rng>);
 
 impl Transport for RandomKlarna {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        assert!(
-            request.url.starts_with("https://api"),
-            "request left the Klarna hosts: {}",
-            request.url
-        );
+        assert!(request.url.starts_with("https://api"), "request left the Klarna hosts: {}", request.url);
         let mut rng = self.0.borrow_mut();
         match rng.below(12) {
             0 => return Err(TransportError::Timeout),
@@ -152,37 +124,19 @@ impl Transport for RandomKlarna {
             2 => return Err(TransportError::Denied(rng.text())),
             _ => {}
         }
-        let status = [
-            200, 200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 0,
-            999,
-        ][rng.below(19)];
+        let status = [200, 200, 200, 200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 0, 999]
+            [rng.below(19)];
         let mut headers = vec![];
-        for name in [
-            "Retry-After",
-            "X-Ratelimit-Reset",
-            "Location",
-            "Capture-Id",
-            "Content-Type",
-        ] {
+        for name in ["Retry-After", "X-Ratelimit-Reset", "Location", "Capture-Id", "Content-Type"] {
             if rng.below(3) == 0 {
-                let value = [
-                    rng.text(),
-                    rng.below(100).to_string(),
-                    "-1".into(),
-                    "1e308".into(),
-                    "NaN".into(),
-                ][rng.below(5)]
+                let value = [rng.text(), rng.below(100).to_string(), "-1".into(), "1e308".into(), "NaN".into()]
+                    [rng.below(5)]
                 .clone();
                 headers.push((name.to_string(), value));
             }
         }
         let host = request.url.split('/').take(3).collect::<Vec<_>>().join("/");
-        let path = request
-            .url
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let path = request.url.split('?').next().unwrap_or_default().to_string();
         let body = match rng.below(7) {
             0 => vec![],
             1 => (0..rng.below(64)).map(|_| rng.next() as u8).collect(),
@@ -194,8 +148,7 @@ impl Transport for RandomKlarna {
                     rng.text(),
                 ][rng.below(3)]
                 .clone();
-                let record =
-                    r#"{"order_id":"o1","capture_id":"c1","payment_reference":"p1","amount":100}"#;
+                let record = r#"{"order_id":"o1","capture_id":"c1","payment_reference":"p1","amount":100}"#;
                 let list = ["transactions", "payouts"][rng.below(2)];
                 match rng.below(3) {
                     0 => format!(
@@ -209,11 +162,7 @@ impl Transport for RandomKlarna {
             }
             _ => rng.maybe_broken_json().into_bytes(),
         };
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(HttpResponse { status, headers, body })
     }
 
     fn sleep(&self, _duration: Duration) {}
@@ -222,22 +171,13 @@ impl Transport for RandomKlarna {
 fn check(seed: u64, what: &str, result: Result<String, ConnectorError>) {
     if let (Err(e), Ok(_)) = (&result, std::env::var("FUZZ_DEBUG")) {
         let text = e.to_string();
-        println!(
-            "KIND {}",
-            text.split(':').take(2).collect::<Vec<_>>().join(":")
-        );
+        println!("KIND {}", text.split(':').take(2).collect::<Vec<_>>().join(":"));
     }
     if let Err(error) = result {
         let shown = format!("{error} {error:?}");
-        assert!(
-            !shown.contains(SECRET),
-            "seed {seed}: {what} leaked the secret: {shown}"
-        );
+        assert!(!shown.contains(SECRET), "seed {seed}: {what} leaked the secret: {shown}");
         if let ConnectorError::InvalidConfig(m) | ConnectorError::InvalidInput(m) = &error {
-            assert!(
-                m.contains(':'),
-                "seed {seed}: {what}: the message names no field: {m}"
-            );
+            assert!(m.contains(':'), "seed {seed}: {what}: the message names no field: {m}");
         }
     }
 }
@@ -264,41 +204,18 @@ fn case(seed: u64, reached: &mut Reached) {
     ];
     let auth = match rng.below(4) {
         0 => Auth::Token(Secret::new(format!("{SECRET}{}", rng.text()))),
-        1 => Auth::OAuth2 {
-            client_id: rng.text(),
-            client_secret: Secret::new(SECRET),
-            scopes: vec![rng.text()],
-        },
+        1 => Auth::OAuth2 { client_id: rng.text(), client_secret: Secret::new(SECRET), scopes: vec![rng.text()] },
         _ => Auth::Basic {
-            username: if rng.below(4) == 0 {
-                rng.text()
-            } else {
-                "PK1_x".into()
-            },
+            username: if rng.below(4) == 0 { rng.text() } else { "PK1_x".into() },
             password: Secret::new(SECRET),
         },
     };
     let config = ConnectionConfig {
-        api_type: if rng.below(5) == 0 {
-            rng.text()
-        } else {
-            rng.pick(&api_types).to_string()
-        },
+        api_type: if rng.below(5) == 0 { rng.text() } else { rng.pick(&api_types).to_string() },
         environment: rng
-            .pick(&[
-                "playground",
-                "production",
-                "playground",
-                "production",
-                "playground",
-                "production",
-                "test",
-                "",
-            ])
+            .pick(&["playground", "production", "playground", "production", "playground", "production", "test", ""])
             .to_string(),
-        region: rng
-            .pick(&["eu", "na", "oc", "eu", "na", "oc", "xx"])
-            .to_string(),
+        region: rng.pick(&["eu", "na", "oc", "eu", "na", "oc", "xx"]).to_string(),
         auth,
         settings: if rng.below(2) == 0 {
             vec![]
@@ -323,26 +240,12 @@ fn case(seed: u64, reached: &mut Reached) {
     check(seed, "test", connection.test());
     let entities: &[&str] = match connection.config().api_type.id.as_str() {
         "settlements" => &["payouts", "transactions", "payout", "order"],
-        _ => &[
-            "order",
-            "order-captures",
-            "order-capture",
-            "order-refunds",
-            "order-cancel",
-            "payouts",
-        ],
+        _ => &["order", "order-captures", "order-capture", "order-refunds", "order-cancel", "payouts"],
     };
     let path_keys = ["order_id", "capture_id", "refund_id", "payment_reference"];
     for _ in 0..4 {
-        let entity = if rng.below(6) == 0 {
-            rng.text()
-        } else {
-            rng.pick(entities).to_string()
-        };
-        let clean_path = vec![
-            ("order_id".to_string(), "o1".to_string()),
-            ("capture_id".to_string(), "c1".to_string()),
-        ];
+        let entity = if rng.below(6) == 0 { rng.text() } else { rng.pick(entities).to_string() };
+        let clean_path = vec![("order_id".to_string(), "o1".to_string()), ("capture_id".to_string(), "c1".to_string())];
         let path = match rng.below(3) {
             0 => rng.pairs(&path_keys),
             1 => clean_path[..1].to_vec(),
@@ -369,23 +272,12 @@ fn case(seed: u64, reached: &mut Reached) {
             reached.ok += u64::from(result.is_ok());
             check(seed, "subscribe", result);
         } else {
-            let method = [
-                Method::POST,
-                Method::POST,
-                Method::POST,
-                Method::GET,
-                Method::PUT,
-                Method::PATCH,
-                Method::DELETE,
-            ][rng.below(7)]
-            .clone();
+            let method =
+                [Method::POST, Method::POST, Method::POST, Method::GET, Method::PUT, Method::PATCH, Method::DELETE]
+                    [rng.below(7)]
+                .clone();
             let key = (rng.below(3) == 0).then(|| rng.text());
-            let request = PublishRequest {
-                entity,
-                method,
-                params,
-                idempotency_key: key,
-            };
+            let request = PublishRequest { entity, method, params, idempotency_key: key };
             let result = connection.publish(&request).map(|p| format!("{p:?}"));
             reached.calls += 1;
             reached.ok += u64::from(result.is_ok());
@@ -396,35 +288,18 @@ fn case(seed: u64, reached: &mut Reached) {
 
 #[test]
 fn random_inputs_and_answers_never_panic() {
-    let cases: u64 = std::env::var("FUZZ_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3_000);
-    let first: u64 = std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let cases: u64 = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let first: u64 = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     let mut reached = Reached::default();
     for seed in first..first + cases {
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(seed, &mut reached)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(seed, &mut reached)));
         if let Err(panic) = outcome {
             panic!("seed {seed} panicked (replay: FUZZ_SEED={seed} FUZZ_CASES=1): {panic:?}");
         }
     }
-    println!(
-        "{cases} cases: {} connections opened, {} calls, {} succeeded",
-        reached.opened, reached.calls, reached.ok
-    );
+    println!("{cases} cases: {} connections opened, {} calls, {} succeeded", reached.opened, reached.calls, reached.ok);
     if cases >= 1_000 {
-        assert!(
-            reached.opened * 10 >= cases,
-            "too few cases get past open: {}",
-            reached.opened
-        );
-        assert!(
-            reached.ok > 0,
-            "no call ever succeeded: the inputs are too broken to test anything"
-        );
+        assert!(reached.opened * 10 >= cases, "too few cases get past open: {}", reached.opened);
+        assert!(reached.ok > 0, "no call ever succeeded: the inputs are too broken to test anything");
     }
 }

@@ -29,11 +29,7 @@ impl HttpBackend for SimulatorBackend {
             body: request.body.unwrap_or_default(),
         };
         match self.0.handle(&sim_request) {
-            Ok(r) => Ok(Response {
-                status: r.status,
-                headers: r.headers,
-                body: r.body,
-            }),
+            Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
             Err(NetworkFailure::Timeout) => Err(HttpError::Timeout),
             Err(NetworkFailure::Connection(why)) => Err(HttpError::Connection(why)),
         }
@@ -47,34 +43,21 @@ pub struct LiveBackend {
 
 impl Default for LiveBackend {
     fn default() -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build();
-        Self {
-            agent: config.into(),
-        }
+        let config = ureq::Agent::config_builder().http_status_as_error(false).build();
+        Self { agent: config.into() }
     }
 }
 
 impl HttpBackend for LiveBackend {
     fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        let mut builder = ureq::http::Request::builder()
-            .method(method_name(request.method))
-            .uri(&request.url);
+        let mut builder = ureq::http::Request::builder().method(method_name(request.method)).uri(&request.url);
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let http_request = builder
-            .body(request.body.unwrap_or_default())
-            .map_err(|e| HttpError::Other(e.to_string()))?;
-        let timeout = request
-            .timeout_ms
-            .map(|ms| Duration::from_millis(u64::from(ms)));
-        let configured = self
-            .agent
-            .configure_request(http_request)
-            .timeout_global(timeout)
-            .build();
+        let http_request =
+            builder.body(request.body.unwrap_or_default()).map_err(|e| HttpError::Other(e.to_string()))?;
+        let timeout = request.timeout_ms.map(|ms| Duration::from_millis(u64::from(ms)));
+        let configured = self.agent.configure_request(http_request).timeout_global(timeout).build();
         let answer = self.agent.run(configured).map_err(|e| match e {
             ureq::Error::Timeout(_) => HttpError::Timeout,
             ureq::Error::Io(io) => HttpError::Connection(io.to_string()),
@@ -86,12 +69,7 @@ impl HttpBackend for LiveBackend {
         let headers = answer
             .headers()
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let body = answer
             .into_body()
@@ -99,10 +77,6 @@ impl HttpBackend for LiveBackend {
             .limit(32 * 1024 * 1024)
             .read_to_vec()
             .map_err(|e| HttpError::Other(e.to_string()))?;
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, headers, body })
     }
 }

@@ -19,8 +19,8 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::backend::SimulatorBackend;
 use crate::runtime::{
-    engine_config, Auth, BasicAuth, ConnectionConfig, HttpBackend, HttpError, Limits, Method,
-    Params, PublishRequest, Request, Response, Runtime, SubscribeRequest,
+    engine_config, Auth, BasicAuth, ConnectionConfig, HttpBackend, HttpError, Limits, Method, Params, PublishRequest,
+    Request, Response, Runtime, SubscribeRequest,
 };
 use crate::sim::{self, SimRequest, Simulator};
 
@@ -41,14 +41,13 @@ impl Canned {
     fn render() -> Self {
         let simulator = Simulator::new(RECORDS);
         let mut pages = HashMap::new();
-        let auth = format!(
-            "Basic {}",
-            base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD))
-        );
+        let auth = format!("Basic {}", base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD)));
         for offset in (0..RECORDS).step_by(PAGE) {
             let request = SimRequest {
                 method: "GET".into(),
-                url: format!("https://api.playground.klarna.com/settlements/v1/transactions?offset={offset}&size={PAGE}"),
+                url: format!(
+                    "https://api.playground.klarna.com/settlements/v1/transactions?offset={offset}&size={PAGE}"
+                ),
                 headers: vec![("Authorization".into(), auth.clone())],
                 body: vec![],
             };
@@ -56,22 +55,14 @@ impl Canned {
                 pages.insert(offset, response.body);
             }
         }
-        Self {
-            pages: std::sync::Arc::new(pages),
-        }
+        Self { pages: std::sync::Arc::new(pages) }
     }
 
     fn answer(&self, url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
         if url.contains("/captures") {
             let headers = vec![
-                (
-                    "Location".to_string(),
-                    format!("{url}/8a5c1f0e-ca97-4000-a001-000000000001"),
-                ),
-                (
-                    "Capture-Id".to_string(),
-                    "8a5c1f0e-ca97-4000-a001-000000000001".to_string(),
-                ),
+                ("Location".to_string(), format!("{url}/8a5c1f0e-ca97-4000-a001-000000000001")),
+                ("Capture-Id".to_string(), "8a5c1f0e-ca97-4000-a001-000000000001".to_string()),
             ];
             return (201, headers, vec![]);
         }
@@ -81,11 +72,7 @@ impl Canned {
             .and_then(|o| o.parse().ok())
             .unwrap_or(0usize);
         match self.pages.get(&offset) {
-            Some(body) => (
-                200,
-                vec![("Content-Type".into(), "application/json".into())],
-                body.clone(),
-            ),
+            Some(body) => (200, vec![("Content-Type".into(), "application/json".into())], body.clone()),
             None => (404, vec![], vec![]),
         }
     }
@@ -99,11 +86,7 @@ fn base64_encode(text: &str) -> String {
 impl HttpBackend for Canned {
     fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         let (status, headers, body) = self.answer(&request.url);
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        Ok(Response { status, headers, body })
     }
 }
 
@@ -113,11 +96,7 @@ struct NativeCanned(Canned);
 impl Transport for NativeCanned {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let (status, headers, body) = self.0.answer(&request.url);
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(HttpResponse { status, headers, body })
     }
 }
 
@@ -126,10 +105,7 @@ fn config(api_type: &str) -> ConnectionConfig {
         api_type: api_type.into(),
         environment: "playground".into(),
         region: "eu".into(),
-        auth: Auth::Basic(BasicAuth {
-            username: sim::USERNAME.into(),
-            password: sim::PASSWORD.into(),
-        }),
+        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: sim::PASSWORD.into() }),
         settings: vec![],
     }
 }
@@ -150,11 +126,7 @@ fn native_config(api_type: &str) -> native::ConnectionConfig {
 /// Median and (min, max) of samples.
 fn stats(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(|a, b| a.total_cmp(b));
-    (
-        samples[samples.len() / 2],
-        samples[0],
-        samples[samples.len() - 1],
-    )
+    (samples[samples.len() / 2], samples[0], samples[samples.len() - 1])
 }
 
 fn time_each(n: usize, mut f: impl FnMut()) -> Vec<f64> {
@@ -186,8 +158,7 @@ struct Row {
 pub fn run(wasm: &Path) -> Result<String, String> {
     let err = |e: wasmtime::Error| format!("{e:?}");
     let mut rows = vec![];
-    let bytes =
-        std::fs::read(wasm).map_err(|e| format!("{}: {e} (run ./x build)", wasm.display()))?;
+    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e} (run ./x build)", wasm.display()))?;
     rows.push(Row {
         what: "component size (release, size profile)".into(),
         result: format!("{} B", bytes.len()),
@@ -210,10 +181,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
         let _ = unsafe { Component::deserialize(&engine, &artifact) };
     }));
     rows.push(Row {
-        what: format!(
-            "load precompiled artifact ({} B), median of 50",
-            artifact.len()
-        ),
+        what: format!("load precompiled artifact ({} B), median of 50", artifact.len()),
         result: millis(load),
         target: "≤ 2 ms".into(),
     });
@@ -221,8 +189,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
     // Instantiation, on-demand and pooling.
     let component = Component::new(&engine, &bytes).map_err(err)?;
     let canned = Canned::render();
-    let on_demand =
-        Runtime::from_component(engine.clone(), &component, Limits::default()).map_err(err)?;
+    let on_demand = Runtime::from_component(engine.clone(), &component, Limits::default()).map_err(err)?;
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(64)
         .total_memories(64)
@@ -233,8 +200,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
     pooled_config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     let pooled_engine = Engine::new(&pooled_config).map_err(err)?;
     let pooled_component = Component::new(&pooled_engine, &bytes).map_err(err)?;
-    let pooled = Runtime::from_component(pooled_engine, &pooled_component, Limits::default())
-        .map_err(err)?;
+    let pooled = Runtime::from_component(pooled_engine, &pooled_component, Limits::default()).map_err(err)?;
     for (label, runtime) in [("on-demand", &on_demand), ("pooling", &pooled)] {
         let (median, low, high) = stats(time_each(2_000, || {
             let _ = runtime.instantiate(Box::new(canned.clone()));
@@ -247,9 +213,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
     }
 
     // Per-call cost.
-    let mut instance = on_demand
-        .instantiate(Box::new(canned.clone()))
-        .map_err(err)?;
+    let mut instance = on_demand.instantiate(Box::new(canned.clone())).map_err(err)?;
     let (describe, _, _) = stats(time_each(2_000, || {
         let _ = instance.describe();
     }));
@@ -264,33 +228,19 @@ pub fn run(wasm: &Path) -> Result<String, String> {
             let _ = instance.close(connection);
         }
     }));
-    rows.push(Row {
-        what: "open() + drop, median of 2,000".into(),
-        result: micros(open),
-        target: "–".into(),
-    });
-    let connection = instance
-        .open(&om)
-        .map_err(err)?
-        .map_err(|e| format!("{e:?}"))?;
+    rows.push(Row { what: "open() + drop, median of 2,000".into(), result: micros(open), target: "–".into() });
+    let connection = instance.open(&om).map_err(err)?.map_err(|e| format!("{e:?}"))?;
     let (entities, _, _) = stats(time_each(2_000, || {
         let _ = instance.entities(connection);
     }));
-    rows.push(Row {
-        what: "entities(), median of 2,000".into(),
-        result: micros(entities),
-        target: "–".into(),
-    });
+    rows.push(Row { what: "entities(), median of 2,000".into(), result: micros(entities), target: "–".into() });
 
     // Publish round trip (capture), answer pre-built.
     let capture = PublishRequest {
         entity: "order-captures".into(),
         method: Method::Post,
         params: Params {
-            path: vec![(
-                "order_id".into(),
-                "4a1b6c1e-0de7-4000-a001-000000000001".into(),
-            )],
+            path: vec![("order_id".into(), "4a1b6c1e-0de7-4000-a001-000000000001".into())],
             query: vec![],
             payload: Some(r#"{"captured_amount":1000}"#.into()),
         },
@@ -307,46 +257,29 @@ pub fn run(wasm: &Path) -> Result<String, String> {
 
     // Subscribe throughput, wasm vs native, same answers.
     let read_all_wasm = || -> Result<(f64, usize, usize), String> {
-        let mut instance = on_demand
-            .instantiate(Box::new(canned.clone()))
-            .map_err(err)?;
-        let connection = instance
-            .open(&config("settlements"))
-            .map_err(err)?
-            .map_err(|e| format!("{e:?}"))?;
+        let mut instance = on_demand.instantiate(Box::new(canned.clone())).map_err(err)?;
+        let connection = instance.open(&config("settlements")).map_err(err)?.map_err(|e| format!("{e:?}"))?;
         let start = Instant::now();
         let mut request = SubscribeRequest {
             entity: "transactions".into(),
-            params: Params {
-                path: vec![],
-                query: vec![],
-                payload: None,
-            },
+            params: Params { path: vec![], query: vec![], payload: None },
             cursor: None,
             page_size: Some(PAGE as u32),
         };
         let mut records = 0;
         loop {
-            let page = instance
-                .subscribe(connection, &request)
-                .map_err(err)?
-                .map_err(|e| format!("{e:?}"))?;
+            let page = instance.subscribe(connection, &request).map_err(err)?.map_err(|e| format!("{e:?}"))?;
             records += page.records.len();
             match page.next_cursor {
                 Some(cursor) => request.cursor = Some(cursor),
                 None => break,
             }
         }
-        Ok((
-            start.elapsed().as_secs_f64(),
-            records,
-            instance.peak_memory(),
-        ))
+        Ok((start.elapsed().as_secs_f64(), records, instance.peak_memory()))
     };
     let read_all_native = || -> Result<(f64, usize), String> {
-        let connection =
-            NativeConnection::open(native_config("settlements"), NativeCanned(canned.clone()))
-                .map_err(|e| e.to_string())?;
+        let connection = NativeConnection::open(native_config("settlements"), NativeCanned(canned.clone()))
+            .map_err(|e| e.to_string())?;
         let start = Instant::now();
         let mut request = native::SubscribeRequest {
             entity: "transactions".into(),
@@ -369,9 +302,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
         let (w, n, p) = read_all_wasm()?;
         let (nat, m) = read_all_native()?;
         if n != RECORDS || m != RECORDS {
-            return Err(format!(
-                "read {n} records through wasm and {m} natively, expected {RECORDS}"
-            ));
+            return Err(format!("read {n} records through wasm and {m} natively, expected {RECORDS}"));
         }
         peak = peak.max(p);
         wasm_runs.push(RECORDS as f64 / w);
@@ -382,7 +313,11 @@ pub fn run(wasm: &Path) -> Result<String, String> {
         let (m, lo, hi) = stats(runs);
         format!("{:.0} records/s ({:.0}–{:.0})", m, lo, hi)
     };
-    rows.push(Row { what: format!("subscribe throughput, wasm: {RECORDS} transactions in pages of {PAGE}, {ROUNDS} rounds"), result: rate(wasm_runs), target: "≥ 500,000 records/s".into() });
+    rows.push(Row {
+        what: format!("subscribe throughput, wasm: {RECORDS} transactions in pages of {PAGE}, {ROUNDS} rounds"),
+        result: rate(wasm_runs),
+        target: "≥ 500,000 records/s".into(),
+    });
     rows.push(Row {
         what: "subscribe throughput, same core native, in-process transport".into(),
         result: rate(native_runs),
@@ -407,10 +342,7 @@ pub fn run(wasm: &Path) -> Result<String, String> {
     let (sim_page, _, _) = stats(time_each(20, || {
         let offset = calls.get() * PAGE;
         calls.set(calls.get() + 1);
-        let auth = format!(
-            "Basic {}",
-            base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD))
-        );
+        let auth = format!("Basic {}", base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD)));
         let request = Request {
             method: Method::Get,
             url: format!("https://api.playground.klarna.com/settlements/v1/transactions?offset={offset}&size={PAGE}"),
@@ -439,9 +371,7 @@ fn report(rows: &[Row]) -> String {
                 .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let date = std::process::Command::new("date")
         .arg("-u")
         .arg("+%Y-%m-%d %H:%M UTC")
@@ -450,10 +380,7 @@ fn report(rows: &[Row]) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
     let _ = writeln!(out, "# Benchmarks\n\nMeasured by `./x bench` on {date}: {cpu}, {cores} cores; wasmtime 48.0.8 (Cranelift, epoch interruption on), host built with the `bench` profile.\n");
-    let _ = writeln!(
-        out,
-        "| Measurement | Result | Target |\n| --- | --- | --- |"
-    );
+    let _ = writeln!(out, "| Measurement | Result | Target |\n| --- | --- | --- |");
     for row in rows {
         let _ = writeln!(out, "| {} | {} | {} |", row.what, row.result, row.target);
     }

@@ -9,8 +9,8 @@ use wasmtime::component::ResourceAny;
 
 use crate::backend::{LiveBackend, SimulatorBackend};
 use crate::runtime::{
-    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, HttpBackend,
-    Instance, Limits, Method, Params, PublishRequest, Runtime, SubscribeRequest,
+    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, HttpBackend, Instance, Limits, Method,
+    Params, PublishRequest, Runtime, SubscribeRequest,
 };
 use crate::sim::{self, Simulator};
 
@@ -66,10 +66,7 @@ struct Options {
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        command: "demo".into(),
-        ..Options::default()
-    };
+    let mut o = Options { command: "demo".into(), ..Options::default() };
     let mut it = args.iter();
     let mut positional = vec![];
     while let Some(arg) = it.next() {
@@ -78,13 +75,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--params" => o.params = Some(value(arg)?),
             "--method" => o.method = Some(value(arg)?),
             "--key" => o.key = Some(value(arg)?),
-            "--page-size" => {
-                o.page_size = Some(
-                    value(arg)?
-                        .parse()
-                        .map_err(|_| "--page-size needs a number")?,
-                )
-            }
+            "--page-size" => o.page_size = Some(value(arg)?.parse().map_err(|_| "--page-size needs a number")?),
             "--cursor" => o.cursor = Some(value(arg)?),
             "--all" => o.all = true,
             "--api-type" => o.api_type = Some(value(arg)?),
@@ -125,11 +116,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "tables" => crate::docs::tables(),
         "serve" => serve(&options),
         "bench" => {
-            let path = options
-                .wasm
-                .as_ref()
-                .map(Into::into)
-                .unwrap_or_else(default_component_path);
+            let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
             crate::bench::run(&path)
         }
         "subscribe" => subscribe(&options),
@@ -151,34 +138,20 @@ struct Session {
 
 impl Session {
     fn start(options: &Options, simulator: Option<Simulator>) -> Result<Self, String> {
-        let path = options
-            .wasm
-            .as_ref()
-            .map(Into::into)
-            .unwrap_or_else(default_component_path);
+        let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
         let runtime = Runtime::load(&path, Limits::default()).map_err(|e| format!("{e:?}"))?;
         let (backend, simulator): (Box<dyn HttpBackend>, _) = if options.live {
             (Box::new(LiveBackend::default()), None)
         } else {
             let simulator = simulator.unwrap_or_else(seeded_simulator);
-            (
-                Box::new(SimulatorBackend(simulator.clone())),
-                Some(simulator),
-            )
+            (Box::new(SimulatorBackend(simulator.clone())), Some(simulator))
         };
         let instance = runtime.instantiate(backend).map_err(|e| format!("{e:?}"))?;
-        Ok(Self {
-            instance,
-            simulator,
-            _runtime: runtime,
-        })
+        Ok(Self { instance, simulator, _runtime: runtime })
     }
 
     fn open(&mut self, config: &ConnectionConfig) -> Result<ResourceAny, String> {
-        self.instance
-            .open(config)
-            .map_err(trap)?
-            .map_err(|e| describe_error(&e))
+        self.instance.open(config).map_err(trap)?.map_err(|e| describe_error(&e))
     }
 }
 
@@ -195,17 +168,15 @@ fn config(options: &Options, api_type: &str) -> Result<ConnectionConfig, String>
     let env_or = |given: &Option<String>, var: &str, fallback: &str| -> Result<String, String> {
         match given {
             Some(v) => Ok(v.clone()),
-            None if options.live => std::env::var(var)
-                .map_err(|_| format!("--live needs {var} (or the matching option)")),
+            None if options.live => {
+                std::env::var(var).map_err(|_| format!("--live needs {var} (or the matching option)"))
+            }
             None => Ok(fallback.to_string()),
         }
     };
     Ok(ConnectionConfig {
         api_type: api_type.to_string(),
-        environment: options
-            .environment
-            .clone()
-            .unwrap_or_else(|| "playground".into()),
+        environment: options.environment.clone().unwrap_or_else(|| "playground".into()),
         region: options.region.clone().unwrap_or_else(|| "eu".into()),
         auth: Auth::Basic(BasicAuth {
             username: env_or(&options.username, "KLARNA_API_USERNAME", sim::USERNAME)?,
@@ -230,11 +201,7 @@ fn api_type_of(options: &Options) -> String {
 
 fn params(options: &Options) -> Result<Params, String> {
     let Some(text) = &options.params else {
-        return Ok(Params {
-            path: vec![],
-            query: vec![],
-            payload: None,
-        });
+        return Ok(Params { path: vec![], query: vec![], payload: None });
     };
     let value: Value = serde_json::from_str(text).map_err(|e| format!("--params: {e}"))?;
     let pairs = |key: &str| -> Result<Vec<(String, String)>, String> {
@@ -242,23 +209,12 @@ fn params(options: &Options) -> Result<Params, String> {
             None => Ok(vec![]),
             Some(Value::Object(map)) => Ok(map
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
                 .collect()),
             Some(_) => Err(format!("--params: {key} must be an object")),
         }
     };
-    Ok(Params {
-        path: pairs("path")?,
-        query: pairs("query")?,
-        payload: value.get("payload").map(Value::to_string),
-    })
+    Ok(Params { path: pairs("path")?, query: pairs("query")?, payload: value.get("payload").map(Value::to_string) })
 }
 
 fn method(options: &Options, default: Method) -> Result<Method, String> {
@@ -279,34 +235,18 @@ fn entities(options: &Options) -> Result<String, String> {
     let list = session.instance.entities(connection).map_err(trap)?;
     let mut out = String::new();
     for e in list {
-        let ops: Vec<String> = e
-            .operations
-            .iter()
-            .map(|o| format!("{} {}", crate::backend::method_name(o.method), o.path))
-            .collect();
-        let _ = writeln!(
-            out,
-            "{:<40} {}{}",
-            e.name,
-            ops.join(" | "),
-            if e.paginated { "  (paginated)" } else { "" }
-        );
+        let ops: Vec<String> =
+            e.operations.iter().map(|o| format!("{} {}", crate::backend::method_name(o.method), o.path)).collect();
+        let _ = writeln!(out, "{:<40} {}{}", e.name, ops.join(" | "), if e.paginated { "  (paginated)" } else { "" });
     }
     if let Some(sim) = &session.simulator {
-        let _ = writeln!(
-            out,
-            "\nsimulator orders: {}",
-            seeded_order_ids(sim).join(", ")
-        );
+        let _ = writeln!(out, "\nsimulator orders: {}", seeded_order_ids(sim).join(", "));
     }
     Ok(out)
 }
 
 fn seeded_order_ids(sim: &Simulator) -> Vec<String> {
-    (1..=3u64)
-        .map(|n| sim::clock::uuid(0x0de7, n))
-        .filter(|id| sim.order(id).is_some())
-        .collect()
+    (1..=3u64).map(|n| sim::clock::uuid(0x0de7, n)).filter(|id| sim.order(id).is_some()).collect()
 }
 
 fn subscribe(options: &Options) -> Result<String, String> {
@@ -321,11 +261,7 @@ fn subscribe(options: &Options) -> Result<String, String> {
     };
     let mut out = String::new();
     loop {
-        let page = session
-            .instance
-            .subscribe(connection, &request)
-            .map_err(trap)?
-            .map_err(|e| describe_error(&e))?;
+        let page = session.instance.subscribe(connection, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
         for record in &page.records {
             let _ = writeln!(out, "{record}");
         }
@@ -352,11 +288,7 @@ fn publish(options: &Options) -> Result<String, String> {
         params: params(options)?,
         idempotency_key: options.key.clone(),
     };
-    let result = session
-        .instance
-        .publish(connection, &request)
-        .map_err(trap)?
-        .map_err(|e| describe_error(&e))?;
+    let result = session.instance.publish(connection, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
     Ok(format!(
         "status {}; id {}; data {}\n",
         result.status,
@@ -384,10 +316,7 @@ pub fn describe_error(error: &ConnectorError) -> String {
             e.status,
             e.code.as_deref().unwrap_or("-"),
             e.messages.join("; "),
-            e.correlation_id
-                .as_deref()
-                .map(|c| format!(" (correlation id {c})"))
-                .unwrap_or_default()
+            e.correlation_id.as_deref().map(|c| format!(" (correlation id {c})")).unwrap_or_default()
         )
     };
     match error {
@@ -396,11 +325,9 @@ pub fn describe_error(error: &ConnectorError) -> String {
         ConnectorError::Unauthorized(e) => api("unauthorized", e),
         ConnectorError::NotFound(e) => api("not-found", e),
         ConnectorError::Rejected(e) => api("rejected", e),
-        ConnectorError::RateLimited(r) => format!(
-            "{} (retry after {:?} ms)",
-            api("rate-limited", &r.error),
-            r.retry_after_ms
-        ),
+        ConnectorError::RateLimited(r) => {
+            format!("{} (retry after {:?} ms)", api("rate-limited", &r.error), r.retry_after_ms)
+        }
         ConnectorError::Unavailable(e) => api("unavailable", e),
         ConnectorError::Transport(m) => format!("transport: {m}"),
     }
@@ -418,8 +345,7 @@ fn demo(options: &Options) -> Result<String, String> {
     let step = |out: &mut String, title: &str, text: String| {
         let _ = writeln!(out, "▸ {title}\n  {}", text.replace('\n', "\n  "));
     };
-    let manifest: Value =
-        serde_json::from_str(&s.instance.describe().map_err(trap)?).map_err(|e| e.to_string())?;
+    let manifest: Value = serde_json::from_str(&s.instance.describe().map_err(trap)?).map_err(|e| e.to_string())?;
     step(
         &mut out,
         "describe()",
@@ -433,50 +359,22 @@ fn demo(options: &Options) -> Result<String, String> {
     );
 
     let om = s.open(&config(options, "post-purchase")?)?;
-    step(
-        &mut out,
-        "open(post-purchase, playground, eu)",
-        "configuration valid; nothing sent".into(),
-    );
-    s.instance
-        .test(om)
-        .map_err(trap)?
-        .map_err(|e| describe_error(&e))?;
-    step(
-        &mut out,
-        "test()",
-        "credentials accepted by Order Management (probe order answered 404, not 401)".into(),
-    );
-    let names: Vec<String> = s
-        .instance
-        .entities(om)
-        .map_err(trap)?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    step(&mut out, "open(post-purchase, playground, eu)", "configuration valid; nothing sent".into());
+    s.instance.test(om).map_err(trap)?.map_err(|e| describe_error(&e))?;
+    step(&mut out, "test()", "credentials accepted by Order Management (probe order answered 404, not 401)".into());
+    let names: Vec<String> = s.instance.entities(om).map_err(trap)?.into_iter().map(|e| e.name).collect();
     step(&mut out, "entities()", names.join(", "));
 
     let order_path = vec![("order_id".to_string(), order_id.clone())];
     let read_order = |s: &mut Session| -> Result<Value, String> {
         let request = SubscribeRequest {
             entity: "order".into(),
-            params: Params {
-                path: order_path.clone(),
-                query: vec![],
-                payload: None,
-            },
+            params: Params { path: order_path.clone(), query: vec![], payload: None },
             cursor: None,
             page_size: None,
         };
-        let page = s
-            .instance
-            .subscribe(om, &request)
-            .map_err(trap)?
-            .map_err(|e| describe_error(&e))?;
-        let record = page
-            .records
-            .first()
-            .ok_or("order read returned no record")?;
+        let page = s.instance.subscribe(om, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
+        let record = page.records.first().ok_or("order read returned no record")?;
         serde_json::from_str(record).map_err(|e| e.to_string())
     };
     let summary = |o: &Value| {
@@ -491,71 +389,43 @@ fn demo(options: &Options) -> Result<String, String> {
         )
     };
     let order = read_order(&mut s)?;
-    step(
-        &mut out,
-        &format!("subscribe(order {order_id})"),
-        summary(&order),
-    );
+    step(&mut out, &format!("subscribe(order {order_id})"), summary(&order));
 
     let write = |s: &mut Session, entity: &str, payload: Option<&str>| {
         let request = PublishRequest {
             entity: entity.into(),
             method: Method::Post,
-            params: Params {
-                path: order_path.clone(),
-                query: vec![],
-                payload: payload.map(str::to_string),
-            },
+            params: Params { path: order_path.clone(), query: vec![], payload: payload.map(str::to_string) },
             idempotency_key: None,
         };
         s.instance.publish(om, &request).map_err(trap)
     };
-    let capture = write(
-        &mut s,
-        "order-captures",
-        Some(r#"{"captured_amount":6000,"description":"First shipment"}"#),
-    )?
-    .map_err(|e| describe_error(&e))?;
+    let capture = write(&mut s, "order-captures", Some(r#"{"captured_amount":6000,"description":"First shipment"}"#))?
+        .map_err(|e| describe_error(&e))?;
     let first_id = capture.id.unwrap_or_default();
-    step(
-        &mut out,
-        "publish(order-captures, 60.00 EUR)",
-        format!("HTTP {} · capture id {first_id}", capture.status),
-    );
-    let again = write(
-        &mut s,
-        "order-captures",
-        Some(r#"{"captured_amount":6000,"description":"First shipment"}"#),
-    )?
-    .map_err(|e| describe_error(&e))?;
+    step(&mut out, "publish(order-captures, 60.00 EUR)", format!("HTTP {} · capture id {first_id}", capture.status));
+    let again = write(&mut s, "order-captures", Some(r#"{"captured_amount":6000,"description":"First shipment"}"#))?
+        .map_err(|e| describe_error(&e))?;
     let again_id = again.id.unwrap_or_default();
     let captures = simulator.order(&order_id).map_or(0, |o| o.captures.len());
     step(
         &mut out,
         "publish(order-captures) again, same record (a host retry after a crash)",
         if again_id == first_id {
-            format!("HTTP {} · same capture id; the order has {captures} capture (derived idempotency key: applied once)", again.status)
-        } else {
             format!(
-                "HTTP {} · NEW capture id {again_id}: the order has {captures} captures",
+                "HTTP {} · same capture id; the order has {captures} capture (derived idempotency key: applied once)",
                 again.status
             )
+        } else {
+            format!("HTTP {} · NEW capture id {again_id}: the order has {captures} captures", again.status)
         },
     );
-    let refund = write(
-        &mut s,
-        "order-refunds",
-        Some(r#"{"refunded_amount":2000,"description":"Returned item"}"#),
-    )?
-    .map_err(|e| describe_error(&e))?;
+    let refund = write(&mut s, "order-refunds", Some(r#"{"refunded_amount":2000,"description":"Returned item"}"#))?
+        .map_err(|e| describe_error(&e))?;
     step(
         &mut out,
         "publish(order-refunds, 20.00 EUR)",
-        format!(
-            "HTTP {} · refund id {}",
-            refund.status,
-            refund.id.unwrap_or_default()
-        ),
+        format!("HTTP {} · refund id {}", refund.status, refund.id.unwrap_or_default()),
     );
     let cancel = write(&mut s, "order-cancel", None)?;
     step(
@@ -566,44 +436,24 @@ fn demo(options: &Options) -> Result<String, String> {
             Err(e) => format!("refused as Klarna does → {}", describe_error(&e)),
         },
     );
-    let release = write(&mut s, "order-release-remaining-authorization", None)?
-        .map_err(|e| describe_error(&e))?;
-    step(
-        &mut out,
-        "publish(order-release-remaining-authorization)",
-        format!("HTTP {}", release.status),
-    );
-    step(
-        &mut out,
-        "subscribe(order) again",
-        summary(&read_order(&mut s)?),
-    );
+    let release = write(&mut s, "order-release-remaining-authorization", None)?.map_err(|e| describe_error(&e))?;
+    step(&mut out, "publish(order-release-remaining-authorization)", format!("HTTP {}", release.status));
+    step(&mut out, "subscribe(order) again", summary(&read_order(&mut s)?));
 
     let settlements = s.open(&config(options, "settlements")?)?;
     let mut request = SubscribeRequest {
         entity: "transactions".into(),
-        params: Params {
-            path: vec![],
-            query: vec![],
-            payload: None,
-        },
+        params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(500),
     };
     let (mut pages, mut records, mut total) = (0, 0, 0i64);
     loop {
-        let page = s
-            .instance
-            .subscribe(settlements, &request)
-            .map_err(trap)?
-            .map_err(|e| describe_error(&e))?;
+        let page = s.instance.subscribe(settlements, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
         pages += 1;
         records += page.records.len();
         for r in &page.records {
-            total += serde_json::from_str::<Value>(r)
-                .ok()
-                .and_then(|v| v["amount"].as_i64())
-                .unwrap_or(0);
+            total += serde_json::from_str::<Value>(r).ok().and_then(|v| v["amount"].as_i64()).unwrap_or(0);
         }
         match page.next_cursor {
             Some(c) => request.cursor = Some(c),
@@ -620,17 +470,10 @@ fn demo(options: &Options) -> Result<String, String> {
     );
 
     let wrong = ConnectionConfig {
-        auth: Auth::Basic(BasicAuth {
-            username: sim::USERNAME.into(),
-            password: "wrong".into(),
-        }),
+        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: "wrong".into() }),
         ..config(options, "settlements")?
     };
-    let bad = s
-        .instance
-        .open(&wrong)
-        .map_err(trap)?
-        .map_err(|e| describe_error(&e))?;
+    let bad = s.instance.open(&wrong).map_err(trap)?.map_err(|e| describe_error(&e))?;
     let answer = s.instance.test(bad).map_err(trap)?;
     step(
         &mut out,

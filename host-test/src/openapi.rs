@@ -25,10 +25,7 @@ pub struct Spec {
 impl Spec {
     /// Wraps a parsed document; `base_path` is prepended to its paths.
     pub fn new(doc: Value, base_path: &str) -> Self {
-        Self {
-            doc,
-            base_path: base_path.to_string(),
-        }
+        Self { doc, base_path: base_path.to_string() }
     }
 
     /// The operation object for `method` on a concrete `path`, with its template.
@@ -63,23 +60,18 @@ impl Spec {
 
     /// The JSON schema of an operation's request body.
     pub fn request_schema<'a>(&'a self, operation: &'a Value) -> Option<&'a Value> {
-        self.resolve(operation.get("requestBody")?)?
-            .pointer("/content/application~1json/schema")
+        self.resolve(operation.get("requestBody")?)?.pointer("/content/application~1json/schema")
     }
 
     /// The JSON schema of an operation's response with `status`.
     pub fn response_schema<'a>(&'a self, operation: &'a Value, status: u16) -> Option<&'a Value> {
         let response = operation.get("responses")?.get(status.to_string())?;
-        self.resolve(response)?
-            .pointer("/content/application~1json/schema")
+        self.resolve(response)?.pointer("/content/application~1json/schema")
     }
 
     /// Whether the operation declares `status` at all.
     pub fn declares(&self, operation: &Value, status: u16) -> bool {
-        operation
-            .get("responses")
-            .and_then(|r| r.get(status.to_string()))
-            .is_some()
+        operation.get("responses").and_then(|r| r.get(status.to_string())).is_some()
     }
 
     /// A named schema of `components/schemas`.
@@ -108,10 +100,7 @@ impl Spec {
 
     fn check(&self, schema: &Value, value: &Value, at: &str, out: &mut Vec<Violation>) {
         let Some(schema) = self.resolve(schema) else {
-            out.push(Violation {
-                at: at.into(),
-                problem: "unresolvable $ref".into(),
-            });
+            out.push(Violation { at: at.into(), problem: "unresolvable $ref".into() });
             return;
         };
         if value.is_null() && schema.get("nullable").and_then(Value::as_bool) == Some(true) {
@@ -125,19 +114,11 @@ impl Spec {
         for key in ["oneOf", "anyOf"] {
             if let Some(options) = schema.get(key).and_then(Value::as_array) {
                 if !options.iter().any(|s| self.validate(s, value).is_empty()) {
-                    out.push(Violation {
-                        at: at.into(),
-                        problem: format!("matches none of {key}"),
-                    });
+                    out.push(Violation { at: at.into(), problem: format!("matches none of {key}") });
                 }
             }
         }
-        let mut fail = |problem: String| {
-            out.push(Violation {
-                at: at.to_string(),
-                problem,
-            })
-        };
+        let mut fail = |problem: String| out.push(Violation { at: at.to_string(), problem });
         if let Some(kind) = schema.get("type").and_then(Value::as_str) {
             let ok = match kind {
                 "object" => value.is_object(),
@@ -157,29 +138,18 @@ impl Spec {
             // Spec quirk: the Order Management export writes some enums as one
             // string of `a|b|c` alternatives.
             let alternative = |o: &Value| {
-                o.as_str().is_some_and(|o| {
-                    o.contains('|') && o.split('|').any(|a| Some(a) == value.as_str())
-                })
+                o.as_str().is_some_and(|o| o.contains('|') && o.split('|').any(|a| Some(a) == value.as_str()))
             };
             if !options.contains(value) && !options.iter().any(alternative) {
-                fail(format!(
-                    "{value} is not one of {}",
-                    Value::Array(options.clone())
-                ));
+                fail(format!("{value} is not one of {}", Value::Array(options.clone())));
             }
         }
-        if let (Some(min), Some(n)) = (
-            schema.get("minimum").and_then(Value::as_f64),
-            value.as_f64(),
-        ) {
+        if let (Some(min), Some(n)) = (schema.get("minimum").and_then(Value::as_f64), value.as_f64()) {
             if n < min {
                 fail(format!("{n} is below the minimum {min}"));
             }
         }
-        if let (Some(max), Some(n)) = (
-            schema.get("maximum").and_then(Value::as_f64),
-            value.as_f64(),
-        ) {
+        if let (Some(max), Some(n)) = (schema.get("maximum").and_then(Value::as_f64), value.as_f64()) {
             if n > max {
                 fail(format!("{n} is above the maximum {max}"));
             }
@@ -195,15 +165,11 @@ impl Spec {
             let properties = schema.get("properties").and_then(Value::as_object);
             for (name, item) in map {
                 let child = format!("{at}/{name}");
-                match (
-                    properties.and_then(|p| p.get(name)),
-                    schema.get("additionalProperties"),
-                ) {
+                match (properties.and_then(|p| p.get(name)), schema.get("additionalProperties")) {
                     (Some(s), _) => self.check(s, item, &child, out),
-                    (None, Some(Value::Bool(false))) => out.push(Violation {
-                        at: child,
-                        problem: "property not allowed".into(),
-                    }),
+                    (None, Some(Value::Bool(false))) => {
+                        out.push(Violation { at: child, problem: "property not allowed".into() })
+                    }
                     (None, Some(s)) if s.is_object() => self.check(s, item, &child, out),
                     _ => {}
                 }
@@ -232,21 +198,10 @@ mod tests {
                 "lines": {"type": "array", "items": {"type": "object"}}}}}}});
         let spec = Spec::new(doc, "");
         let schema = json!({"$ref": "#/components/schemas/Capture"});
-        assert!(spec
-            .validate(
-                &schema,
-                &json!({"captured_amount": 5, "status": "A", "lines": [{}]})
-            )
-            .is_empty());
-        let problems = spec.validate(
-            &schema,
-            &json!({"captured_amount": -1, "status": "C", "lines": [1]}),
-        );
+        assert!(spec.validate(&schema, &json!({"captured_amount": 5, "status": "A", "lines": [{}]})).is_empty());
+        let problems = spec.validate(&schema, &json!({"captured_amount": -1, "status": "C", "lines": [1]}));
         let at: Vec<_> = problems.iter().map(|v| v.at.as_str()).collect();
         assert_eq!(at, ["/captured_amount", "/lines/0", "/status"]);
-        assert_eq!(
-            spec.validate(&schema, &json!({}))[0].problem,
-            "missing required property captured_amount"
-        );
+        assert_eq!(spec.validate(&schema, &json!({}))[0].problem, "missing required property captured_amount");
     }
 }

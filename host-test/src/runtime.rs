@@ -17,8 +17,8 @@ pub use exports::ipaas::connector::connector::{Connection, Guest};
 pub use ipaas::connector::http::{HttpError, Request, Response};
 pub use ipaas::connector::log::Level;
 pub use ipaas::connector::types::{
-    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client,
-    Operation, Page, Params, PublishRequest, PublishResult, RateLimit, SubscribeRequest,
+    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client, Operation, Page, Params,
+    PublishRequest, PublishResult, RateLimit, SubscribeRequest,
 };
 
 /// Limits a host should set on each connector instance.
@@ -34,10 +34,7 @@ impl Default for Limits {
     fn default() -> Self {
         // 64 MiB is far above what paging needs; 300 ticks of 10 ms = 3 s of
         // CPU-bound guest time per call (time in host imports also counts).
-        Self {
-            memory_bytes: 64 << 20,
-            deadline_ticks: 300,
-        }
+        Self { memory_bytes: 64 << 20, deadline_ticks: 300 }
     }
 }
 
@@ -49,8 +46,7 @@ pub fn default_component_path() -> PathBuf {
     if let Some(path) = std::env::var_os("KLARNA_CONNECTOR_WASM") {
         return PathBuf::from(path);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip2/release/klarna_connector.wasm")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release/klarna_connector.wasm")
 }
 
 /// The host's HTTP: the embedded simulator, real HTTPS, or anything else.
@@ -75,12 +71,7 @@ pub struct PeakLimiter {
 }
 
 impl ResourceLimiter for PeakLimiter {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         let allowed = self.limits.memory_growing(current, desired, maximum)?;
         if allowed {
             self.peak_memory = self.peak_memory.max(desired);
@@ -88,12 +79,7 @@ impl ResourceLimiter for PeakLimiter {
         Ok(allowed)
     }
 
-    fn table_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
         self.limits.table_growing(current, desired, maximum)
     }
 
@@ -123,10 +109,7 @@ pub struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -140,9 +123,7 @@ impl ipaas::connector::http::Host for HostState {
             .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""))
             .unwrap_or("");
         if !self.allowed_hosts.iter().any(|h| h == host) {
-            return Err(HttpError::Denied(format!(
-                "{host:?} is not in the connector's host allow-list"
-            )));
+            return Err(HttpError::Denied(format!("{host:?} is not in the connector's host allow-list")));
         }
         self.backend.send(request)
     }
@@ -180,21 +161,13 @@ impl Runtime {
     /// Compiles the component at `path`.
     pub fn load(path: &Path, limits: Limits) -> wasmtime::Result<Self> {
         let engine = Engine::new(&engine_config())?;
-        let component = Component::from_file(&engine, path).map_err(|e| {
-            e.context(format!(
-                "loading {} (build it with `./x build`)",
-                path.display()
-            ))
-        })?;
+        let component = Component::from_file(&engine, path)
+            .map_err(|e| e.context(format!("loading {} (build it with `./x build`)", path.display())))?;
         Self::from_component(engine, &component, limits)
     }
 
     /// Pre-instantiates an already compiled component.
-    pub fn from_component(
-        engine: Engine,
-        component: &Component,
-        limits: Limits,
-    ) -> wasmtime::Result<Self> {
+    pub fn from_component(engine: Engine, component: &Component, limits: Limits) -> wasmtime::Result<Self> {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -207,13 +180,7 @@ impl Runtime {
                 ticker_engine.increment_epoch();
             }
         });
-        Ok(Self {
-            engine,
-            pre,
-            limits,
-            allowed_hosts: allowed_hosts(),
-            ticker_stop,
-        })
+        Ok(Self { engine, pre, limits, allowed_hosts: allowed_hosts(), ticker_stop })
     }
 
     /// The engine.
@@ -228,10 +195,7 @@ impl Runtime {
             table: ResourceTable::new(),
             limits: PeakLimiter {
                 peak_memory: 0,
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(self.limits.memory_bytes)
-                    .instances(8)
-                    .build(),
+                limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).instances(8).build(),
             },
             backend,
             allowed_hosts: self.allowed_hosts.clone(),
@@ -241,19 +205,13 @@ impl Runtime {
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks);
         let plugin = self.pre.instantiate(&mut store)?;
-        Ok(Instance {
-            store,
-            plugin,
-            deadline_ticks: self.limits.deadline_ticks,
-        })
+        Ok(Instance { store, plugin, deadline_ticks: self.limits.deadline_ticks })
     }
 }
 
 /// The manifest's host allow-list (from the connector crate's copy of connector.json).
 fn allowed_hosts() -> Vec<String> {
-    klarna_connector::manifest::Manifest::get()
-        .map(|m| m.hosts.allowed.clone())
-        .unwrap_or_default()
+    klarna_connector::manifest::Manifest::get().map(|m| m.hosts.allowed.clone()).unwrap_or_default()
 }
 
 /// One instance of the component in its own store.
@@ -277,20 +235,14 @@ impl Instance {
     }
 
     /// `connection.open(config)`; the handle must be closed with [`Instance::close`].
-    pub fn open(
-        &mut self,
-        config: &ConnectionConfig,
-    ) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
+    pub fn open(&mut self, config: &ConnectionConfig) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
         guest.connection().call_open(&mut self.store, config)
     }
 
     /// `connection.test()`.
-    pub fn test(
-        &mut self,
-        connection: ResourceAny,
-    ) -> wasmtime::Result<Result<(), ConnectorError>> {
+    pub fn test(&mut self, connection: ResourceAny) -> wasmtime::Result<Result<(), ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
         guest.connection().call_test(&mut self.store, connection)
@@ -300,9 +252,7 @@ impl Instance {
     pub fn entities(&mut self, connection: ResourceAny) -> wasmtime::Result<Vec<Entity>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest
-            .connection()
-            .call_entities(&mut self.store, connection)
+        guest.connection().call_entities(&mut self.store, connection)
     }
 
     /// `connection.subscribe(request)`.
@@ -313,9 +263,7 @@ impl Instance {
     ) -> wasmtime::Result<Result<Page, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest
-            .connection()
-            .call_subscribe(&mut self.store, connection, request)
+        guest.connection().call_subscribe(&mut self.store, connection, request)
     }
 
     /// `connection.publish(request)`.
@@ -326,9 +274,7 @@ impl Instance {
     ) -> wasmtime::Result<Result<PublishResult, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest
-            .connection()
-            .call_publish(&mut self.store, connection, request)
+        guest.connection().call_publish(&mut self.store, connection, request)
     }
 
     /// Drops a connection handle (runs the guest destructor).
@@ -371,21 +317,12 @@ impl<'r> Sandbox<'r> {
         config: ConnectionConfig,
         make_backend: impl Fn() -> Box<dyn HttpBackend> + 'r,
     ) -> Self {
-        Self {
-            runtime,
-            config,
-            make_backend: Box::new(make_backend),
-            live: None,
-            restarts: 0,
-        }
+        Self { runtime, config, make_backend: Box::new(make_backend), live: None, restarts: 0 }
     }
 
     fn live(&mut self) -> Result<Result<(&mut Instance, ResourceAny), ConnectorError>, Trapped> {
         if self.live.is_none() {
-            let mut instance = self
-                .runtime
-                .instantiate((self.make_backend)())
-                .map_err(Trapped)?;
+            let mut instance = self.runtime.instantiate((self.make_backend)()).map_err(Trapped)?;
             match instance.open(&self.config).map_err(Trapped)? {
                 Ok(connection) => self.live = Some((instance, connection)),
                 Err(e) => return Ok(Err(e)),
@@ -416,18 +353,12 @@ impl<'r> Sandbox<'r> {
     }
 
     /// `subscribe`, on a live instance.
-    pub fn subscribe(
-        &mut self,
-        request: &SubscribeRequest,
-    ) -> Result<Result<Page, ConnectorError>, Trapped> {
+    pub fn subscribe(&mut self, request: &SubscribeRequest) -> Result<Result<Page, ConnectorError>, Trapped> {
         self.call(|instance, connection| instance.subscribe(connection, request))
     }
 
     /// `publish`, on a live instance.
-    pub fn publish(
-        &mut self,
-        request: &PublishRequest,
-    ) -> Result<Result<PublishResult, ConnectorError>, Trapped> {
+    pub fn publish(&mut self, request: &PublishRequest) -> Result<Result<PublishResult, ConnectorError>, Trapped> {
         self.call(|instance, connection| instance.publish(connection, request))
     }
 }

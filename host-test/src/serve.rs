@@ -71,12 +71,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Inc
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    Ok(Some(Incoming {
-        method,
-        target,
-        headers,
-        body,
-    }))
+    Ok(Some(Incoming { method, target, headers, body }))
 }
 
 fn serve_connection(stream: TcpStream, simulator: &Simulator) -> std::io::Result<()> {
@@ -88,11 +83,7 @@ fn serve_connection(stream: TcpStream, simulator: &Simulator) -> std::io::Result
         } else {
             forward(simulator, request)
         };
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-            response.status,
-            response.body.len()
-        );
+        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", response.status, response.body.len());
         for (name, value) in &response.headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
@@ -106,19 +97,12 @@ fn serve_connection(stream: TcpStream, simulator: &Simulator) -> std::io::Result
 
 /// A Klarna request: rebuilt from `X-Klarna-Host` and handed to the simulator.
 fn forward(simulator: &Simulator, request: Incoming) -> SimResponse {
-    let Some(host) = request
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("x-klarna-host"))
-        .map(|(_, v)| v.clone())
+    let Some(host) =
+        request.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-klarna-host")).map(|(_, v)| v.clone())
     else {
         return SimResponse::json(400, &json!({"error": "missing X-Klarna-Host"}));
     };
-    let headers = request
-        .headers
-        .into_iter()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("x-klarna-host"))
-        .collect();
+    let headers = request.headers.into_iter().filter(|(k, _)| !k.eq_ignore_ascii_case("x-klarna-host")).collect();
     let sim_request = SimRequest {
         method: request.method,
         url: format!("https://{host}{}", request.target),
@@ -128,23 +112,16 @@ fn forward(simulator: &Simulator, request: Incoming) -> SimResponse {
     match simulator.handle(&sim_request) {
         Ok(response) => response,
         // The loopback transport cannot drop a connection on cue; say what happened instead.
-        Err(NetworkFailure::Timeout) => {
-            SimResponse::json(599, &json!({"network_failure": "timeout"}))
+        Err(NetworkFailure::Timeout) => SimResponse::json(599, &json!({"network_failure": "timeout"})),
+        Err(NetworkFailure::Connection(why)) => {
+            SimResponse::json(599, &json!({"network_failure": "connection", "reason": why}))
         }
-        Err(NetworkFailure::Connection(why)) => SimResponse::json(
-            599,
-            &json!({"network_failure": "connection", "reason": why}),
-        ),
     }
 }
 
 fn control(simulator: &Simulator, request: &Incoming) -> SimResponse {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let path: Vec<&str> = request
-        .target
-        .trim_start_matches("/__sim/")
-        .split('/')
-        .collect();
+    let path: Vec<&str> = request.target.trim_start_matches("/__sim/").split('/').collect();
     match (request.method.as_str(), path.as_slice()) {
         ("POST", ["orders"]) => {
             let amount = body["amount"].as_i64().unwrap_or(10_000);
@@ -170,31 +147,23 @@ fn control(simulator: &Simulator, request: &Incoming) -> SimResponse {
             None => SimResponse::json(404, &json!({})),
         },
         ("POST", ["faults"]) => {
-            let faults: Option<Vec<Fault>> = body
-                .as_array()
-                .map(|items| items.iter().filter_map(fault).collect());
+            let faults: Option<Vec<Fault>> = body.as_array().map(|items| items.iter().filter_map(fault).collect());
             match faults {
                 Some(faults) => {
                     simulator.inject(faults);
                     SimResponse::empty(204)
                 }
-                None => {
-                    SimResponse::json(400, &json!({"error": "expected a JSON array of faults"}))
-                }
+                None => SimResponse::json(400, &json!({"error": "expected a JSON array of faults"})),
             }
         }
-        ("GET", ["requests"]) => {
-            SimResponse::json(200, &json!({ "count": simulator.received().len() }))
-        }
+        ("GET", ["requests"]) => SimResponse::json(200, &json!({ "count": simulator.received().len() })),
         _ => SimResponse::json(404, &json!({"error": "unknown control path"})),
     }
 }
 
 fn fault(spec: &Value) -> Option<Fault> {
     Some(match spec["kind"].as_str()? {
-        "rate_limited" => Fault::RateLimited {
-            retry_after_s: spec["retry_after_s"].as_u64().unwrap_or(0) as u32,
-        },
+        "rate_limited" => Fault::RateLimited { retry_after_s: spec["retry_after_s"].as_u64().unwrap_or(0) as u32 },
         "server_timeout" => Fault::ServerTimeout,
         "apply_then_server_timeout" => Fault::ApplyThenServerTimeout,
         "service_unavailable" => Fault::ServiceUnavailable,

@@ -13,10 +13,7 @@ use serde_json::{json, Value};
 
 /// Sequences per run; `FAULT_SEQUENCES` raises it.
 fn sequences() -> u64 {
-    std::env::var("FAULT_SEQUENCES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000)
+    std::env::var("FAULT_SEQUENCES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000)
 }
 
 #[derive(Clone, Debug)]
@@ -31,25 +28,15 @@ fn plan(rng: &mut Rng, seed: u64) -> (i64, Vec<Op>) {
     let ops = (0..3 + rng.below(6))
         .map(|i| {
             let (entity, payload) = match rng.below(6) {
-                0 | 1 => (
-                    "order-captures",
-                    Some(json!({"captured_amount": 1 + rng.below(amount as u64 / 2) as i64})),
-                ),
-                2 => (
-                    "order-refunds",
-                    Some(json!({"refunded_amount": 1 + rng.below(amount as u64 / 3) as i64})),
-                ),
+                0 | 1 => ("order-captures", Some(json!({"captured_amount": 1 + rng.below(amount as u64 / 2) as i64}))),
+                2 => ("order-refunds", Some(json!({"refunded_amount": 1 + rng.below(amount as u64 / 3) as i64}))),
                 3 => ("order-cancel", None),
                 4 => ("order-release-remaining-authorization", None),
                 _ => ("order-extend-authorization-time", None),
             };
             // Half the sequences let the connector derive keys, half bring their own.
             let key = (seed % 2 == 0).then(|| format!("s{seed}-op{i}"));
-            Op {
-                entity,
-                payload,
-                key,
-            }
+            Op { entity, payload, key }
         })
         .collect();
     (amount, ops)
@@ -86,8 +73,7 @@ fn run(seed: u64, faulty: bool) -> (String, Vec<String>) {
     for op in &ops {
         if faulty {
             let count = fault_rng.below(4);
-            h.sim
-                .inject((0..count).map(|_| random_fault(&mut fault_rng)));
+            h.sim.inject((0..count).map(|_| random_fault(&mut fault_rng)));
         }
         // The host re-publishes the same record while the failure is transient.
         let mut outcome = None;
@@ -101,14 +87,10 @@ fn run(seed: u64, faulty: bool) -> (String, Vec<String>) {
                 op.key.as_deref(),
             ) {
                 Ok(r) => outcome = Some(format!("ok {}", r.status)),
-                Err(
-                    ConnectorError::Unavailable(_)
-                    | ConnectorError::RateLimited(_)
-                    | ConnectorError::Transport(_),
-                ) => continue,
-                Err(ConnectorError::Rejected(e)) => {
-                    outcome = Some(format!("rejected {}", e.code.unwrap_or_default()))
+                Err(ConnectorError::Unavailable(_) | ConnectorError::RateLimited(_) | ConnectorError::Transport(_)) => {
+                    continue
                 }
+                Err(ConnectorError::Rejected(e)) => outcome = Some(format!("rejected {}", e.code.unwrap_or_default())),
                 Err(other) => panic!("seed {seed}: unexpected {other:?}"),
             }
             break;
@@ -135,18 +117,12 @@ fn run(seed: u64, faulty: bool) -> (String, Vec<String>) {
 
 #[test]
 fn faulty_runs_end_in_the_same_state_as_fault_free_runs() {
-    let base = std::env::var("FAULT_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_0000u64);
+    let base = std::env::var("FAULT_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x5eed_0000u64);
     let mut faults_seen = 0;
     for seed in base..base + sequences() {
         let clean = run(seed, false);
         let faulty = run(seed, true);
-        assert_eq!(
-            faulty, clean,
-            "seed {seed} (replay with FAULT_SEED={seed} FAULT_SEQUENCES=1)"
-        );
+        assert_eq!(faulty, clean, "seed {seed} (replay with FAULT_SEED={seed} FAULT_SEQUENCES=1)");
         faults_seen += 1;
     }
     assert_eq!(faults_seen, sequences());
@@ -164,15 +140,12 @@ fn paging_under_faults_returns_every_record_exactly_once() {
         let mut total = 0;
         let mut cursor = None;
         loop {
-            h.sim
-                .inject((0..rng.below(3)).map(|_| random_fault(&mut rng)));
+            h.sim.inject((0..rng.below(3)).map(|_| random_fault(&mut rng)));
             let page = match h.subscribe(st, "transactions", &[], &[], cursor.clone(), Some(97)) {
                 Ok(page) => page,
-                Err(
-                    ConnectorError::Unavailable(_)
-                    | ConnectorError::RateLimited(_)
-                    | ConnectorError::Transport(_),
-                ) => continue,
+                Err(ConnectorError::Unavailable(_) | ConnectorError::RateLimited(_) | ConnectorError::Transport(_)) => {
+                    continue
+                }
                 Err(other) => panic!("seed {seed}: {other:?}"),
             };
             for record in &page.records {

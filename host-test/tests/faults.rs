@@ -9,10 +9,7 @@ use serde_json::json;
 
 #[test]
 fn a_capture_whose_response_is_lost_is_applied_exactly_once() {
-    for fault in [
-        Fault::ApplyThenServerTimeout,
-        Fault::ApplyThenConnectionError,
-    ] {
+    for fault in [Fault::ApplyThenServerTimeout, Fault::ApplyThenConnectionError] {
         let mut h = Harness::new();
         let om = h.open("post-purchase");
         let order_id = h.order(10_000);
@@ -29,10 +26,7 @@ fn a_capture_whose_response_is_lost_is_applied_exactly_once() {
             .expect("the retry gets Klarna's first answer");
         let order = h.sim.order(&order_id).expect("order");
         assert_eq!(order.captures.len(), 1, "{fault:?}");
-        assert_eq!(
-            result.id.as_deref(),
-            Some(order.captures[0].capture_id.as_str())
-        );
+        assert_eq!(result.id.as_deref(), Some(order.captures[0].capture_id.as_str()));
         assert_eq!(h.sim.received().len(), 2, "one retry");
         // A host that re-publishes the same record later gets the same capture, too.
         h.publish(
@@ -61,9 +55,7 @@ fn transient_failures_are_retried_then_succeed() {
         let mut h = Harness::new();
         let st = h.open("settlements");
         h.sim.inject([fault.clone()]);
-        let page = h
-            .subscribe(st, "payouts", &[], &[], None, Some(2))
-            .unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
+        let page = h.subscribe(st, "payouts", &[], &[], None, Some(2)).unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
         assert_eq!(page.records.len(), 2, "{fault:?}");
         assert_eq!(h.sim.received().len(), 2, "{fault:?}: one retry");
     }
@@ -73,12 +65,7 @@ fn transient_failures_are_retried_then_succeed() {
 fn retries_stop_at_the_attempt_limit() {
     let mut h = Harness::new();
     let st = h.open("settlements");
-    h.sim.inject([
-        Fault::ServerTimeout,
-        Fault::ServerTimeout,
-        Fault::ServerTimeout,
-        Fault::ServerTimeout,
-    ]);
+    h.sim.inject([Fault::ServerTimeout, Fault::ServerTimeout, Fault::ServerTimeout, Fault::ServerTimeout]);
     match h.subscribe(st, "payouts", &[], &[], None, None) {
         Err(ConnectorError::Unavailable(e)) => {
             assert_eq!((e.status, e.code.as_deref()), (500, Some("TIMEOUT")))
@@ -111,11 +98,7 @@ fn a_long_retry_after_is_handed_to_the_host() {
         }
         other => panic!("expected rate-limited, got {other:?}"),
     }
-    assert_eq!(
-        h.sim.received().len(),
-        1,
-        "30 s is past the 5 s budget: no wait, no retry"
-    );
+    assert_eq!(h.sim.received().len(), 1, "30 s is past the 5 s budget: no wait, no retry");
 }
 
 #[test]
@@ -130,26 +113,16 @@ fn secrets_never_reach_errors_or_logs() {
     let mut seen = vec![];
     let om = h.try_open(&config).expect("open");
     seen.push(format!("{:?}", h.instance.test(om).expect("no trap")));
-    h.sim
-        .inject([Fault::ServerTimeout, Fault::ConnectionError, Fault::Timeout]);
-    seen.push(format!(
-        "{:?}",
-        h.subscribe(om, "order", &[("order_id", "x")], &[], None, None)
-    ));
-    seen.push(format!(
-        "{:?}",
-        h.subscribe(om, "order", &[("order_id", "a/b")], &[], None, None)
-    ));
+    h.sim.inject([Fault::ServerTimeout, Fault::ConnectionError, Fault::Timeout]);
+    seen.push(format!("{:?}", h.subscribe(om, "order", &[("order_id", "x")], &[], None, None)));
+    seen.push(format!("{:?}", h.subscribe(om, "order", &[("order_id", "a/b")], &[], None, None)));
     let mut bad = config.clone();
     bad.region = "xx".into();
     seen.push(format!("{:?}", h.try_open(&bad)));
     seen.push(format!("{:?}", h.instance.entities(om).expect("no trap")));
     seen.push(h.instance.describe().expect("no trap"));
     seen.extend(h.instance.logs().iter().map(|l| l.message.clone()));
-    assert!(
-        h.instance.logs().len() >= 4,
-        "the component logs its requests"
-    );
+    assert!(h.instance.logs().len() >= 4, "the component logs its requests");
     for text in seen {
         assert!(!text.contains(secret), "secret leaked: {text}");
     }

@@ -28,57 +28,27 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             assert_eq!(record["remaining_authorized_amount"], 10_000);
         }
         ("order-captures", Method::Post) => {
-            let result = h
-                .publish(
-                    om,
-                    entity,
-                    method,
-                    &order,
-                    Some(json!({"captured_amount": 4000})),
-                    None,
-                )
-                .expect("capture");
+            let result =
+                h.publish(om, entity, method, &order, Some(json!({"captured_amount": 4000})), None).expect("capture");
             assert_eq!(result.status, 201);
             let capture_id = result.id.expect("Capture-Id");
             assert_eq!(snapshot(h).captures[0].capture_id, capture_id);
             assert_eq!(snapshot(h).captured_amount(), 4000);
-            let too_much = h.publish(
-                om,
-                entity,
-                method,
-                &order,
-                Some(json!({"captured_amount": 6001})),
-                None,
-            );
+            let too_much = h.publish(om, entity, method, &order, Some(json!({"captured_amount": 6001})), None);
             assert_eq!(rejected_code(too_much).0, "CAPTURE_NOT_ALLOWED");
         }
         ("order-captures", Method::Get) => {
-            let empty = h
-                .subscribe(om, entity, &order, &[], None, None)
-                .expect("list");
+            let empty = h.subscribe(om, entity, &order, &[], None, None).expect("list");
             assert!(empty.records.is_empty());
             for amount in [1000, 2000] {
-                h.publish(
-                    om,
-                    entity,
-                    Method::Post,
-                    &order,
-                    Some(json!({"captured_amount": amount})),
-                    None,
-                )
-                .expect("capture");
+                h.publish(om, entity, Method::Post, &order, Some(json!({"captured_amount": amount})), None)
+                    .expect("capture");
             }
-            let page = h
-                .subscribe(om, entity, &order, &[], None, None)
-                .expect("list");
+            let page = h.subscribe(om, entity, &order, &[], None, None).expect("list");
             let amounts: Vec<i64> = page
                 .records
                 .iter()
-                .map(|r| {
-                    serde_json::from_str::<Value>(r).expect("json")["captured_amount"]
-                        .as_i64()
-                        .expect("amount")
-                })
+                .map(|r| serde_json::from_str::<Value>(r).expect("json")["captured_amount"].as_i64().expect("amount"))
                 .collect();
             assert_eq!(amounts, [1000, 2000]);
             assert_eq!(page.next_cursor, None);
@@ -96,49 +66,21 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 .expect("capture")
                 .id
                 .expect("id");
-            let record = h
-                .read(om, entity, &[("order_id", &order_id), ("capture_id", &id)])
-                .expect("capture");
+            let record = h.read(om, entity, &[("order_id", &order_id), ("capture_id", &id)]).expect("capture");
             assert_eq!(
-                (
-                    record["capture_id"].as_str(),
-                    record["captured_amount"].as_i64(),
-                    record["reference"].as_str()
-                ),
+                (record["capture_id"].as_str(), record["captured_amount"].as_i64(), record["reference"].as_str()),
                 (Some(id.as_str()), Some(2500), Some("ship-1"))
             );
             assert!(matches!(
-                h.read(
-                    om,
-                    entity,
-                    &[("order_id", &order_id), ("capture_id", "nope")]
-                ),
+                h.read(om, entity, &[("order_id", &order_id), ("capture_id", "nope")]),
                 Err(ConnectorError::NotFound(_))
             ));
         }
         ("order-refunds", Method::Post) => {
-            let early = h.publish(
-                om,
-                entity,
-                method,
-                &order,
-                Some(json!({"refunded_amount": 100})),
-                None,
-            );
-            assert_eq!(
-                rejected_code(early).0,
-                "REFUND_NOT_ALLOWED",
-                "refund before capture"
-            );
-            h.publish(
-                om,
-                "order-captures",
-                Method::Post,
-                &order,
-                Some(json!({"captured_amount": 3000})),
-                None,
-            )
-            .expect("capture");
+            let early = h.publish(om, entity, method, &order, Some(json!({"refunded_amount": 100})), None);
+            assert_eq!(rejected_code(early).0, "REFUND_NOT_ALLOWED", "refund before capture");
+            h.publish(om, "order-captures", Method::Post, &order, Some(json!({"captured_amount": 3000})), None)
+                .expect("capture");
             let result = h
                 .publish(
                     om,
@@ -150,133 +92,54 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 )
                 .expect("refund");
             assert_eq!(result.status, 201);
-            assert_eq!(
-                snapshot(h).refunds[0].refund_id,
-                result.id.expect("Refund-Id")
-            );
-            let over = h.publish(
-                om,
-                entity,
-                method,
-                &order,
-                Some(json!({"refunded_amount": 2001})),
-                None,
-            );
-            assert_eq!(
-                rejected_code(over).0,
-                "REFUND_NOT_ALLOWED",
-                "refund over captured"
-            );
+            assert_eq!(snapshot(h).refunds[0].refund_id, result.id.expect("Refund-Id"));
+            let over = h.publish(om, entity, method, &order, Some(json!({"refunded_amount": 2001})), None);
+            assert_eq!(rejected_code(over).0, "REFUND_NOT_ALLOWED", "refund over captured");
         }
         ("order-refund", Method::Get) => {
-            h.publish(
-                om,
-                "order-captures",
-                Method::Post,
-                &order,
-                Some(json!({"captured_amount": 3000})),
-                None,
-            )
-            .expect("capture");
+            h.publish(om, "order-captures", Method::Post, &order, Some(json!({"captured_amount": 3000})), None)
+                .expect("capture");
             let id = h
-                .publish(
-                    om,
-                    "order-refunds",
-                    Method::Post,
-                    &order,
-                    Some(json!({"refunded_amount": 700})),
-                    None,
-                )
+                .publish(om, "order-refunds", Method::Post, &order, Some(json!({"refunded_amount": 700})), None)
                 .expect("refund")
                 .id
                 .expect("id");
-            let record = h
-                .read(om, entity, &[("order_id", &order_id), ("refund_id", &id)])
-                .expect("refund");
+            let record = h.read(om, entity, &[("order_id", &order_id), ("refund_id", &id)]).expect("refund");
             assert_eq!(record["refunded_amount"], 700);
         }
         ("order-cancel", Method::Post) => {
-            let result = h
-                .publish(om, entity, method, &order, None, None)
-                .expect("cancel");
+            let result = h.publish(om, entity, method, &order, None, None).expect("cancel");
             assert_eq!((result.status, result.id, result.data), (204, None, None));
-            assert_eq!(
-                h.read(om, "order", &order).expect("order")["status"],
-                "CANCELLED"
-            );
+            assert_eq!(h.read(om, "order", &order).expect("order")["status"], "CANCELLED");
             let other = h.order(5000);
             let other = [("order_id", other.as_str())];
-            h.publish(
-                om,
-                "order-captures",
-                Method::Post,
-                &other,
-                Some(json!({"captured_amount": 100})),
-                None,
-            )
-            .expect("capture");
-            let (code, correlation) =
-                rejected_code(h.publish(om, entity, method, &other, None, None));
+            h.publish(om, "order-captures", Method::Post, &other, Some(json!({"captured_amount": 100})), None)
+                .expect("capture");
+            let (code, correlation) = rejected_code(h.publish(om, entity, method, &other, None, None));
             assert_eq!(code, "CANCEL_NOT_ALLOWED");
-            assert!(
-                correlation.is_some_and(|c| !c.is_empty()),
-                "correlation id kept"
-            );
+            assert!(correlation.is_some_and(|c| !c.is_empty()), "correlation id kept");
         }
         ("order-release-remaining-authorization", Method::Post) => {
-            h.publish(
-                om,
-                "order-captures",
-                Method::Post,
-                &order,
-                Some(json!({"captured_amount": 4000})),
-                None,
-            )
-            .expect("capture");
-            assert_eq!(
-                h.publish(om, entity, method, &order, None, None)
-                    .expect("release")
-                    .status,
-                204
-            );
+            h.publish(om, "order-captures", Method::Post, &order, Some(json!({"captured_amount": 4000})), None)
+                .expect("capture");
+            assert_eq!(h.publish(om, entity, method, &order, None, None).expect("release").status, 204);
             let record = h.read(om, "order", &order).expect("order");
             assert_eq!(
-                (
-                    record["status"].as_str(),
-                    record["remaining_authorized_amount"].as_i64()
-                ),
+                (record["status"].as_str(), record["remaining_authorized_amount"].as_i64()),
                 (Some("CAPTURED"), Some(0))
             );
             // The same request again carries the same derived key: Klarna replays the first answer.
-            assert_eq!(
-                h.publish(om, entity, method, &order, None, None)
-                    .expect("replayed")
-                    .status,
-                204
-            );
+            assert_eq!(h.publish(om, entity, method, &order, None, None).expect("replayed").status, 204);
             // A new attempt (new key) is refused: nothing is left to release.
-            assert_eq!(
-                rejected_code(h.publish(om, entity, method, &order, None, Some("release-2"))).0,
-                "NOT_ALLOWED"
-            );
+            assert_eq!(rejected_code(h.publish(om, entity, method, &order, None, Some("release-2"))).0, "NOT_ALLOWED");
         }
         ("order-extend-authorization-time", Method::Post) => {
             let before = snapshot(h).expires_at;
-            assert_eq!(
-                h.publish(om, entity, method, &order, None, None)
-                    .expect("extend")
-                    .status,
-                204
-            );
+            assert_eq!(h.publish(om, entity, method, &order, None, None).expect("extend").status, 204);
             assert_eq!(snapshot(h).expires_at - before, 7 * 86_400);
         }
         ("order-acknowledge", Method::Post) => {
-            assert_eq!(
-                h.publish(om, entity, method, &order, None, None)
-                    .expect("acknowledge")
-                    .status,
-                204
-            );
+            assert_eq!(h.publish(om, entity, method, &order, None, None).expect("acknowledge").status, 204);
             assert!(snapshot(h).acknowledged);
         }
         ("payouts", Method::Get) => {
@@ -284,53 +147,36 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             let (payouts, pages) = h.read_all(st, entity, &[], 5);
             assert_eq!(payouts.len(), 13, "1,234 transactions in payouts of 100");
             assert_eq!(pages, 3);
-            let eur = h
-                .subscribe(st, entity, &[], &[("currency_code", "EUR")], None, Some(1))
-                .expect("filtered");
+            let eur = h.subscribe(st, entity, &[], &[("currency_code", "EUR")], None, Some(1)).expect("filtered");
             assert_eq!(eur.records.len(), 1);
             assert!(
-                eur.next_cursor
-                    .as_deref()
-                    .is_some_and(|c| c.contains("currency_code=EUR")),
+                eur.next_cursor.as_deref().is_some_and(|c| c.contains("currency_code=EUR")),
                 "filters carried by the cursor"
             );
         }
         ("payout", Method::Get) => {
             let st = h.open("settlements");
-            let first = h
-                .subscribe(st, "payouts", &[], &[], None, Some(1))
-                .expect("payouts");
-            let reference = serde_json::from_str::<Value>(&first.records[0]).expect("json")
-                ["payment_reference"]
+            let first = h.subscribe(st, "payouts", &[], &[], None, Some(1)).expect("payouts");
+            let reference = serde_json::from_str::<Value>(&first.records[0]).expect("json")["payment_reference"]
                 .as_str()
                 .expect("ref")
                 .to_string();
-            let payout = h
-                .read(st, entity, &[("payment_reference", &reference)])
-                .expect("payout");
+            let payout = h.read(st, entity, &[("payment_reference", &reference)]).expect("payout");
             assert_eq!(payout["payment_reference"], reference.as_str());
             assert!(payout["totals"]["settlement_amount"].is_i64());
-            assert!(matches!(
-                h.read(st, entity, &[("payment_reference", "XISA0")]),
-                Err(ConnectorError::NotFound(_))
-            ));
+            assert!(matches!(h.read(st, entity, &[("payment_reference", "XISA0")]), Err(ConnectorError::NotFound(_))));
         }
         ("transactions", Method::Get) => {
             let st = h.open("settlements");
             let (records, pages) = h.read_all(st, entity, &[], 100);
             assert_eq!(pages, 13);
             assert_eq!(records.len(), h.sim.transaction_count());
-            let ids: std::collections::BTreeSet<_> = records
-                .iter()
-                .map(|r| r["capture_id"].as_str().expect("id").to_string())
-                .collect();
+            let ids: std::collections::BTreeSet<_> =
+                records.iter().map(|r| r["capture_id"].as_str().expect("id").to_string()).collect();
             assert_eq!(ids.len(), records.len(), "every record exactly once");
-            let (one_payout, _) =
-                h.read_all(st, entity, &[("payment_reference", "XISA00001000")], 30);
+            let (one_payout, _) = h.read_all(st, entity, &[("payment_reference", "XISA00001000")], 30);
             assert_eq!(one_payout.len(), 100);
-            assert!(one_payout
-                .iter()
-                .all(|r| r["payment_reference"] == "XISA00001000"));
+            assert!(one_payout.iter().all(|r| r["payment_reference"] == "XISA00001000"));
         }
         _ => return false,
     }
@@ -359,20 +205,14 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "entities in connector.json without a test: {missing:?}"
-    );
+    assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
     assert!(ran >= 13, "{ran} scenarios");
 }
 
 #[test]
 fn describe_returns_the_manifest_byte_for_byte() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.instance.describe().expect("describe"),
-        include_str!("../../connector.json")
-    );
+    assert_eq!(h.instance.describe().expect("describe"), include_str!("../../connector.json"));
 }
 
 #[test]
@@ -382,11 +222,7 @@ fn entities_are_those_of_the_api_type() {
     for api_type in ["post-purchase", "settlements"] {
         let connection = h.open(api_type);
         let entities = h.instance.entities(connection).expect("entities");
-        let expected: Vec<_> = manifest
-            .entities
-            .iter()
-            .filter(|e| e.api_type == api_type)
-            .collect();
+        let expected: Vec<_> = manifest.entities.iter().filter(|e| e.api_type == api_type).collect();
         assert_eq!(entities.len(), expected.len());
         for (got, want) in entities.iter().zip(expected) {
             assert_eq!(
@@ -405,20 +241,14 @@ fn test_checks_credentials() {
     let mut h = Harness::new();
     for api_type in ["post-purchase", "settlements"] {
         let connection = h.open(api_type);
-        assert_eq!(
-            h.instance.test(connection).expect("no trap"),
-            Ok(()),
-            "{api_type}"
-        );
+        assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
     }
     let mut wrong = common::config("settlements");
     wrong.auth = host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
         username: host_test::sim::USERNAME.into(),
         password: "not-the-password".into(),
     });
-    let connection = h
-        .try_open(&wrong)
-        .expect("open sends nothing, so it succeeds");
+    let connection = h.try_open(&wrong).expect("open sends nothing, so it succeeds");
     match h.instance.test(connection).expect("no trap") {
         Err(ConnectorError::Unauthorized(e)) => assert_eq!(e.status, 401),
         other => panic!("expected unauthorized, got {other:?}"),
@@ -427,10 +257,7 @@ fn test_checks_credentials() {
     let mut na = common::config("settlements");
     na.region = "na".into();
     let connection = h.try_open(&na).expect("open");
-    assert!(matches!(
-        h.instance.test(connection).expect("no trap"),
-        Err(ConnectorError::Unauthorized(_))
-    ));
+    assert!(matches!(h.instance.test(connection).expect("no trap"), Err(ConnectorError::Unauthorized(_))));
 }
 
 #[test]
@@ -463,19 +290,9 @@ fn unknown_order_is_not_found_and_unknown_entity_is_invalid_input() {
         other => panic!("expected invalid-input, got {other:?}"),
     }
     // An entity of another API type is unknown on this connection.
-    assert!(matches!(
-        h.subscribe(om, "payouts", &[], &[], None, None),
-        Err(ConnectorError::InvalidInput(_))
-    ));
+    assert!(matches!(h.subscribe(om, "payouts", &[], &[], None, None), Err(ConnectorError::InvalidInput(_))));
     // A method the entity does not offer.
-    match h.publish(
-        om,
-        "order",
-        Method::Delete,
-        &[("order_id", "x")],
-        None,
-        None,
-    ) {
+    match h.publish(om, "order", Method::Delete, &[("order_id", "x")], None, None) {
         Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with("method:"), "{m}"),
         other => panic!("expected invalid-input, got {other:?}"),
     }
@@ -487,12 +304,7 @@ fn unknown_order_is_not_found_and_unknown_entity_is_invalid_input() {
 fn path_parameters_cannot_steer_the_request() {
     let mut h = Harness::new();
     let om = h.open("post-purchase");
-    for hostile in [
-        "../../settlements/v1/payouts",
-        "a/b",
-        "..",
-        "x\r\nHost: evil.example",
-    ] {
+    for hostile in ["../../settlements/v1/payouts", "a/b", "..", "x\r\nHost: evil.example"] {
         match h.read(om, "order", &[("order_id", hostile)]) {
             Err(ConnectorError::InvalidInput(m)) => {
                 assert!(m.starts_with("params.path.order_id"), "{m}")
@@ -503,40 +315,19 @@ fn path_parameters_cannot_steer_the_request() {
     // Characters that are legal in a value are encoded, never interpreted.
     let _ = h.read(om, "order", &[("order_id", "a?b#c@evil.example")]);
     let urls: Vec<String> = h.sim.received().into_iter().map(|r| r.url).collect();
-    assert_eq!(
-        urls,
-        ["https://api.playground.klarna.com/ordermanagement/v1/orders/a%3Fb%23c%40evil.example"]
-    );
+    assert_eq!(urls, ["https://api.playground.klarna.com/ordermanagement/v1/orders/a%3Fb%23c%40evil.example"]);
 }
 
 #[test]
 fn a_cursor_is_only_ever_a_query() {
     let mut h = Harness::new();
     let st = h.open("settlements");
-    let page = h
-        .subscribe(
-            st,
-            "transactions",
-            &[],
-            &[],
-            Some("offset=20&size=5".into()),
-            None,
-        )
-        .expect("page");
+    let page = h.subscribe(st, "transactions", &[], &[], Some("offset=20&size=5".into()), None).expect("page");
     assert_eq!(page.records.len(), 5);
-    let _ = h.subscribe(
-        st,
-        "transactions",
-        &[],
-        &[],
-        Some("https://evil.example/x?offset=0".into()),
-        None,
-    );
+    let _ = h.subscribe(st, "transactions", &[], &[], Some("https://evil.example/x?offset=0".into()), None);
     for request in h.sim.received() {
         assert!(
-            request
-                .url
-                .starts_with("https://api.playground.klarna.com/settlements/v1/transactions?"),
+            request.url.starts_with("https://api.playground.klarna.com/settlements/v1/transactions?"),
             "{}",
             request.url
         );
@@ -550,69 +341,24 @@ fn writes_carry_idempotency_keys_and_standard_headers() {
     let order_id = h.order(10_000);
     let order = [("order_id", order_id.as_str())];
     let payload = json!({"captured_amount": 1000});
-    let first = h
-        .publish(
-            om,
-            "order-captures",
-            Method::Post,
-            &order,
-            Some(payload.clone()),
-            None,
-        )
-        .expect("capture");
-    let again = h
-        .publish(
-            om,
-            "order-captures",
-            Method::Post,
-            &order,
-            Some(payload.clone()),
-            None,
-        )
-        .expect("capture");
+    let first = h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), None).expect("capture");
+    let again = h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), None).expect("capture");
     assert_eq!(first.id, again.id, "a re-sent record is applied once");
     assert_eq!(h.sim.order(&order_id).expect("order").captures.len(), 1);
     // Two deliberate identical captures need two host keys.
-    h.publish(
-        om,
-        "order-captures",
-        Method::Post,
-        &order,
-        Some(payload.clone()),
-        Some("shipment-2"),
-    )
-    .expect("capture");
-    h.publish(
-        om,
-        "order-captures",
-        Method::Post,
-        &order,
-        Some(payload),
-        Some("shipment-3"),
-    )
-    .expect("capture");
+    h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), Some("shipment-2")).expect("capture");
+    h.publish(om, "order-captures", Method::Post, &order, Some(payload), Some("shipment-3")).expect("capture");
     assert_eq!(h.sim.order(&order_id).expect("order").captures.len(), 3);
     let received = h.sim.received();
     let keys: Vec<_> = received
         .iter()
-        .map(|r| {
-            r.headers
-                .iter()
-                .find(|(k, _)| k == "Klarna-Idempotency-Key")
-                .map(|(_, v)| v.clone())
-        })
+        .map(|r| r.headers.iter().find(|(k, _)| k == "Klarna-Idempotency-Key").map(|(_, v)| v.clone()))
         .collect();
     assert_eq!(keys[0], keys[1]);
     assert_eq!(keys[2].as_deref(), Some("shipment-2"));
     for r in &received {
-        let header = |name: &str| {
-            r.headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        assert!(header("User-Agent")
-            .is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.1.0 ")));
+        let header = |name: &str| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.1.0 ")));
         assert_eq!(header("Content-Type"), Some("application/json"));
         assert!(header("Authorization").is_some_and(|a| a.starts_with("Basic ")));
     }
@@ -622,10 +368,7 @@ fn writes_carry_idempotency_keys_and_standard_headers() {
 fn bad_payloads_are_refused_before_sending() {
     let mut h = Harness::new();
     let om = h.open("post-purchase");
-    let cases = [
-        ("not json", "params.payload: not valid JSON"),
-        ("[1,2]", "params.payload: must be a JSON object"),
-    ];
+    let cases = [("not json", "params.payload: not valid JSON"), ("[1,2]", "params.payload: must be a JSON object")];
     for (payload, expected) in cases {
         let request = host_test::runtime::PublishRequest {
             entity: "order-captures".into(),
@@ -643,14 +386,7 @@ fn bad_payloads_are_refused_before_sending() {
         }
     }
     let big = json!({"captured_amount": 1, "description": "x".repeat(1_000_001)});
-    match h.publish(
-        om,
-        "order-captures",
-        Method::Post,
-        &[("order_id", "o")],
-        Some(big),
-        None,
-    ) {
+    match h.publish(om, "order-captures", Method::Post, &[("order_id", "o")], Some(big), None) {
         Err(ConnectorError::InvalidInput(m)) => assert!(m.contains("1 MB"), "{m}"),
         other => panic!("expected invalid-input, got {other:?}"),
     }

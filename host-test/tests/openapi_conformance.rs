@@ -13,9 +13,7 @@ use host_test::sim::Fault;
 use serde_json::{json, Value};
 
 fn load(file: &str, base_path: &str) -> Spec {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/specs/klarna")
-        .join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/klarna").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // The copies carry stray control bytes from their source (see the specs' README).
     let text: String = String::from_utf8_lossy(&bytes)
@@ -37,42 +35,19 @@ fn exercise(h: &mut Harness) {
     let _ = h.read(om, "order", &order);
     let _ = h.subscribe(om, "order-captures", &order, &[], None, None);
     post(h, "order-refunds", Some(json!({"refunded_amount": 100})));
-    post(
-        h,
-        "order-captures",
-        Some(json!({"captured_amount": 4000, "description": "first", "reference": "r1"})),
-    );
+    post(h, "order-captures", Some(json!({"captured_amount": 4000, "description": "first", "reference": "r1"})));
     post(h, "order-captures", Some(json!({"captured_amount": 9000})));
-    let captures = h
-        .subscribe(om, "order-captures", &order, &[], None, None)
-        .expect("captures");
+    let captures = h.subscribe(om, "order-captures", &order, &[], None, None).expect("captures");
     let capture: Value = serde_json::from_str(&captures.records[0]).expect("json");
     let _ = h.read(
         om,
         "order-capture",
-        &[
-            ("order_id", &order_id),
-            ("capture_id", capture["capture_id"].as_str().expect("id")),
-        ],
+        &[("order_id", &order_id), ("capture_id", capture["capture_id"].as_str().expect("id"))],
     );
-    let _ = h.read(
-        om,
-        "order-capture",
-        &[("order_id", &order_id), ("capture_id", "missing")],
-    );
-    post(
-        h,
-        "order-refunds",
-        Some(json!({"refunded_amount": 1500, "description": "return"})),
-    );
-    let refund_id = h.sim.order(&order_id).expect("order").refunds[0]
-        .refund_id
-        .clone();
-    let _ = h.read(
-        om,
-        "order-refund",
-        &[("order_id", &order_id), ("refund_id", &refund_id)],
-    );
+    let _ = h.read(om, "order-capture", &[("order_id", &order_id), ("capture_id", "missing")]);
+    post(h, "order-refunds", Some(json!({"refunded_amount": 1500, "description": "return"})));
+    let refund_id = h.sim.order(&order_id).expect("order").refunds[0].refund_id.clone();
+    let _ = h.read(om, "order-refund", &[("order_id", &order_id), ("refund_id", &refund_id)]);
     post(h, "order-cancel", None);
     post(h, "order-extend-authorization-time", None);
     post(h, "order-acknowledge", None);
@@ -80,14 +55,7 @@ fn exercise(h: &mut Harness) {
     let _ = h.read(om, "order", &order);
     let _ = h.read(om, "order", &[("order_id", "unknown")]);
     let fresh = h.order(500);
-    let _ = h.publish(
-        om,
-        "order-cancel",
-        Method::Post,
-        &[("order_id", &fresh)],
-        None,
-        None,
-    );
+    let _ = h.publish(om, "order-cancel", Method::Post, &[("order_id", &fresh)], None, None);
 
     let st = h.open("settlements");
     let _ = h.read_all(st, "payouts", &[], 7);
@@ -95,24 +63,15 @@ fn exercise(h: &mut Harness) {
     let _ = h.read(st, "payout", &[("payment_reference", "XISA00001003")]);
     let _ = h.read(st, "payout", &[("payment_reference", "nope")]);
     let _ = h.subscribe(st, "transactions", &[], &[("size", "501")], None, None);
-    h.sim.inject([
-        Fault::RateLimited { retry_after_s: 0 },
-        Fault::ServerTimeout,
-    ]);
+    h.sim.inject([Fault::RateLimited { retry_after_s: 0 }, Fault::ServerTimeout]);
     let _ = h.subscribe(st, "payouts", &[], &[], None, None);
 }
 
 #[test]
 fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
     let specs = [
-        (
-            "/ordermanagement/",
-            load("order-management-api-openapi.yml", ""),
-        ),
-        (
-            "/settlements/v1/",
-            load("klarna-settlements-api-openapi.yml", "/settlements/v1"),
-        ),
+        ("/ordermanagement/", load("order-management-api-openapi.yml", "")),
+        ("/settlements/v1/", load("klarna-settlements-api-openapi.yml", "/settlements/v1")),
     ];
     let mut h = Harness::new();
     exercise(&mut h);
@@ -126,22 +85,14 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
             panic!("no spec for {path}");
         };
         let Some((template, operation)) = spec.operation(&exchange.method, &path) else {
-            panic!(
-                "{} {path} is not an operation of Klarna's spec",
-                exchange.method
-            );
+            panic!("{} {path} is not an operation of Klarna's spec", exchange.method);
         };
         operations.insert(format!("{} {template}", exchange.method));
         if !exchange.body.is_empty() {
             let body: Value = serde_json::from_slice(&exchange.body).expect("request body is JSON");
-            let schema = spec
-                .request_schema(operation)
-                .unwrap_or_else(|| panic!("{template}: no request schema"));
+            let schema = spec.request_schema(operation).unwrap_or_else(|| panic!("{template}: no request schema"));
             for v in spec.validate(schema, &body) {
-                problems.push(format!(
-                    "request {} {template}{}: {}",
-                    exchange.method, v.at, v.problem
-                ));
+                problems.push(format!("request {} {template}{}: {}", exchange.method, v.at, v.problem));
             }
             checked_requests += 1;
         }
@@ -153,45 +104,21 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
         }
         let body: Value = serde_json::from_slice(&response.body).expect("response body is JSON");
         // Statuses a spec does not list (401, 429, 5xx) carry the API's generic error schema.
-        let fallback = spec
-            .schema("ErrorMessageDto")
-            .or_else(|| spec.schema("ErrorResponse"))
-            .expect("error schema");
+        let fallback = spec.schema("ErrorMessageDto").or_else(|| spec.schema("ErrorResponse")).expect("error schema");
         let schema = if spec.declares(operation, response.status) {
-            spec.response_schema(operation, response.status)
-                .unwrap_or(fallback)
+            spec.response_schema(operation, response.status).unwrap_or(fallback)
         } else {
-            assert!(
-                response.status >= 400,
-                "{template}: undeclared success status {}",
-                response.status
-            );
+            assert!(response.status >= 400, "{template}: undeclared success status {}", response.status);
             fallback
         };
         for v in spec.validate(schema, &body) {
-            problems.push(format!(
-                "response {} {} {template}{}: {}",
-                response.status, exchange.method, v.at, v.problem
-            ));
+            problems
+                .push(format!("response {} {} {template}{}: {}", response.status, exchange.method, v.at, v.problem));
         }
         checked_bodies += 1;
     }
-    assert!(
-        problems.is_empty(),
-        "{} violations:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-    assert!(
-        checked_bodies >= 20,
-        "{checked_bodies} response bodies checked"
-    );
-    assert!(
-        checked_requests >= 4,
-        "{checked_requests} request bodies checked"
-    );
-    assert!(
-        operations.len() >= 13,
-        "operations exercised: {operations:?}"
-    );
+    assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
+    assert!(checked_bodies >= 20, "{checked_bodies} response bodies checked");
+    assert!(checked_requests >= 4, "{checked_requests} request bodies checked");
+    assert!(operations.len() >= 13, "operations exercised: {operations:?}");
 }

@@ -10,17 +10,13 @@ use std::time::Duration;
 use common::Harness;
 use host_test::backend::SimulatorBackend;
 use host_test::runtime::{
-    default_component_path, ConnectorError, HttpBackend, HttpError, Limits, Params, Request,
-    Response, Runtime, Sandbox, SubscribeRequest,
+    default_component_path, ConnectorError, HttpBackend, HttpError, Limits, Params, Request, Response, Runtime,
+    Sandbox, SubscribeRequest,
 };
 use host_test::sim::{Fault, SimResponse, Simulator};
 
 fn answer(status: u16, content_type: &str, body: Vec<u8>) -> Fault {
-    Fault::Answer(SimResponse {
-        status,
-        headers: vec![("Content-Type".into(), content_type.into())],
-        body,
-    })
+    Fault::Answer(SimResponse { status, headers: vec![("Content-Type".into(), content_type.into())], body })
 }
 
 #[test]
@@ -28,44 +24,14 @@ fn hostile_answers_become_typed_errors() {
     let cases: Vec<(&str, Fault)> = vec![
         (
             "html from a proxy",
-            answer(
-                200,
-                "text/html",
-                b"<html><body>Welcome to the captive portal</body></html>".to_vec(),
-            ),
+            answer(200, "text/html", b"<html><body>Welcome to the captive portal</body></html>".to_vec()),
         ),
-        (
-            "truncated json",
-            answer(
-                200,
-                "application/json",
-                br#"{"order_id": "abc", "order_amou"#.to_vec(),
-            ),
-        ),
-        (
-            "a json array",
-            answer(200, "application/json", b"[1, 2, 3]".to_vec()),
-        ),
-        (
-            "a json string",
-            answer(200, "application/json", br#""order""#.to_vec()),
-        ),
-        (
-            "binary",
-            answer(
-                200,
-                "application/octet-stream",
-                vec![0xff, 0xfe, 0x00, 0x80],
-            ),
-        ),
-        (
-            "over the size limit",
-            answer(200, "application/json", vec![b' '; 17 * 1024 * 1024]),
-        ),
-        (
-            "an html 404 from a proxy",
-            answer(404, "text/html", b"<h1>Not Found</h1>".to_vec()),
-        ),
+        ("truncated json", answer(200, "application/json", br#"{"order_id": "abc", "order_amou"#.to_vec())),
+        ("a json array", answer(200, "application/json", b"[1, 2, 3]".to_vec())),
+        ("a json string", answer(200, "application/json", br#""order""#.to_vec())),
+        ("binary", answer(200, "application/octet-stream", vec![0xff, 0xfe, 0x00, 0x80])),
+        ("over the size limit", answer(200, "application/json", vec![b' '; 17 * 1024 * 1024])),
+        ("an html 404 from a proxy", answer(404, "text/html", b"<h1>Not Found</h1>".to_vec())),
         ("a redirect", answer(302, "text/html", b"moved".to_vec())),
     ];
     for (what, fault) in cases {
@@ -86,29 +52,18 @@ fn hostile_answers_become_typed_errors() {
 fn a_settlements_page_without_its_list_is_empty_not_a_trap() {
     let mut h = Harness::new();
     let st = h.open("settlements");
-    h.sim.inject([answer(
-        200,
-        "application/json",
-        br#"{"pagination": {"count": 0}}"#.to_vec(),
-    )]);
-    let page = h
-        .subscribe(st, "transactions", &[], &[], None, None)
-        .expect("a page");
+    h.sim.inject([answer(200, "application/json", br#"{"pagination": {"count": 0}}"#.to_vec())]);
+    let page = h.subscribe(st, "transactions", &[], &[], None, None).expect("a page");
     assert_eq!((page.records.len(), page.next_cursor), (0, None));
+    h.sim.inject([answer(200, "application/json", br#"{"transactions": {"not": "a list"}}"#.to_vec())]);
+    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unavailable(_))));
     h.sim.inject([answer(
         200,
         "application/json",
-        br#"{"transactions": {"not": "a list"}}"#.to_vec(),
+        br#"{"transactions": [], "pagination": {"next": "https://evil.example/settlements/v1/transactions?offset=5"}}"#
+            .to_vec(),
     )]);
-    assert!(matches!(
-        h.subscribe(st, "transactions", &[], &[], None, None),
-        Err(ConnectorError::Unavailable(_))
-    ));
-    h.sim.inject([answer(200, "application/json", br#"{"transactions": [], "pagination": {"next": "https://evil.example/settlements/v1/transactions?offset=5"}}"#.to_vec())]);
-    assert!(matches!(
-        h.subscribe(st, "transactions", &[], &[], None, None),
-        Err(ConnectorError::Unavailable(_))
-    ));
+    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unavailable(_))));
 }
 
 /// Answers from the simulator, but can be told to misbehave.
@@ -121,11 +76,7 @@ struct Misbehaving {
 impl HttpBackend for Misbehaving {
     fn send(&mut self, request: Request) -> Result<Response, HttpError> {
         if self.huge.swap(false, Ordering::SeqCst) {
-            return Ok(Response {
-                status: 200,
-                headers: vec![],
-                body: vec![b' '; 48 << 20],
-            });
+            return Ok(Response { status: 200, headers: vec![], body: vec![b' '; 48 << 20] });
         }
         if self.slow.swap(false, Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(300));
@@ -137,71 +88,29 @@ impl HttpBackend for Misbehaving {
 #[test]
 fn a_trapped_instance_is_replaced_and_the_next_call_succeeds() {
     // 16 MiB of linear memory and 100 ms per call.
-    let limits = Limits {
-        memory_bytes: 16 << 20,
-        deadline_ticks: 10,
-    };
+    let limits = Limits { memory_bytes: 16 << 20, deadline_ticks: 10 };
     let runtime = Runtime::load(&default_component_path(), limits).expect("component");
     let sim = Simulator::default();
-    let (huge, slow) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
+    let (huge, slow) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let make = || -> Box<dyn HttpBackend> {
-        Box::new(Misbehaving {
-            sim: SimulatorBackend(sim.clone()),
-            huge: huge.clone(),
-            slow: slow.clone(),
-        })
+        Box::new(Misbehaving { sim: SimulatorBackend(sim.clone()), huge: huge.clone(), slow: slow.clone() })
     };
     let mut sandbox = Sandbox::new(&runtime, common::config("settlements"), make);
     let request = SubscribeRequest {
         entity: "payouts".into(),
-        params: Params {
-            path: vec![],
-            query: vec![],
-            payload: None,
-        },
+        params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(3),
     };
-    assert_eq!(
-        sandbox
-            .subscribe(&request)
-            .expect("no trap")
-            .expect("page")
-            .records
-            .len(),
-        3
-    );
+    assert_eq!(sandbox.subscribe(&request).expect("no trap").expect("page").records.len(), 3);
 
     huge.store(true, Ordering::SeqCst);
-    let trap = sandbox
-        .subscribe(&request)
-        .expect_err("a 48 MiB answer cannot fit a 16 MiB instance");
+    let trap = sandbox.subscribe(&request).expect_err("a 48 MiB answer cannot fit a 16 MiB instance");
     assert_eq!(sandbox.restarts, 1, "{:?}", trap.0);
-    assert_eq!(
-        sandbox
-            .subscribe(&request)
-            .expect("fresh instance")
-            .expect("page")
-            .records
-            .len(),
-        3
-    );
+    assert_eq!(sandbox.subscribe(&request).expect("fresh instance").expect("page").records.len(), 3);
 
     slow.store(true, Ordering::SeqCst);
-    let trap = sandbox
-        .subscribe(&request)
-        .expect_err("300 ms is past the 100 ms deadline");
+    let trap = sandbox.subscribe(&request).expect_err("300 ms is past the 100 ms deadline");
     assert_eq!(sandbox.restarts, 2, "{:?}", trap.0);
-    assert_eq!(
-        sandbox
-            .subscribe(&request)
-            .expect("fresh instance")
-            .expect("page")
-            .records
-            .len(),
-        3
-    );
+    assert_eq!(sandbox.subscribe(&request).expect("fresh instance").expect("page").records.len(), 3);
 }

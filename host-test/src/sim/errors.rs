@@ -30,11 +30,7 @@ pub fn classic(status: u16, code: &str, message: &str) -> SimResponse {
 
 /// 401 for missing or wrong credentials.
 pub fn unauthorized() -> SimResponse {
-    classic(
-        401,
-        "UNAUTHORIZED",
-        "Unauthorized. Check the API credentials, environment and region.",
-    )
+    classic(401, "UNAUTHORIZED", "Unauthorized. Check the API credentials, environment and region.")
 }
 
 /// 400 `BAD_VALUE` naming the field.
@@ -49,14 +45,18 @@ pub fn no_such_order() -> SimResponse {
 
 /// Klarna answers 403 for paths it does not know.
 pub fn unknown_path() -> SimResponse {
-    classic(
-        403,
-        "NOT_ALLOWED",
-        "Access denied to the requested resource.",
-    )
+    classic(403, "NOT_ALLOWED", "Access denied to the requested resource.")
 }
 
 /// 405 for a known path with the wrong method.
 pub fn method_not_allowed() -> SimResponse {
     classic(405, "METHOD_NOT_ALLOWED", "Method not allowed.")
+}
+
+/// The Klarna Network error body: `error_id`, `error_type`, `error_code`, `error_message`.
+pub fn network(status: u16, error_type: &str, code: &str, message: &str) -> SimResponse {
+    SimResponse::json(
+        status,
+        &json!({ "error_id": correlation_id(), "error_type": error_type, "error_code": code, "error_message": message }),
+    )
 }

@@ -27,9 +27,6 @@ pub enum Fault {
 impl Fault {
     /// Whether the request reaches Klarna's business logic.
     pub fn applies_request(&self) -> bool {
-        matches!(
-            self,
-            Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError
-        )
+        matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError)
     }
 }

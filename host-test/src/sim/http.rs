@@ -19,10 +19,7 @@ pub struct SimRequest {
 impl SimRequest {
     /// First header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -49,11 +46,7 @@ impl SimResponse {
 
     /// An empty response (204, 201 with headers, ...).
     pub fn empty(status: u16) -> Self {
-        Self {
-            status,
-            headers: vec![],
-            body: vec![],
-        }
+        Self { status, headers: vec![], body: vec![] }
     }
 
     /// Adds a header.
@@ -96,14 +89,8 @@ impl Target {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let segments = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(decode)
-            .collect::<Option<Vec<_>>>()?;
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let segments = path.split('/').filter(|s| !s.is_empty()).map(decode).collect::<Option<Vec<_>>>()?;
         let query = query
             .split('&')
             .filter(|p| !p.is_empty())
@@ -112,11 +99,7 @@ impl Target {
                 Some((decode(k)?, decode(&v.replace('+', " "))?))
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Self {
-            host: host.to_ascii_lowercase(),
-            segments,
-            query,
-        })
+        Some(Self { host: host.to_ascii_lowercase(), segments, query })
     }
 
     /// The path segments as `&str`s, for matching.
@@ -126,14 +109,12 @@ impl Target {
 
     /// The first query value named `name`.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
-fn decode(s: &str) -> Option<String> {
+/// Percent-decodes `s` (UTF-8).
+pub fn decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,26 +1,34 @@
 //! An honest, stateful fake of Klarna's merchant APIs, one module per API
 //! family, following Klarna's documented rules (../shared/docs, ../shared/specs).
 //!
-//! It checks Basic credentials per host, answers with Klarna's status codes,
-//! headers and error bodies (fresh `correlation_id` each), honours
+//! It checks credentials per host ([`auth`]: username/password, API keys,
+//! OAuth 2.0 client credentials and bearer tokens), answers with Klarna's
+//! status codes, headers and error bodies (fresh `correlation_id` each), honours
 //! `Klarna-Idempotency-Key` on Order Management writes (same key: applied
 //! once, first answer returned), and can inject faults.
 
+pub mod auth;
 pub mod clock;
+pub mod disputes;
 pub mod errors;
 pub mod faults;
 pub mod http;
+pub mod notifications;
 pub mod order_management;
+pub mod payments;
 pub mod settlements;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use base64::Engine as _;
-
+pub use auth::{API_KEY, API_KEY_UUID, CLIENT_ID, CLIENT_SECRET, PASSWORD, SHIPPING_TOKEN, USERNAME};
 pub use faults::Fault;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
+use auth::Credentials;
+use disputes::DisputeBook;
+use notifications::Notifications;
 use order_management::OrderBook;
+use payments::Sessions;
 use settlements::Ledger;
 
 /// Klarna's classic API hosts, by (environment, region).
@@ -33,19 +41,32 @@ pub const CLASSIC_HOSTS: [(&str, &str, &str); 6] = [
     ("playground", "oc", "api-oc.playground.klarna.com"),
 ];
 
-/// The default merchant's API username.
-pub const USERNAME: &str = "PK46120_sim0a1b2c3d";
-/// The default merchant's API password.
-pub const PASSWORD: &str = "sim-pass-7f3c9e21";
+/// Klarna Network's global hosts, by environment.
+pub const GLOBAL_HOSTS: [(&str, &str); 2] = [("production", "api-global.klarna.com"), ("playground", "api-global.test.klarna.com")];
+
+/// Klarna's OAuth 2.0 servers, by environment.
+pub const LOGIN_HOSTS: [(&str, &str); 2] = [("production", "login.klarna.com"), ("playground", "login.playground.klarna.com")];
 
 /// A merchant account: credentials valid on one environment and region.
 #[derive(Debug)]
 struct Account {
-    username: String,
-    password: String,
-    host: String,
+    credentials: Credentials,
+    environment: &'static str,
+    region: &'static str,
     orders: OrderBook,
     ledger: Ledger,
+    sessions: Sessions,
+    disputes: DisputeBook,
+    notifications: Notifications,
+}
+
+impl Account {
+    /// Whether the account's credentials work on `host`: its region's classic
+    /// host and its environment's global host.
+    fn serves(&self, host: &str) -> bool {
+        CLASSIC_HOSTS.iter().any(|(e, r, h)| *e == self.environment && *r == self.region && *h == host)
+            || GLOBAL_HOSTS.iter().any(|(e, h)| *e == self.environment && *h == host)
+    }
 }
 
 /// A request the simulator received (headers included, for assertions).
@@ -90,35 +111,32 @@ impl Simulator {
     pub fn new(transactions: usize) -> Self {
         let state = State {
             accounts: vec![Account {
-                username: USERNAME.into(),
-                password: PASSWORD.into(),
-                host: "api.playground.klarna.com".into(),
+                credentials: Credentials::default_merchant(),
+                environment: "playground",
+                region: "eu",
                 orders: OrderBook::default(),
                 ledger: Ledger::seeded(transactions, 0x5eed),
+                sessions: Sessions::default(),
+                disputes: DisputeBook::seeded(45),
+                notifications: Notifications::default(),
             }],
             now: clock::EPOCH_START,
             ..State::default()
         };
-        Self {
-            state: Arc::new(Mutex::new(state)),
-        }
+        Self { state: Arc::new(Mutex::new(state)) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-updated
         // in a way that matters to a test double; keep serving.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Places an authorized order for the default merchant; returns its id.
     pub fn place_order(&self, amount: i64, currency: &str, country: &str, locale: &str) -> String {
         let mut state = self.lock();
         let now = state.now;
-        state.accounts[0]
-            .orders
-            .place(amount, currency, country, locale, now)
+        state.accounts[0].orders.place(amount, currency, country, locale, now)
     }
 
     /// The default merchant's order, as Klarna would answer `GET` for it.
@@ -129,6 +147,11 @@ impl Simulator {
     /// Number of seeded settlement transactions.
     pub fn transaction_count(&self) -> usize {
         self.lock().accounts[0].ledger.transaction_count()
+    }
+
+    /// Invalidates every OAuth 2.0 access token issued so far.
+    pub fn revoke_access_tokens(&self) {
+        self.lock().accounts[0].credentials.revoke_access_tokens();
     }
 
     /// Queues faults; each applies to one of the next requests, in order.
@@ -160,16 +183,11 @@ impl Simulator {
 fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
     state.now += 1;
     let Some(target) = Target::parse(&request.url) else {
-        return Err(NetworkFailure::Connection(format!(
-            "cannot resolve {}",
-            request.url
-        )));
+        return Err(NetworkFailure::Connection(format!("cannot resolve {}", request.url)));
     };
-    if !CLASSIC_HOSTS.iter().any(|(_, _, h)| *h == target.host) {
-        return Err(NetworkFailure::Connection(format!(
-            "could not resolve host {}",
-            target.host
-        )));
+    let known = CLASSIC_HOSTS.iter().map(|(_, _, h)| *h).chain(GLOBAL_HOSTS.iter().map(|(_, h)| *h)).chain(LOGIN_HOSTS.iter().map(|(_, h)| *h));
+    if !known.clone().any(|h| h == target.host) {
+        return Err(NetworkFailure::Connection(format!("could not resolve host {}", target.host)));
     }
     let fault = state.faults.pop_front();
     match &fault {
@@ -180,80 +198,67 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
                 .with_header("X-Ratelimit-Remaining", "0")
                 .with_header("X-Ratelimit-Reset", retry_after_s.to_string()))
         }
-        Some(Fault::ServerTimeout) => {
-            return Ok(errors::classic(500, "TIMEOUT", "Request timed out."))
-        }
-        Some(Fault::ServiceUnavailable) => {
-            return Ok(errors::classic(
-                503,
-                "SERVICE_UNAVAILABLE",
-                "Try again later.",
-            ))
-        }
-        Some(Fault::ConnectionError) => {
-            return Err(NetworkFailure::Connection(
-                "connection reset by peer".into(),
-            ))
-        }
+        Some(Fault::ServerTimeout) => return Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
+        Some(Fault::ServiceUnavailable) => return Ok(errors::classic(503, "SERVICE_UNAVAILABLE", "Try again later.")),
+        Some(Fault::ConnectionError) => return Err(NetworkFailure::Connection("connection reset by peer".into())),
         Some(Fault::Timeout) => return Err(NetworkFailure::Timeout),
         Some(Fault::Answer(response)) => return Ok(response.clone()),
         _ => {}
     }
     let answer = serve(state, request, &target);
     match fault {
-        Some(Fault::ApplyThenServerTimeout) => {
-            Ok(errors::classic(500, "TIMEOUT", "Request timed out."))
-        }
-        Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection(
-            "connection reset by peer".into(),
-        )),
+        Some(Fault::ApplyThenServerTimeout) => Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
+        Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection("connection reset by peer".into())),
         _ => Ok(answer),
     }
 }
 
 /// Authenticates, applies idempotency, and routes to an API family.
 fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimResponse {
-    let Some(account_index) = authenticate(state, request, &target.host) else {
-        return errors::unauthorized();
-    };
     let parts = target.parts();
-    let is_om_write = matches!(parts.as_slice(), ["ordermanagement", ..])
-        && matches!(request.method.as_str(), "POST" | "PATCH");
+    if let Some((environment, _)) = LOGIN_HOSTS.iter().find(|(_, h)| *h == target.host) {
+        return match (request.method.as_str(), parts.as_slice()) {
+            ("POST", ["oauth2", "token"]) => match state.accounts.iter_mut().find(|a| a.environment == *environment) {
+                Some(account) => account.credentials.token_endpoint(request),
+                None => SimResponse::json(401, &serde_json::json!({"error": "invalid_client"})),
+            },
+            _ => SimResponse::json(404, &serde_json::json!({"error": "not_found"})),
+        };
+    }
+    let Some(account_index) = state.accounts.iter().position(|a| a.serves(&target.host) && a.credentials.accepts(request)) else {
+        return if GLOBAL_HOSTS.iter().any(|(_, h)| *h == target.host) {
+            errors::network(401, "ACCESS_ERROR", "UNAUTHORIZED", "The request was not authorized.")
+        } else {
+            errors::unauthorized()
+        };
+    };
+    let is_om_write = matches!(parts.as_slice(), ["ordermanagement", ..]) && matches!(request.method.as_str(), "POST" | "PATCH");
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (is_om_write, &key) {
-        let slot = (state.accounts[account_index].username.clone(), key.clone());
+        let slot = (state.accounts[account_index].credentials.username.clone(), key.clone());
         if let Some(first) = state.idempotency.get(&slot) {
             return first.clone();
         }
     }
     let now = state.now;
     let account = &mut state.accounts[account_index];
-    let answer = match (request.method.as_str(), parts.as_slice()) {
-        (method, ["ordermanagement", "v1", "orders", order_id, rest @ ..]) => account
-            .orders
-            .handle(method, order_id, rest, &request.body, &target.host, now),
-        (method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
+    let global = GLOBAL_HOSTS.iter().any(|(_, h)| *h == target.host);
+    let answer = match (global, request.method.as_str(), parts.as_slice()) {
+        (false, method, ["ordermanagement", "v1", "orders", order_id, rest @ ..]) => {
+            account.orders.handle(method, order_id, rest, &request.body, &target.host, now)
+        }
+        (false, method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
+        (false, method, ["payments", "v1", rest @ ..]) => account.sessions.handle(method, rest),
+        (false, method, ["v4", "payment", "disputes", rest @ ..]) => account.disputes.handle(method, rest, target),
+        (true, method, ["v1", "notification", rest @ ..]) => account.notifications.handle(method, rest),
+        (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),
     };
     if let (true, Some(key)) = (is_om_write, key) {
         if answer.status < 500 {
-            let slot = (state.accounts[account_index].username.clone(), key);
+            let slot = (state.accounts[account_index].credentials.username.clone(), key);
             state.idempotency.insert(slot, answer.clone());
         }
     }
     answer
-}
-
-/// The account whose Basic credentials the request carries, if they are valid on `host`.
-fn authenticate(state: &State, request: &SimRequest, host: &str) -> Option<usize> {
-    let encoded = request.header("Authorization")?.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let decoded = String::from_utf8(decoded).ok()?;
-    let (username, password) = decoded.split_once(':')?;
-    state
-        .accounts
-        .iter()
-        .position(|a| a.username == username && a.password == password && a.host == host)
 }

@@ -195,14 +195,7 @@ pub struct OrderBook {
 
 impl OrderBook {
     /// Places an authorized order of `amount` (one line) and returns its id.
-    pub fn place(
-        &mut self,
-        amount: i64,
-        currency: &str,
-        country: &str,
-        locale: &str,
-        now: i64,
-    ) -> String {
+    pub fn place(&mut self, amount: i64, currency: &str, country: &str, locale: &str, now: i64) -> String {
         self.next_id += 1;
         let order_id = clock::uuid(0x0de7, self.next_id);
         let order_lines = json!([{
@@ -250,35 +243,20 @@ impl OrderBook {
         let Some(order) = self.orders.get_mut(order_id) else {
             return errors::no_such_order();
         };
-        let payload = || {
-            serde_json::from_slice::<Value>(body)
-                .ok()
-                .filter(Value::is_object)
-        };
+        let payload = || serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
         match (method, rest) {
             ("GET", []) => SimResponse::json(200, &order.to_json(host)),
-            ("GET", ["captures"]) => SimResponse::json(
-                200,
-                &Value::Array(
-                    order
-                        .captures
-                        .iter()
-                        .map(|c| capture_json(order, c))
-                        .collect(),
-                ),
-            ),
-            ("GET", ["captures", capture_id]) => {
-                match order.captures.iter().find(|c| c.capture_id == *capture_id) {
-                    Some(c) => SimResponse::json(200, &capture_json(order, c)),
-                    None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
-                }
+            ("GET", ["captures"]) => {
+                SimResponse::json(200, &Value::Array(order.captures.iter().map(|c| capture_json(order, c)).collect()))
             }
-            ("GET", ["refunds", refund_id]) => {
-                match order.refunds.iter().find(|r| r.refund_id == *refund_id) {
-                    Some(r) => SimResponse::json(200, &refund_json(r)),
-                    None => errors::classic(404, "NO_SUCH_REFUND", "The refund does not exist."),
-                }
-            }
+            ("GET", ["captures", capture_id]) => match order.captures.iter().find(|c| c.capture_id == *capture_id) {
+                Some(c) => SimResponse::json(200, &capture_json(order, c)),
+                None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
+            },
+            ("GET", ["refunds", refund_id]) => match order.refunds.iter().find(|r| r.refund_id == *refund_id) {
+                Some(r) => SimResponse::json(200, &refund_json(r)),
+                None => errors::classic(404, "NO_SUCH_REFUND", "The refund does not exist."),
+            },
             ("POST", ["captures"]) => match payload() {
                 Some(p) => capture(order, &p, host, now, serial),
                 None => errors::bad_value("body"),
@@ -294,26 +272,16 @@ impl OrderBook {
                     order.expires_at += EXTENSION_DAYS * 86_400;
                     SimResponse::empty(204)
                 }
-                _ => errors::classic(
-                    403,
-                    "NOT_ALLOWED",
-                    "The authorization of this order cannot be extended.",
-                ),
+                _ => errors::classic(403, "NOT_ALLOWED", "The authorization of this order cannot be extended."),
             },
             ("POST", ["acknowledge"]) => {
                 order.acknowledged = true;
                 SimResponse::empty(204)
             }
-            (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => {
+            (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => errors::method_not_allowed(),
+            (_, ["cancel" | "release-remaining-authorization" | "extend-authorization-time" | "acknowledge"]) => {
                 errors::method_not_allowed()
             }
-            (
-                _,
-                ["cancel"
-                | "release-remaining-authorization"
-                | "extend-authorization-time"
-                | "acknowledge"],
-            ) => errors::method_not_allowed(),
             _ => errors::unknown_path(),
         }
     }
@@ -327,10 +295,7 @@ fn amount(payload: &Value, field: &str) -> Result<i64, SimResponse> {
 }
 
 fn text(payload: &Value, field: &str) -> Option<String> {
-    payload
-        .get(field)
-        .and_then(Value::as_str)
-        .map(str::to_string)
+    payload.get(field).and_then(Value::as_str).map(str::to_string)
 }
 
 fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64) -> SimResponse {
@@ -364,18 +329,11 @@ fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64
         reference: text(payload, "reference"),
         refunded_amount: 0,
     });
-    order.status = if order.remaining_authorized_amount() == 0 {
-        Status::Captured
-    } else {
-        Status::PartCaptured
-    };
+    order.status = if order.remaining_authorized_amount() == 0 { Status::Captured } else { Status::PartCaptured };
     SimResponse::empty(201)
         .with_header(
             "Location",
-            format!(
-                "https://{host}/ordermanagement/v1/orders/{}/captures/{capture_id}",
-                order.order_id
-            ),
+            format!("https://{host}/ordermanagement/v1/orders/{}/captures/{capture_id}", order.order_id),
         )
         .with_header("Capture-Id", capture_id)
 }
@@ -410,21 +368,14 @@ fn refund(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64)
     SimResponse::empty(201)
         .with_header(
             "Location",
-            format!(
-                "https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}",
-                order.order_id
-            ),
+            format!("https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}", order.order_id),
         )
         .with_header("Refund-Id", refund_id)
 }
 
 fn cancel(order: &mut Order) -> SimResponse {
     if !order.captures.is_empty() {
-        return errors::classic(
-            403,
-            "CANCEL_NOT_ALLOWED",
-            "Order has previous captures. Cancel not possible.",
-        );
+        return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order has previous captures. Cancel not possible.");
     }
     if order.status == Status::Cancelled {
         return errors::classic(403, "CANCEL_NOT_ALLOWED", "Order is already cancelled.");
@@ -445,11 +396,9 @@ fn release(order: &mut Order) -> SimResponse {
             "NOT_ALLOWED",
             "Order has no captures; cancel it instead of releasing its authorization.",
         ),
-        Status::Captured => errors::classic(
-            403,
-            "NOT_ALLOWED",
-            "Order is fully captured. There is nothing to release.",
-        ),
+        Status::Captured => {
+            errors::classic(403, "NOT_ALLOWED", "Order is fully captured. There is nothing to release.")
+        }
         Status::Cancelled => errors::classic(403, "NOT_ALLOWED", "Order is cancelled."),
     }
 }

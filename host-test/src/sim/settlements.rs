@@ -113,23 +113,13 @@ impl Ledger {
                     .payouts
                     .iter()
                     .filter(|p| currency.is_none_or(|c| p["currency_code"] == c))
-                    .filter(|p| {
-                        start.is_none_or(|s| p["payout_date"].as_str().is_some_and(|d| d >= s))
-                    })
-                    .filter(|p| {
-                        end.is_none_or(|e| p["payout_date"].as_str().is_some_and(|d| d <= e))
-                    })
+                    .filter(|p| start.is_none_or(|s| p["payout_date"].as_str().is_some_and(|d| d >= s)))
+                    .filter(|p| end.is_none_or(|e| p["payout_date"].as_str().is_some_and(|d| d <= e)))
                     .collect();
                 page("payouts", &matching, target)
             }
-            ["payouts", "summary"] => {
-                errors::classic(400, "BAD_VALUE", "Not supported by the simulator yet.")
-            }
-            ["payouts", reference] => match self
-                .payouts
-                .iter()
-                .find(|p| p["payment_reference"] == *reference)
-            {
+            ["payouts", "summary"] => errors::classic(400, "BAD_VALUE", "Not supported by the simulator yet."),
+            ["payouts", reference] => match self.payouts.iter().find(|p| p["payment_reference"] == *reference) {
                 Some(p) => SimResponse::json(200, p),
                 None => errors::classic(404, "NOT_FOUND", "No payout with that payment reference."),
             },
@@ -171,11 +161,7 @@ fn page(key: &str, items: &[&Value], target: &Target) -> SimResponse {
             .collect();
         query.push(format!("offset={offset}"));
         query.push(format!("size={size}"));
-        format!(
-            "https://{}/settlements/v1/{key}?{}",
-            target.host,
-            query.join("&")
-        )
+        format!("https://{}/settlements/v1/{key}?{}", target.host, query.join("&"))
     };
     let mut pagination = json!({ "count": slice.len(), "total": items.len(), "offset": offset });
     if offset + size < items.len() {

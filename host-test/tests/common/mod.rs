@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use host_test::backend::SimulatorBackend;
 use host_test::runtime::{
-    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, Instance, Limits,
-    Method, Page, Params, PublishRequest, PublishResult, Runtime, SubscribeRequest,
+    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, Instance, Limits, Method, Page, Params,
+    PublishRequest, PublishResult, Runtime, SubscribeRequest,
 };
 use host_test::sim::{self, Simulator};
 use serde_json::Value;
@@ -19,12 +19,8 @@ pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         let path = default_component_path();
-        Runtime::load(&path, Limits::default()).unwrap_or_else(|e| {
-            panic!(
-                "cannot load {} — run `./x build` first: {e:?}",
-                path.display()
-            )
-        })
+        Runtime::load(&path, Limits::default())
+            .unwrap_or_else(|e| panic!("cannot load {} — run `./x build` first: {e:?}", path.display()))
     })
 }
 
@@ -34,20 +30,14 @@ pub fn config(api_type: &str) -> ConnectionConfig {
         api_type: api_type.into(),
         environment: "playground".into(),
         region: "eu".into(),
-        auth: Auth::Basic(BasicAuth {
-            username: sim::USERNAME.into(),
-            password: sim::PASSWORD.into(),
-        }),
+        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: sim::PASSWORD.into() }),
         settings: vec![],
     }
 }
 
 /// Pairs from string pairs.
 pub fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// A fresh simulator and component instance.
@@ -66,9 +56,7 @@ impl Harness {
 
     /// With a given simulator.
     pub fn with_simulator(sim: Simulator) -> Self {
-        let instance = runtime()
-            .instantiate(Box::new(SimulatorBackend(sim.clone())))
-            .expect("instantiate");
+        let instance = runtime().instantiate(Box::new(SimulatorBackend(sim.clone()))).expect("instantiate");
         Self { sim, instance }
     }
 
@@ -94,17 +82,11 @@ impl Harness {
     ) -> Result<Page, ConnectorError> {
         let request = SubscribeRequest {
             entity: entity.into(),
-            params: Params {
-                path: pairs(path),
-                query: pairs(query),
-                payload: None,
-            },
+            params: Params { path: pairs(path), query: pairs(query), payload: None },
             cursor,
             page_size,
         };
-        self.instance
-            .subscribe(connection, &request)
-            .expect("no trap")
+        self.instance.subscribe(connection, &request).expect("no trap")
     }
 
     /// Reads the one record of a single-record entity.
@@ -132,15 +114,9 @@ impl Harness {
         let mut cursor = None;
         let mut pages = 0;
         loop {
-            let page = self
-                .subscribe(connection, entity, &[], query, cursor, Some(page_size))
-                .expect("page");
+            let page = self.subscribe(connection, entity, &[], query, cursor, Some(page_size)).expect("page");
             pages += 1;
-            records.extend(
-                page.records
-                    .iter()
-                    .map(|r| serde_json::from_str::<Value>(r).expect("record is JSON")),
-            );
+            records.extend(page.records.iter().map(|r| serde_json::from_str::<Value>(r).expect("record is JSON")));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return (records, pages),
@@ -162,16 +138,10 @@ impl Harness {
         let request = PublishRequest {
             entity: entity.into(),
             method,
-            params: Params {
-                path: pairs(path),
-                query: vec![],
-                payload: payload.map(|p| p.to_string()),
-            },
+            params: Params { path: pairs(path), query: vec![], payload: payload.map(|p| p.to_string()) },
             idempotency_key: key.map(str::to_string),
         };
-        self.instance
-            .publish(connection, &request)
-            .expect("no trap")
+        self.instance.publish(connection, &request).expect("no trap")
     }
 
     /// Places an authorized order of `amount` EUR cents in Germany.

@@ -1,0 +1,244 @@
+//! Every auth kind end to end, `test()` per API type with reasons a person
+//! can act on, and secrets that never leave the component.
+
+mod common;
+
+use common::Harness;
+use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, Oauth2Client};
+use host_test::sim::{self, Fault, SimResponse};
+
+fn with_auth(api_type: &str, auth: Auth) -> ConnectionConfig {
+    ConnectionConfig { auth, ..common::config(api_type) }
+}
+
+fn api_key(key: &str) -> Auth {
+    Auth::Basic(BasicAuth { username: String::new(), password: key.into() })
+}
+
+fn oauth2(secret: &str) -> Auth {
+    Auth::Oauth2(Oauth2Client { client_id: sim::CLIENT_ID.into(), client_secret: secret.into(), scopes: vec!["payments:read".into()] })
+}
+
+fn authorization_headers(h: &Harness) -> Vec<String> {
+    h.sim
+        .received()
+        .iter()
+        .filter_map(|r| r.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.clone()))
+        .collect()
+}
+
+#[test]
+fn an_api_key_is_sent_as_klarna_documents_it() {
+    let mut h = Harness::new();
+    let st = h.try_open(&with_auth("settlements", api_key(sim::API_KEY))).expect("open");
+    assert_eq!(h.instance.test(st).expect("no trap"), Ok(()));
+    assert_eq!(h.subscribe(st, "payouts", &[], &[], None, Some(2)).expect("page").records.len(), 2);
+    assert_eq!(authorization_headers(&h), vec![format!("Basic {}", sim::API_KEY); 2]);
+    // A username/password client: the key's UUID as username, the key as password.
+    let uuid = Auth::Basic(BasicAuth { username: sim::API_KEY_UUID.into(), password: sim::API_KEY.into() });
+    let st = h.try_open(&with_auth("settlements", uuid)).expect("open");
+    assert_eq!(h.instance.test(st).expect("no trap"), Ok(()));
+}
+
+#[test]
+fn a_key_for_the_other_environment_is_refused_before_sending() {
+    let mut h = Harness::new();
+    match h.try_open(&with_auth("settlements", api_key("klarna_live_api_abc123"))) {
+        Err(ConnectorError::InvalidConfig(m)) => {
+            assert!(m.starts_with("environment: a live API key (klarna_live_api_…) only works on production"), "{m}")
+        }
+        other => panic!("expected invalid-config, got {other:?}"),
+    }
+    let mut production = with_auth("settlements", api_key(sim::API_KEY));
+    production.environment = "production".into();
+    match h.try_open(&production) {
+        Err(ConnectorError::InvalidConfig(m)) => assert!(m.contains("test API key") && m.contains("playground"), "{m}"),
+        other => panic!("expected invalid-config, got {other:?}"),
+    }
+    assert!(h.sim.received().is_empty());
+}
+
+#[test]
+fn oauth2_tokens_are_fetched_cached_and_refreshed_once_on_401() {
+    let mut h = Harness::new();
+    let disputes = h.try_open(&with_auth("disputes", oauth2(sim::CLIENT_SECRET))).expect("open");
+    assert_eq!(h.instance.test(disputes).expect("no trap"), Ok(()));
+    assert_eq!(h.instance.test(disputes).expect("no trap"), Ok(()));
+    let token_requests = |h: &Harness| h.sim.received().iter().filter(|r| r.url.starts_with("https://login.playground.klarna.com/oauth2/token")).count();
+    assert_eq!(token_requests(&h), 1, "the token is cached");
+    let token_request = h.sim.received().into_iter().find(|r| r.url.contains("/oauth2/token")).expect("token request");
+    assert_eq!(String::from_utf8_lossy(&token_request.body), "grant_type=client_credentials&scope=payments%3Aread");
+    let bearer = authorization_headers(&h).last().cloned().unwrap_or_default();
+    assert!(bearer.starts_with("Bearer sim-at-"), "{bearer}");
+
+    h.sim.revoke_access_tokens();
+    assert_eq!(h.instance.test(disputes).expect("no trap"), Ok(()), "a 401 fetches a new token and retries once");
+    assert_eq!(token_requests(&h), 2);
+}
+
+#[test]
+fn token_endpoint_failures_are_typed() {
+    let mut h = Harness::new();
+    let wrong = h.try_open(&with_auth("disputes", oauth2("not-the-secret"))).expect("open");
+    match h.instance.test(wrong).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => {
+            assert_eq!((e.status, e.code.as_deref()), (401, Some("invalid_client")));
+            assert!(e.messages.iter().any(|m| m.contains("refused the client credentials")), "{:?}", e.messages);
+        }
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    let mut config = with_auth("disputes", oauth2(sim::CLIENT_SECRET));
+    config.settings = common::pairs(&[("max_attempts", "1")]);
+    let down = h.try_open(&config).expect("open");
+    h.sim.inject([Fault::ServiceUnavailable]);
+    assert!(matches!(h.instance.test(down).expect("no trap"), Err(ConnectorError::Unavailable(_))));
+    h.sim.inject([Fault::Answer(SimResponse::json(200, &serde_json::json!({"token_type": "Bearer"})))]);
+    match h.instance.test(down).expect("no trap") {
+        Err(ConnectorError::Unavailable(e)) => assert!(e.messages[0].contains("without an access_token"), "{:?}", e.messages),
+        other => panic!("expected unavailable, got {other:?}"),
+    }
+    // A custom subdomain selects another token host, which the host's allow-list refuses.
+    let mut custom = with_auth("disputes", oauth2(sim::CLIENT_SECRET));
+    custom.settings = common::pairs(&[("subdomain", "partner-x")]);
+    let elsewhere = h.try_open(&custom).expect("open");
+    match h.instance.test(elsewhere).expect("no trap") {
+        Err(ConnectorError::Transport(m)) => assert!(m.contains("partner-x.playground.klarna.com") && m.contains("allow-list"), "{m}"),
+        other => panic!("expected transport, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_bearer_token_works_for_the_shipping_assistant() {
+    let mut h = Harness::new();
+    let shipping = h.try_open(&with_auth("shipping-assistant", Auth::Token(sim::SHIPPING_TOKEN.into()))).expect("open");
+    assert_eq!(h.instance.test(shipping).expect("no trap"), Ok(()));
+    assert_eq!(authorization_headers(&h), [format!("Bearer {}", sim::SHIPPING_TOKEN)]);
+    let wrong = h.try_open(&with_auth("shipping-assistant", Auth::Token("expired-token".into()))).expect("open");
+    match h.instance.test(wrong).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => assert!(e.messages[0].contains("refused the bearer token"), "{:?}", e.messages),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+}
+
+#[test]
+fn test_probes_every_api_type() {
+    let mut h = Harness::new();
+    let cases = [
+        ("purchase", api_key(sim::API_KEY)),
+        ("post-purchase", api_key(sim::API_KEY)),
+        ("settlements", api_key(sim::API_KEY)),
+        ("disputes", api_key(sim::API_KEY)),
+        ("disputes", oauth2(sim::CLIENT_SECRET)),
+        ("shipping-assistant", Auth::Token(sim::SHIPPING_TOKEN.into())),
+        ("network", api_key(sim::API_KEY)),
+    ];
+    for (api_type, auth) in cases {
+        let connection = h.try_open(&with_auth(api_type, auth)).expect("open");
+        assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
+        let said = h.instance.logs().iter().rev().find(|l| l.message.starts_with("test passed")).map(|l| l.message.clone());
+        assert!(said.is_some_and(|m| m.contains("(playground, eu)")), "{api_type}: test() says what it checked");
+    }
+    // Klarna Network errors come back in their own shape, mapped faithfully.
+    let wrong = h.try_open(&with_auth("network", api_key("klarna_test_api_wrong"))).expect("open");
+    match h.instance.test(wrong).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => {
+            assert_eq!((e.status, e.code.as_deref()), (401, Some("UNAUTHORIZED")));
+            assert!(e.correlation_id.is_some(), "error_id kept as the correlation id");
+        }
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+}
+
+#[test]
+fn failures_say_what_to_do() {
+    let mut h = Harness::new();
+    let wrong = with_auth("post-purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: "nope".into() }));
+    let connection = h.try_open(&wrong).expect("open");
+    match h.instance.test(connection).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => assert!(
+            e.messages[0].starts_with("Klarna refused these credentials on api.playground.klarna.com (playground, eu)"),
+            "{:?}",
+            e.messages
+        ),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    // Credentials of the EU playground used for North America.
+    let mut na = common::config("post-purchase");
+    na.region = "na".into();
+    let connection = h.try_open(&na).expect("open");
+    match h.instance.test(connection).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => assert!(e.messages[0].contains("api-na.playground.klarna.com (playground, na)"), "{:?}", e.messages),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    let mut config = common::config("settlements");
+    config.settings = common::pairs(&[("max_attempts", "1")]);
+    let connection = h.try_open(&config).expect("open");
+    h.sim.inject([Fault::ConnectionError]);
+    match h.instance.test(connection).expect("no trap") {
+        Err(ConnectorError::Transport(m)) => assert!(m.starts_with("could not reach api.playground.klarna.com"), "{m}"),
+        other => panic!("expected transport, got {other:?}"),
+    }
+    let mut hidden = common::config("disputes");
+    hidden.settings = common::pairs(&[("subdomain", "login")]);
+    match h.try_open(&hidden) {
+        Err(ConnectorError::InvalidConfig(m)) => assert_eq!(m, "settings.subdomain: only used with auth oauth2"),
+        other => panic!("expected invalid-config, got {other:?}"),
+    }
+}
+
+/// Distinctive secrets through every auth kind and failure path, and a scan of
+/// everything the component returned or logged.
+#[test]
+fn secrets_never_leave_the_component() {
+    let password = "PW-zz91-secret-password";
+    let key = "klarna_test_api_SECRETkey0042";
+    let client_secret = "CS-zz91-client-secret";
+    let token = "TK-zz91-bearer-token";
+    let mut seen: Vec<String> = vec![];
+    let mut h = Harness::new();
+    let configs = [
+        with_auth("post-purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: password.into() })),
+        with_auth("settlements", api_key(key)),
+        with_auth("disputes", oauth2(client_secret)),
+        with_auth("shipping-assistant", Auth::Token(token.into())),
+    ];
+    let faults = [
+        vec![],
+        vec![Fault::RateLimited { retry_after_s: 30 }],
+        vec![Fault::ServiceUnavailable; 3],
+        vec![Fault::ConnectionError; 3],
+        vec![Fault::Timeout; 3],
+        vec![Fault::Answer(SimResponse::json(403, &serde_json::json!({"error_code": "NOT_ALLOWED"})))],
+    ];
+    for config in &configs {
+        let mut bad = config.clone();
+        bad.region = "xx".into();
+        seen.push(format!("{:?}", h.try_open(&bad)));
+        let mut wrong_env = config.clone();
+        wrong_env.environment = "production".into();
+        seen.push(format!("{:?}", h.try_open(&wrong_env)));
+        let connection = h.try_open(config).expect("open");
+        seen.push(format!("{:?}", h.instance.entities(connection)));
+        for fault in &faults {
+            h.sim.inject(fault.clone());
+            seen.push(format!("{:?}", h.instance.test(connection)));
+        }
+        seen.push(format!("{:?}", h.subscribe(connection, "order", &[("order_id", "x")], &[], None, None)));
+    }
+    // The good OAuth client: its access token must not leak either.
+    let oauth = h.try_open(&with_auth("disputes", oauth2(sim::CLIENT_SECRET))).expect("open");
+    seen.push(format!("{:?}", h.instance.test(oauth)));
+    h.sim.revoke_access_tokens();
+    h.sim.inject(vec![Fault::ServiceUnavailable; 3]);
+    seen.push(format!("{:?}", h.instance.test(oauth)));
+    seen.push(h.instance.describe().expect("describe"));
+    seen.extend(h.instance.logs().iter().map(|l| l.message.clone()));
+    let access_tokens: Vec<String> = authorization_headers(&h).iter().filter_map(|a| a.strip_prefix("Bearer sim-at-").map(|t| format!("sim-at-{t}"))).collect();
+    assert!(!access_tokens.is_empty());
+    for text in &seen {
+        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET].iter().copied().chain(access_tokens.iter().map(String::as_str)) {
+            assert!(!text.contains(secret), "{secret} leaked in: {text}");
+        }
+    }
+    assert!(seen.len() > 30 && h.instance.logs().len() > 20, "{} outputs, {} log lines scanned", seen.len(), h.instance.logs().len());
+}

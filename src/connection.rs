@@ -106,12 +106,7 @@ impl<T: Transport> Connection<T> {
         let call =
             Call { method: Method::GET, path: rendered.clone(), query, body: None, headers: vec![], retry_safe: true };
         let answer = self.expect_success(self.client.send(&call)?)?;
-        let body = response::json_body(&answer)?;
-        let next_cursor = match &body {
-            Some(body) => pagination::next_cursor(entity, body, &self.config().base_url(), &rendered)?,
-            None => None,
-        };
-        Ok(Page { records: pagination::records(entity, body)?, next_cursor })
+        pagination::read_page(entity, &answer.body, &self.config().base_url(), &rendered)
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.

@@ -24,7 +24,8 @@ commands:
   entities                  list the entities of --api-type
   subscribe ENTITY          read pages of ENTITY (--all for every page)
   publish ENTITY            write to ENTITY with --method (default post)
-  tables                    print the README's coverage and panel tables (from connector.json)
+  tables [README]           print the README's coverage and panel tables (from connector.json),
+                            or rewrite them in README
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
   bench                     measure size, load, instantiation, calls and throughput (see ./x bench)
 
@@ -113,7 +114,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
             session.instance.describe().map_err(trap)
         }
         "entities" => entities(&options),
-        "tables" => crate::docs::tables(),
+        "tables" => match &options.entity {
+            Some(readme) => crate::docs::write_readme(std::path::Path::new(readme)),
+            None => crate::docs::tables(),
+        },
         "serve" => serve(&options),
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use klarna_connector::manifest::{Manifest, Setting};
 
 /// Marker lines around the generated part of the README.
-pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables) -->";
+pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables README.md) -->";
 /// End marker.
 pub const END: &str = "<!-- END GENERATED -->";
 
@@ -40,10 +40,28 @@ pub fn tables() -> Result<String, String> {
 }
 
 fn setting(s: &Setting) -> String {
-    let mut flags = vec![if s.required { "required" } else { "optional" }];
+    let mut flags = vec![if s.required { "required" } else { "optional" }.to_string()];
     if s.secret {
-        flags.push("secret");
+        flags.push("secret".into());
     }
-    let default = s.default.as_deref().map(|d| format!(", default {d}")).unwrap_or_default();
-    format!("`{}` ({}{default}): {}", s.key, flags.join(", "), s.help)
+    if let (Some(min), Some(max)) = (s.min, s.max) {
+        flags.push(format!("{min}–{max}"));
+    }
+    if let Some(default) = &s.default {
+        flags.push(format!("default {default}"));
+    }
+    if let Some(when) = &s.show_when {
+        flags.push(format!("shown with auth {}", when.auth.join(" or ")));
+    }
+    format!("`{}` ({}): {}", s.key, flags.join(", "), s.help.trim_end_matches('.'))
+}
+
+/// Replaces the generated part of the README at `path` with [`tables`].
+pub fn write_readme(path: &std::path::Path) -> Result<String, String> {
+    let readme = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let start = readme.find(BEGIN).ok_or("the README has no begin marker")?;
+    let end = readme.find(END).ok_or("the README has no end marker")? + END.len();
+    let updated = format!("{}{}{}", &readme[..start], tables()?.trim_end(), &readme[end..]);
+    std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("updated {}\n", path.display()))
 }

@@ -16,7 +16,11 @@ fn api_key(key: &str) -> Auth {
 }
 
 fn oauth2(secret: &str) -> Auth {
-    Auth::Oauth2(Oauth2Client { client_id: sim::CLIENT_ID.into(), client_secret: secret.into(), scopes: vec!["payments:read".into()] })
+    Auth::Oauth2(Oauth2Client {
+        client_id: sim::CLIENT_ID.into(),
+        client_secret: secret.into(),
+        scopes: vec!["payments:read".into()],
+    })
 }
 
 fn authorization_headers(h: &Harness) -> Vec<String> {
@@ -64,7 +68,13 @@ fn oauth2_tokens_are_fetched_cached_and_refreshed_once_on_401() {
     let disputes = h.try_open(&with_auth("disputes", oauth2(sim::CLIENT_SECRET))).expect("open");
     assert_eq!(h.instance.test(disputes).expect("no trap"), Ok(()));
     assert_eq!(h.instance.test(disputes).expect("no trap"), Ok(()));
-    let token_requests = |h: &Harness| h.sim.received().iter().filter(|r| r.url.starts_with("https://login.playground.klarna.com/oauth2/token")).count();
+    let token_requests = |h: &Harness| {
+        h.sim
+            .received()
+            .iter()
+            .filter(|r| r.url.starts_with("https://login.playground.klarna.com/oauth2/token"))
+            .count()
+    };
     assert_eq!(token_requests(&h), 1, "the token is cached");
     let token_request = h.sim.received().into_iter().find(|r| r.url.contains("/oauth2/token")).expect("token request");
     assert_eq!(String::from_utf8_lossy(&token_request.body), "grant_type=client_credentials&scope=payments%3Aread");
@@ -94,7 +104,9 @@ fn token_endpoint_failures_are_typed() {
     assert!(matches!(h.instance.test(down).expect("no trap"), Err(ConnectorError::Unavailable(_))));
     h.sim.inject([Fault::Answer(SimResponse::json(200, &serde_json::json!({"token_type": "Bearer"})))]);
     match h.instance.test(down).expect("no trap") {
-        Err(ConnectorError::Unavailable(e)) => assert!(e.messages[0].contains("without an access_token"), "{:?}", e.messages),
+        Err(ConnectorError::Unavailable(e)) => {
+            assert!(e.messages[0].contains("without an access_token"), "{:?}", e.messages)
+        }
         other => panic!("expected unavailable, got {other:?}"),
     }
     // A custom subdomain selects another token host, which the host's allow-list refuses.
@@ -102,7 +114,9 @@ fn token_endpoint_failures_are_typed() {
     custom.settings = common::pairs(&[("subdomain", "partner-x")]);
     let elsewhere = h.try_open(&custom).expect("open");
     match h.instance.test(elsewhere).expect("no trap") {
-        Err(ConnectorError::Transport(m)) => assert!(m.contains("partner-x.playground.klarna.com") && m.contains("allow-list"), "{m}"),
+        Err(ConnectorError::Transport(m)) => {
+            assert!(m.contains("partner-x.playground.klarna.com") && m.contains("allow-list"), "{m}")
+        }
         other => panic!("expected transport, got {other:?}"),
     }
 }
@@ -115,7 +129,9 @@ fn a_bearer_token_works_for_the_shipping_assistant() {
     assert_eq!(authorization_headers(&h), [format!("Bearer {}", sim::SHIPPING_TOKEN)]);
     let wrong = h.try_open(&with_auth("shipping-assistant", Auth::Token("expired-token".into()))).expect("open");
     match h.instance.test(wrong).expect("no trap") {
-        Err(ConnectorError::Unauthorized(e)) => assert!(e.messages[0].contains("refused the bearer token"), "{:?}", e.messages),
+        Err(ConnectorError::Unauthorized(e)) => {
+            assert!(e.messages[0].contains("refused the bearer token"), "{:?}", e.messages)
+        }
         other => panic!("expected unauthorized, got {other:?}"),
     }
 }
@@ -135,7 +151,8 @@ fn test_probes_every_api_type() {
     for (api_type, auth) in cases {
         let connection = h.try_open(&with_auth(api_type, auth)).expect("open");
         assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
-        let said = h.instance.logs().iter().rev().find(|l| l.message.starts_with("test passed")).map(|l| l.message.clone());
+        let said =
+            h.instance.logs().iter().rev().find(|l| l.message.starts_with("test passed")).map(|l| l.message.clone());
         assert!(said.is_some_and(|m| m.contains("(playground, eu)")), "{api_type}: test() says what it checked");
     }
     // Klarna Network errors come back in their own shape, mapped faithfully.
@@ -152,7 +169,8 @@ fn test_probes_every_api_type() {
 #[test]
 fn failures_say_what_to_do() {
     let mut h = Harness::new();
-    let wrong = with_auth("post-purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: "nope".into() }));
+    let wrong =
+        with_auth("post-purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: "nope".into() }));
     let connection = h.try_open(&wrong).expect("open");
     match h.instance.test(connection).expect("no trap") {
         Err(ConnectorError::Unauthorized(e)) => assert!(
@@ -167,7 +185,9 @@ fn failures_say_what_to_do() {
     na.region = "na".into();
     let connection = h.try_open(&na).expect("open");
     match h.instance.test(connection).expect("no trap") {
-        Err(ConnectorError::Unauthorized(e)) => assert!(e.messages[0].contains("api-na.playground.klarna.com (playground, na)"), "{:?}", e.messages),
+        Err(ConnectorError::Unauthorized(e)) => {
+            assert!(e.messages[0].contains("api-na.playground.klarna.com (playground, na)"), "{:?}", e.messages)
+        }
         other => panic!("expected unauthorized, got {other:?}"),
     }
     let mut config = common::config("settlements");
@@ -197,7 +217,10 @@ fn secrets_never_leave_the_component() {
     let mut seen: Vec<String> = vec![];
     let mut h = Harness::new();
     let configs = [
-        with_auth("post-purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: password.into() })),
+        with_auth(
+            "post-purchase",
+            Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: password.into() }),
+        ),
         with_auth("settlements", api_key(key)),
         with_auth("disputes", oauth2(client_secret)),
         with_auth("shipping-assistant", Auth::Token(token.into())),
@@ -233,12 +256,24 @@ fn secrets_never_leave_the_component() {
     seen.push(format!("{:?}", h.instance.test(oauth)));
     seen.push(h.instance.describe().expect("describe"));
     seen.extend(h.instance.logs().iter().map(|l| l.message.clone()));
-    let access_tokens: Vec<String> = authorization_headers(&h).iter().filter_map(|a| a.strip_prefix("Bearer sim-at-").map(|t| format!("sim-at-{t}"))).collect();
+    let access_tokens: Vec<String> = authorization_headers(&h)
+        .iter()
+        .filter_map(|a| a.strip_prefix("Bearer sim-at-").map(|t| format!("sim-at-{t}")))
+        .collect();
     assert!(!access_tokens.is_empty());
     for text in &seen {
-        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET].iter().copied().chain(access_tokens.iter().map(String::as_str)) {
+        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET]
+            .iter()
+            .copied()
+            .chain(access_tokens.iter().map(String::as_str))
+        {
             assert!(!text.contains(secret), "{secret} leaked in: {text}");
         }
     }
-    assert!(seen.len() > 30 && h.instance.logs().len() > 20, "{} outputs, {} log lines scanned", seen.len(), h.instance.logs().len());
+    assert!(
+        seen.len() > 30 && h.instance.logs().len() > 20,
+        "{} outputs, {} log lines scanned",
+        seen.len(),
+        h.instance.logs().len()
+    );
 }

@@ -9,6 +9,6 @@ fn readme_tables_match_connector_json() {
     assert_eq!(
         &readme[start..end],
         expected.trim_end(),
-        "README tables are stale: run `cargo run -q -p host-test -- tables` and paste the output"
+        "README tables are stale: run `cargo run -q -p host-test -- tables README.md`"
     );
 }

@@ -86,7 +86,8 @@ impl Credentials {
         let refuse = |status: u16, error: &str, description: &str| {
             SimResponse::json(status, &json!({ "error": error, "error_description": description }))
         };
-        let client = request.header("Authorization").and_then(|h| h.strip_prefix("Basic ")).and_then(|v| decode_basic(v.trim()));
+        let client =
+            request.header("Authorization").and_then(|h| h.strip_prefix("Basic ")).and_then(|v| decode_basic(v.trim()));
         let Some((id, secret)) = client else {
             return refuse(401, "invalid_client", "Client authentication is required.");
         };
@@ -101,7 +102,10 @@ impl Credentials {
         self.issued += 1;
         let token = format!("sim-at-{:04}-{}", self.issued, &self.client_id[..3]);
         self.access_tokens.insert(token.clone(), ());
-        SimResponse::json(200, &json!({ "access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S }))
+        SimResponse::json(
+            200,
+            &json!({ "access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S }),
+        )
     }
 
     /// Invalidates every access token (as an expiry or a revocation would).

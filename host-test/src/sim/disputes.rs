@@ -62,7 +62,14 @@ impl DisputeBook {
             None => 0,
             Some(after) => match self.disputes.iter().position(|d| d["payment_dispute_id"] == after) {
                 Some(i) => i + 1,
-                None => return errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "starting_after is not a dispute id"),
+                None => {
+                    return errors::network(
+                        400,
+                        "INPUT_ERROR",
+                        "VALIDATION_ERROR",
+                        "starting_after is not a dispute id",
+                    )
+                }
             },
         };
         let page: Vec<&Value> = self.disputes.iter().skip(start).take(size).collect();

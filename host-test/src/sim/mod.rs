@@ -21,11 +21,11 @@ pub mod settlements;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use auth::Credentials;
 pub use auth::{API_KEY, API_KEY_UUID, CLIENT_ID, CLIENT_SECRET, PASSWORD, SHIPPING_TOKEN, USERNAME};
+use disputes::DisputeBook;
 pub use faults::Fault;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
-use auth::Credentials;
-use disputes::DisputeBook;
 use notifications::Notifications;
 use order_management::OrderBook;
 use payments::Sessions;
@@ -42,10 +42,12 @@ pub const CLASSIC_HOSTS: [(&str, &str, &str); 6] = [
 ];
 
 /// Klarna Network's global hosts, by environment.
-pub const GLOBAL_HOSTS: [(&str, &str); 2] = [("production", "api-global.klarna.com"), ("playground", "api-global.test.klarna.com")];
+pub const GLOBAL_HOSTS: [(&str, &str); 2] =
+    [("production", "api-global.klarna.com"), ("playground", "api-global.test.klarna.com")];
 
 /// Klarna's OAuth 2.0 servers, by environment.
-pub const LOGIN_HOSTS: [(&str, &str); 2] = [("production", "login.klarna.com"), ("playground", "login.playground.klarna.com")];
+pub const LOGIN_HOSTS: [(&str, &str); 2] =
+    [("production", "login.klarna.com"), ("playground", "login.playground.klarna.com")];
 
 /// A merchant account: credentials valid on one environment and region.
 #[derive(Debug)]
@@ -185,7 +187,11 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
     let Some(target) = Target::parse(&request.url) else {
         return Err(NetworkFailure::Connection(format!("cannot resolve {}", request.url)));
     };
-    let known = CLASSIC_HOSTS.iter().map(|(_, _, h)| *h).chain(GLOBAL_HOSTS.iter().map(|(_, h)| *h)).chain(LOGIN_HOSTS.iter().map(|(_, h)| *h));
+    let known = CLASSIC_HOSTS
+        .iter()
+        .map(|(_, _, h)| *h)
+        .chain(GLOBAL_HOSTS.iter().map(|(_, h)| *h))
+        .chain(LOGIN_HOSTS.iter().map(|(_, h)| *h));
     if !known.clone().any(|h| h == target.host) {
         return Err(NetworkFailure::Connection(format!("could not resolve host {}", target.host)));
     }
@@ -225,14 +231,17 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             _ => SimResponse::json(404, &serde_json::json!({"error": "not_found"})),
         };
     }
-    let Some(account_index) = state.accounts.iter().position(|a| a.serves(&target.host) && a.credentials.accepts(request)) else {
+    let Some(account_index) =
+        state.accounts.iter().position(|a| a.serves(&target.host) && a.credentials.accepts(request))
+    else {
         return if GLOBAL_HOSTS.iter().any(|(_, h)| *h == target.host) {
             errors::network(401, "ACCESS_ERROR", "UNAUTHORIZED", "The request was not authorized.")
         } else {
             errors::unauthorized()
         };
     };
-    let is_om_write = matches!(parts.as_slice(), ["ordermanagement", ..]) && matches!(request.method.as_str(), "POST" | "PATCH");
+    let is_om_write =
+        matches!(parts.as_slice(), ["ordermanagement", ..]) && matches!(request.method.as_str(), "POST" | "PATCH");
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (is_om_write, &key) {
         let slot = (state.accounts[account_index].credentials.username.clone(), key.clone());

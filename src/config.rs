@@ -79,28 +79,25 @@ pub fn panel_kind(auth: &Auth) -> &'static str {
 
 /// Checks `config` against the manifest's panel; names the first wrong field.
 pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
-    let manifest = Manifest::get()?;
+    let manifest = Manifest::get();
     let api_type = manifest.api_type(&config.api_type).ok_or_else(|| {
-        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id.as_str()).collect();
+        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id).collect();
         ConnectorError::config(
             "api-type",
             format!("unknown API type {:?} (expected one of {})", config.api_type, known.join(", ")),
         )
     })?;
-    let environment = choose("environment", &config.environment, &manifest.panel.environments)?;
-    let region = choose("region", &config.region, &manifest.panel.regions)?;
+    let environment = choose("environment", &config.environment, manifest.panel.environments)?;
+    let region = choose("region", &config.region, manifest.panel.regions)?;
     let host = manifest
         .hosts
-        .families
-        .get(&api_type.hosts)
-        .and_then(|envs| envs.get(&environment))
-        .and_then(|regions| regions.get(&region))
+        .host(api_type.hosts, &environment, &region)
         .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
-        .clone();
+        .to_string();
     let kind = panel_kind(&config.auth);
     check_auth(api_type, &config.auth, &environment)?;
 
-    let settings: Vec<&Setting> = api_type.settings.iter().chain(&manifest.panel.common_settings).collect();
+    let settings: Vec<&Setting> = api_type.settings.iter().chain(manifest.panel.common_settings).collect();
     let mut values: Vec<(&Setting, String)> = Vec::new();
     for (index, (key, value)) in config.settings.iter().enumerate() {
         let field = format!("settings.{key}");
@@ -108,7 +105,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             return Err(ConnectorError::config(field, "given twice"));
         }
         let setting = settings.iter().find(|s| s.key == *key).ok_or_else(|| {
-            let known: Vec<_> = settings.iter().map(|s| s.key.as_str()).collect();
+            let known: Vec<_> = settings.iter().map(|s| s.key).collect();
             ConnectorError::config(
                 &field,
                 format!("unknown setting for API type {} (known: {})", api_type.id, known.join(", ")),
@@ -133,7 +130,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             .iter()
             .find(|(s, _)| s.key == key)
             .map(|(_, v)| v.clone())
-            .or_else(|| settings.iter().find(|s| s.key == key).and_then(|s| s.default.clone()))
+            .or_else(|| settings.iter().find(|s| s.key == key).and_then(|s| s.default).map(str::to_string))
     };
     let number = |key: &str, fallback: u64| value_of(key).and_then(|v| v.parse().ok()).unwrap_or(fallback);
     let credentials = match kind {
@@ -142,17 +139,17 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         "token" => Credentials::Bearer,
         _ => {
             let subdomain = value_of("subdomain").unwrap_or_else(|| "login".to_string());
-            let template =
-                manifest.hosts.oauth_token.get(&environment).ok_or_else(|| {
-                    ConnectorError::config("auth", format!("no OAuth 2.0 token URL for {environment}"))
-                })?;
+            let template = manifest
+                .hosts
+                .oauth_token(&environment)
+                .ok_or_else(|| ConnectorError::config("auth", format!("no OAuth 2.0 token URL for {environment}")))?;
             Credentials::OAuth2 { token_url: template.replace("{subdomain}", &subdomain) }
         }
     };
     let defaults = values
         .iter()
         .filter(|(s, _)| s.kind == SettingType::String && s.show_when.is_none())
-        .map(|(s, v)| (s.key.clone(), v.clone()))
+        .map(|(s, v)| (s.key.to_string(), v.clone()))
         .collect();
     Ok(ValidConfig {
         api_type,
@@ -172,7 +169,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
 }
 
 fn shown(setting: &Setting, kind: &str) -> bool {
-    setting.show_when.as_ref().is_none_or(|w| w.auth.iter().any(|k| k == kind))
+    setting.show_when.as_ref().is_none_or(|w| w.auth.contains(&kind))
 }
 
 fn shown_for(setting: &Setting) -> String {
@@ -183,7 +180,7 @@ fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Resu
     if choices.iter().any(|c| c.id == value) {
         return Ok(value.to_string());
     }
-    let known: Vec<_> = choices.iter().map(|c| c.id.as_str()).collect();
+    let known: Vec<_> = choices.iter().map(|c| c.id).collect();
     Err(ConnectorError::config(field, format!("unknown value {value:?} (expected one of {})", known.join(", "))))
 }
 
@@ -200,7 +197,7 @@ fn api_key_environment(key: &str) -> Option<&'static str> {
 
 fn check_auth(api_type: &ApiType, auth: &Auth, environment: &str) -> Result<()> {
     let kind = panel_kind(auth);
-    if !api_type.auth.iter().any(|k| k == kind) {
+    if !api_type.auth.contains(&kind) {
         return Err(ConnectorError::config(
             "auth",
             format!("{kind} is not offered for API type {} (allowed: {})", api_type.id, api_type.auth.join(", ")),

@@ -42,8 +42,8 @@ impl<T: Transport> Connection<T> {
         let probe = &self.config().api_type.test;
         let call = Call {
             method: probe.method.to_method(),
-            path: probe.path.clone(),
-            query: path::query_string(&probe.query),
+            path: probe.path.to_string(),
+            query: path::query_string(&probe.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             body: None,
             headers: vec![],
             retry_safe: true,
@@ -90,7 +90,7 @@ impl<T: Transport> Connection<T> {
     /// The entities of the connection's API type.
     pub fn entities(&self) -> Result<Vec<&'static EntitySpec>> {
         let api_type = &self.config().api_type.id;
-        Ok(Manifest::get()?.entities.iter().filter(|e| e.api_type == *api_type).collect())
+        Ok(Manifest::get().entities.iter().filter(|e| e.api_type == *api_type).collect())
     }
 
     /// Reads one page of `request.entity` with its `get` operation.
@@ -156,7 +156,7 @@ impl<T: Transport> Connection<T> {
 
     fn operation(&self, name: &str, method: &Method) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
         let entity =
-            Manifest::get()?.entity(name).filter(|e| e.api_type == self.config().api_type.id).ok_or_else(|| {
+            Manifest::get().entity(name).filter(|e| e.api_type == self.config().api_type.id).ok_or_else(|| {
                 ConnectorError::input(
                     "entity",
                     format!("unknown entity {name:?} for API type {}", self.config().api_type.id),
@@ -226,7 +226,7 @@ fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) 
     entity.created_id.iter().find_map(|source| match source.split_once(':') {
         Some(("header", name)) => answer.header(name).map(str::to_string),
         Some(("body", field)) => body_field(field),
-        _ if source == "location" => location(),
+        _ if *source == "location" => location(),
         _ => None,
     })
 }

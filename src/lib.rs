@@ -171,17 +171,17 @@ mod component {
 
     fn to_wit_entity(entity: &EntitySpec) -> t::Entity {
         t::Entity {
-            name: entity.name.clone(),
-            label: entity.label.clone(),
-            description: entity.description.clone(),
-            api_type: entity.api_type.clone(),
+            name: entity.name.to_string(),
+            label: entity.label.to_string(),
+            description: entity.description.to_string(),
+            api_type: entity.api_type.to_string(),
             operations: entity
                 .operations
                 .iter()
-                .map(|op| t::Operation { method: from_wit_method_name(op.method), path: op.path.clone() })
+                .map(|op| t::Operation { method: from_wit_method_name(op.method), path: op.path.to_string() })
                 .collect(),
             paginated: entity.paginated(),
-            primary_key: entity.primary_key.clone(),
+            primary_key: entity.primary_key.iter().map(|k| k.to_string()).collect(),
         }
     }
 

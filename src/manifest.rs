@@ -1,80 +1,72 @@
 //! `connector.json`: the manifest a host reads to draw the panel, and the
-//! connector's only entity table. Parsed once, on first use.
+//! connector's only entity table. `build.rs` turns it into the statics below
+//! at compile time; `describe()` returns the file itself, byte for byte.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-use serde::Deserialize;
-
-use crate::error::{ConnectorError, Result};
-use crate::model::{Method, Pairs};
+use crate::model::Method;
 
 /// The manifest text, byte for byte as `describe()` returns it.
 pub const MANIFEST_JSON: &str = include_str!("../connector.json");
 
+include!(concat!(env!("OUT_DIR"), "/manifest.rs"));
+
 /// The whole manifest.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Manifest {
     /// Connector id.
-    pub id: String,
+    pub id: &'static str,
     /// Display name.
-    pub name: String,
+    pub name: &'static str,
     /// Version, equal to the crate's.
-    pub version: String,
+    pub version: &'static str,
     /// The WIT package the component implements.
-    pub wit: String,
+    pub wit: &'static str,
     /// One-line description.
-    pub description: String,
+    pub description: &'static str,
     /// The connection panel.
     pub panel: Panel,
     /// Where requests may go.
     pub hosts: Hosts,
     /// Every entity.
-    pub entities: Vec<EntitySpec>,
+    pub entities: &'static [EntitySpec],
 }
 
 /// The connection panel.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Panel {
     /// Environments (`playground`, `production`).
-    pub environments: Vec<Choice>,
+    pub environments: &'static [Choice],
     /// Regions (`eu`, `na`, `oc`).
-    pub regions: Vec<Choice>,
-    /// Auth kinds and their fields.
-    pub auth_kinds: Vec<AuthKind>,
+    pub regions: &'static [Choice],
+    /// Auth kinds and their fields (the `wit` templates stay in the JSON, for hosts).
+    pub auth_kinds: &'static [AuthKind],
     /// Settings every API type has.
-    pub common_settings: Vec<Setting>,
+    pub common_settings: &'static [Setting],
     /// API types.
-    pub api_types: Vec<ApiType>,
+    pub api_types: &'static [ApiType],
 }
 
 /// One choice of a select field.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Choice {
     /// Value sent in the config.
-    pub id: String,
+    pub id: &'static str,
     /// What the user sees.
-    pub label: String,
+    pub label: &'static str,
 }
 
 /// An auth kind and the fields it asks for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct AuthKind {
     /// `api_key`, `basic`, `oauth2` or `token`.
-    pub id: String,
+    pub id: &'static str,
     /// What the user sees.
-    pub label: String,
-    /// How a host builds the WIT `auth` value from the fields: the variant and
-    /// each of its fields as a `{field}` template (e.g. an API key is
-    /// `basic` with an empty username and the key as password).
-    pub wit: serde_json::Value,
+    pub label: &'static str,
     /// Its fields.
-    pub fields: Vec<Setting>,
+    pub fields: &'static [Setting],
 }
 
 /// Value type of a setting.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingType {
     /// Free text.
     String,
@@ -85,92 +77,106 @@ pub enum SettingType {
 }
 
 /// One field of the panel.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Setting {
     /// Key in `settings`.
-    pub key: String,
+    pub key: &'static str,
     /// Field label.
-    pub label: String,
+    pub label: &'static str,
     /// Help text.
-    pub help: String,
+    pub help: &'static str,
     /// Value type.
-    #[serde(rename = "type")]
     pub kind: SettingType,
     /// Whether the field must be filled.
     pub required: bool,
     /// Whether the value is write-only.
     pub secret: bool,
     /// Value used when the field is left empty.
-    #[serde(default)]
-    pub default: Option<String>,
+    pub default: Option<&'static str>,
     /// Smallest allowed value of an integer setting.
-    #[serde(default)]
     pub min: Option<u64>,
     /// Largest allowed value of an integer setting.
-    #[serde(default)]
     pub max: Option<u64>,
-    /// When to show (and accept) the field: the auth kinds it belongs to.
-    #[serde(default)]
+    /// When to show (and accept) the field.
     pub show_when: Option<ShowWhen>,
 }
 
 /// The condition under which a setting is shown.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct ShowWhen {
     /// Auth kind ids.
-    pub auth: Vec<String>,
+    pub auth: &'static [&'static str],
 }
 
 /// An API type (Celigo's "API type"): its hosts, auth kinds, settings and test probe.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct ApiType {
     /// Id, e.g. `post-purchase`.
-    pub id: String,
+    pub id: &'static str,
     /// What the user sees.
-    pub label: String,
+    pub label: &'static str,
     /// What it covers.
-    pub description: String,
+    pub description: &'static str,
     /// Host family in [`Hosts::families`].
-    pub hosts: String,
+    pub hosts: &'static str,
     /// Allowed auth kinds.
-    pub auth: Vec<String>,
+    pub auth: &'static [&'static str],
     /// Its own settings.
-    pub settings: Vec<Setting>,
+    pub settings: &'static [Setting],
     /// The cheapest authenticated read, used by `test()`.
     pub test: Probe,
 }
 
 /// A request that proves the credentials work.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Probe {
     /// Method.
     pub method: MethodName,
     /// Path (no placeholders).
-    pub path: String,
+    pub path: &'static str,
     /// Query.
-    #[serde(default)]
-    pub query: Pairs,
+    pub query: &'static [(&'static str, &'static str)],
     /// Statuses that mean "authenticated".
-    pub accept: Vec<u16>,
+    pub accept: &'static [u16],
     /// What a success proves, for the user.
-    pub checks: String,
+    pub checks: &'static str,
 }
 
-/// Host families, and the allow-list of every host the connector may call.
-#[derive(Debug, Deserialize)]
+/// Host families, the OAuth 2.0 token URLs, and the allow-list of every host the connector may call.
+#[derive(Debug)]
 pub struct Hosts {
     /// Every host name the connector may call.
-    pub allowed: Vec<String>,
-    /// environment → OAuth 2.0 token URL template (`{subdomain}`).
-    pub oauth_token: BTreeMap<String, String>,
-    /// family → environment → region → host name.
-    #[serde(flatten)]
-    pub families: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+    pub allowed: &'static [&'static str],
+    /// (environment, token URL template with `{subdomain}`).
+    pub oauth_token: &'static [(&'static str, &'static str)],
+    /// The API host families.
+    pub families: &'static [HostFamily],
+}
+
+/// The hosts of one API family (`classic`, `global`).
+#[derive(Debug)]
+pub struct HostFamily {
+    /// Family name, as API types refer to it.
+    pub name: &'static str,
+    /// (environment, region, host).
+    pub hosts: &'static [(&'static str, &'static str, &'static str)],
+}
+
+impl Hosts {
+    /// The host of `family` for `environment` and `region`.
+    pub fn host(&self, family: &str, environment: &str, region: &str) -> Option<&'static str> {
+        let family = self.families.iter().find(|f| f.name == family)?;
+        family.hosts.iter().find(|(e, r, _)| *e == environment && *r == region).map(|(_, _, h)| *h)
+    }
+
+    /// The OAuth 2.0 token URL template of `environment`.
+    pub fn oauth_token(&self, environment: &str) -> Option<&'static str> {
+        self.oauth_token.iter().find(|(e, _)| *e == environment).map(|(_, url)| *url)
+    }
 }
 
 /// How a list is paged.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pagination {
     /// One response is everything.
     None,
@@ -179,8 +185,7 @@ pub enum Pagination {
 }
 
 /// A method name as the manifest spells it.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MethodName {
     /// GET
     Get,
@@ -208,44 +213,42 @@ impl MethodName {
 }
 
 /// One operation of an entity.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct OperationSpec {
     /// Method.
     pub method: MethodName,
     /// Path template, exactly as Klarna's API reference writes it.
-    pub path: String,
+    pub path: &'static str,
 }
 
 /// An entity: one Klarna path template and its operations.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct EntitySpec {
     /// Id.
-    pub name: String,
+    pub name: &'static str,
     /// Label.
-    pub label: String,
+    pub label: &'static str,
     /// Description.
-    pub description: String,
+    pub description: &'static str,
     /// API type id.
-    pub api_type: String,
+    pub api_type: &'static str,
     /// At most one per method.
-    pub operations: Vec<OperationSpec>,
-    /// Where a read's records are: absent = the body is one record, `*` = the
+    pub operations: &'static [OperationSpec],
+    /// Where a read's records are: `None` = the body is one record, `*` = the
     /// body is an array of records, otherwise the key of an array in the body.
-    #[serde(default)]
-    pub records: Option<String>,
+    pub records: Option<&'static str>,
     /// Paging style of the `get` operation.
     pub pagination: Pagination,
     /// Fields that identify a record.
-    pub primary_key: Vec<String>,
+    pub primary_key: &'static [&'static str],
     /// Where a create's id comes from, in order: `header:<Name>`, `location`,
-    /// `body:<field>`. When absent: `location`, then the primary key in the body.
-    #[serde(default)]
-    pub created_id: Vec<String>,
+    /// `body:<field>`. When empty: `location`, then the primary key in the body.
+    pub created_id: &'static [&'static str],
 }
 
 impl EntitySpec {
     /// The operation with `method`, if the entity has one.
-    pub fn operation(&self, method: &Method) -> Option<&OperationSpec> {
+    pub fn operation(&self, method: &Method) -> Option<&'static OperationSpec> {
         self.operations.iter().find(|op| op.method.to_method() == *method)
     }
 
@@ -256,28 +259,24 @@ impl EntitySpec {
 }
 
 impl Manifest {
-    /// The parsed manifest (parsed once).
-    pub fn get() -> Result<&'static Manifest> {
-        static PARSED: OnceLock<std::result::Result<Manifest, String>> = OnceLock::new();
-        PARSED
-            .get_or_init(|| serde_json::from_str(MANIFEST_JSON).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| ConnectorError::InvalidConfig(format!("connector.json: {e}")))
+    /// The manifest.
+    pub fn get() -> &'static Manifest {
+        &MANIFEST
     }
 
     /// The API type with `id`.
-    pub fn api_type(&self, id: &str) -> Option<&ApiType> {
-        self.panel.api_types.iter().find(|t| t.id == id)
+    pub fn api_type(&self, id: &str) -> Option<&'static ApiType> {
+        MANIFEST.panel.api_types.iter().find(|t| t.id == id)
     }
 
     /// The entity with `name`.
-    pub fn entity(&self, name: &str) -> Option<&EntitySpec> {
-        self.entities.iter().find(|e| e.name == name)
+    pub fn entity(&self, name: &str) -> Option<&'static EntitySpec> {
+        MANIFEST.entities.iter().find(|e| e.name == name)
     }
 
     /// The auth kind with `id`.
-    pub fn auth_kind(&self, id: &str) -> Option<&AuthKind> {
-        self.panel.auth_kinds.iter().find(|k| k.id == id)
+    pub fn auth_kind(&self, id: &str) -> Option<&'static AuthKind> {
+        MANIFEST.panel.auth_kinds.iter().find(|k| k.id == id)
     }
 }
 
@@ -288,33 +287,33 @@ mod tests {
 
     #[test]
     fn manifest_parses_and_is_consistent() {
-        let m = Manifest::get().expect("connector.json parses");
+        let m = Manifest::get();
         assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
         assert_eq!(m.wit, "ipaas:connector@0.1.0");
-        let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
+        let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id).collect();
         assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
         let mut names = BTreeSet::new();
-        for e in &m.entities {
-            assert!(names.insert(&e.name), "duplicate entity {}", e.name);
-            assert!(m.api_type(&e.api_type).is_some(), "{}: unknown api type", e.name);
+        for e in m.entities {
+            assert!(names.insert(e.name), "duplicate entity {}", e.name);
+            assert!(m.api_type(e.api_type).is_some(), "{}: unknown api type", e.name);
             let methods: BTreeSet<_> = e.operations.iter().map(|o| format!("{:?}", o.method)).collect();
             assert_eq!(methods.len(), e.operations.len(), "{}: two operations with one method", e.name);
-            let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path.as_str()).collect();
+            let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path).collect();
             assert_eq!(paths.len(), 1, "{}: one path template per entity", e.name);
             assert!(!e.primary_key.is_empty(), "{}: primary key", e.name);
             if e.paginated() {
                 assert!(e.records.is_some(), "{}: paginated needs records", e.name);
             }
         }
-        for t in &m.panel.api_types {
-            for kind in &t.auth {
+        for t in m.panel.api_types {
+            for kind in t.auth {
                 assert!(m.auth_kind(kind).is_some(), "{}: unknown auth kind {kind}", t.id);
             }
-            let family = m.hosts.families.get(&t.hosts).expect("host family");
-            for env in &m.panel.environments {
-                for region in &m.panel.regions {
-                    let host = &family[&env.id][&region.id];
-                    assert!(m.hosts.allowed.contains(host), "{host} not in allow-list");
+            for env in m.panel.environments {
+                for region in m.panel.regions {
+                    let host =
+                        m.hosts.host(t.hosts, env.id, region.id).expect("a host for every environment and region");
+                    assert!(m.hosts.allowed.contains(&host), "{host} not in allow-list");
                 }
             }
         }

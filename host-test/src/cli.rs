@@ -194,12 +194,12 @@ fn api_type_of(options: &Options) -> String {
     if let Some(t) = &options.api_type {
         return t.clone();
     }
-    let manifest = klarna_connector::manifest::Manifest::get().ok();
+    let manifest = klarna_connector::manifest::Manifest::get();
     options
         .entity
         .as_deref()
-        .and_then(|name| manifest?.entity(name))
-        .map(|e| e.api_type.clone())
+        .and_then(|name| manifest.entity(name))
+        .map(|e| e.api_type.to_string())
         .unwrap_or_else(|| "post-purchase".into())
 }
 

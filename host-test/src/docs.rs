@@ -12,25 +12,25 @@ pub const END: &str = "<!-- END GENERATED -->";
 
 /// The coverage and panel tables, between the markers.
 pub fn tables() -> Result<String, String> {
-    let m = Manifest::get().map_err(|e| e.to_string())?;
+    let m = Manifest::get();
     let mut out = format!(
         "{BEGIN}\n\n#### Coverage\n\n| API type | Entity | Method | Path | Paged |\n| --- | --- | --- | --- | --- |\n"
     );
-    for e in &m.entities {
-        for op in &e.operations {
+    for e in m.entities {
+        for op in e.operations {
             let method = op.method.to_method();
             let paged = if e.paginated() && method == http::Method::GET { "yes" } else { "" };
             let _ = writeln!(out, "| {} | `{}` | {method} | `{}` | {paged} |", e.api_type, e.name, op.path);
         }
     }
     let _ = write!(out, "\n#### Connection panel\n\n| API type | Auth kinds | Settings | `test()` checks |\n| --- | --- | --- | --- |\n");
-    for t in &m.panel.api_types {
+    for t in m.panel.api_types {
         let settings: Vec<String> = t.settings.iter().map(setting).collect();
         let settings = if settings.is_empty() { "–".to_string() } else { settings.join("<br>") };
         let _ = writeln!(out, "| `{}` ({}) | {} | {settings} | {} |", t.id, t.label, t.auth.join(", "), t.test.checks);
     }
     let _ = write!(out, "\n| Auth kind | Fields |\n| --- | --- |\n");
-    for k in &m.panel.auth_kinds {
+    for k in m.panel.auth_kinds {
         let fields: Vec<String> = k.fields.iter().map(setting).collect();
         let _ = writeln!(out, "| `{}` ({}) | {} |", k.id, k.label, fields.join("<br>"));
     }

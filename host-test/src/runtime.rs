@@ -211,7 +211,7 @@ impl Runtime {
 
 /// The manifest's host allow-list (from the connector crate's copy of connector.json).
 fn allowed_hosts() -> Vec<String> {
-    klarna_connector::manifest::Manifest::get().map(|m| m.hosts.allowed.clone()).unwrap_or_default()
+    klarna_connector::manifest::Manifest::get().hosts.allowed.iter().map(|h| h.to_string()).collect()
 }
 
 /// One instance of the component in its own store.

@@ -1,7 +1,8 @@
 //! Records out of list responses, and the cursor of the next page.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -20,9 +21,49 @@ struct PaginationLinks {
     next: Option<String>,
 }
 
-/// One page out of a read response. The body is parsed only as far as the
-/// records: each record is handed on as Klarna's own JSON text (validated,
-/// never rebuilt), which keeps paging cheap.
+/// A list response read in one pass: the records under `key` kept as raw
+/// JSON, `pagination` parsed, everything else skipped unparsed.
+struct ListBody<'a> {
+    records: Option<Vec<&'a RawValue>>,
+    pagination: Option<PaginationLinks>,
+}
+
+/// Reads a [`ListBody`] whose records are under `key`.
+struct ListSeed<'k>(&'k str);
+
+impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
+    type Value = ListBody<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListSeed<'_> {
+    type Value = ListBody<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an object with `{}`", self.0)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut body = ListBody { records: None, pagination: None };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == self.0 {
+                body.records = map.next_value::<Option<Vec<&'de RawValue>>>()?;
+            } else if key == "pagination" {
+                body.pagination = map.next_value::<Option<PaginationLinks>>()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// One page out of a read response. The body is parsed once, and only as far
+/// as the records: each record is handed on as Klarna's own JSON text
+/// (validated, never rebuilt), which keeps paging cheap.
 ///
 /// `base_url` and `path` are those of the request; the next cursor is the
 /// query of Klarna's `pagination.next` link, after checking the link stays on
@@ -31,22 +72,22 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str) -
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
-    let parse_error = |e: serde_json::Error| malformed(entity, &format!("not valid JSON ({e})"));
-    let (items, pagination): (Vec<&RawValue>, Option<&RawValue>) = match entity.records.as_deref() {
-        None => (vec![serde_json::from_slice::<&RawValue>(body).map_err(parse_error)?], None),
+    let (items, links): (Vec<&RawValue>, Option<PaginationLinks>) = match entity.records {
+        None => {
+            let record = serde_json::from_slice::<&RawValue>(body)
+                .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?;
+            (vec![record], None)
+        }
         Some("*") => {
             (serde_json::from_slice(body).map_err(|_| malformed(entity, "expected a JSON array of records"))?, None)
         }
         Some(key) => {
-            let top: BTreeMap<String, &RawValue> =
-                serde_json::from_slice(body).map_err(|_| malformed(entity, "expected a JSON object"))?;
-            let items = match top.get(key) {
-                None => vec![],
-                Some(raw) if raw.get() == "null" => vec![],
-                Some(raw) => serde_json::from_str(raw.get())
-                    .map_err(|_| malformed(entity, &format!("`{key}` is not an array")))?,
-            };
-            (items, top.get("pagination").copied())
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            let list = ListSeed(key)
+                .deserialize(&mut deserializer)
+                .and_then(|list| deserializer.end().map(|()| list))
+                .map_err(|e| malformed(entity, &format!("expected an object with a `{key}` list ({e})")))?;
+            (list.records.unwrap_or_default(), list.pagination)
         }
     };
     let records = items
@@ -56,15 +97,8 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str) -
             false => Err(malformed(entity, "a record is not a JSON object")),
         })
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = match (entity.pagination, pagination) {
-        (Pagination::Offset, Some(raw)) if raw.get() != "null" => {
-            let links: PaginationLinks =
-                serde_json::from_str(raw.get()).map_err(|_| malformed(entity, "`pagination` is not an object"))?;
-            match links.next.filter(|n| !n.is_empty()) {
-                Some(next) => Some(cursor_from_link(entity, &next, base_url, path)?),
-                None => None,
-            }
-        }
+    let next_cursor = match (entity.pagination, links.and_then(|l| l.next).filter(|n| !n.is_empty())) {
+        (Pagination::Offset, Some(next)) => Some(cursor_from_link(entity, &next, base_url, path)?),
         _ => None,
     };
     Ok(Page { records, next_cursor })

@@ -155,7 +155,7 @@ struct Row {
 }
 
 /// Runs every measurement and returns the Markdown report.
-pub fn run(wasm: &Path) -> Result<String, String> {
+pub fn run(wasm: &Path, optimized: Option<&Path>) -> Result<String, String> {
     let err = |e: wasmtime::Error| format!("{e:?}");
     let mut rows = vec![];
     let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e} (run ./x build)", wasm.display()))?;
@@ -164,6 +164,14 @@ pub fn run(wasm: &Path) -> Result<String, String> {
         result: format!("{} B", bytes.len()),
         target: "≤ 300 KB".into(),
     });
+    if let Some(path) = optimized {
+        let size = std::fs::metadata(path).map_err(|e| format!("{}: {e} (run ./x dist)", path.display()))?.len();
+        rows.push(Row {
+            what: "component size after binaryen `-Oz` (jco opt; `./x dist`)".into(),
+            result: format!("{size} B"),
+            target: "≤ 300 KB".into(),
+        });
+    }
 
     // Compile and load.
     let engine = Engine::new(&engine_config()).map_err(err)?;

@@ -27,7 +27,7 @@ commands:
   tables [README]           print the README's coverage and panel tables (from connector.json),
                             or rewrite them in README
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
-  bench                     measure size, load, instantiation, calls and throughput (see ./x bench)
+  bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
 
 options:
   --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
@@ -63,6 +63,7 @@ struct Options {
     password: Option<String>,
     live: bool,
     wasm: Option<String>,
+    optimized: Option<String>,
     port: u16,
 }
 
@@ -86,6 +87,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--password" => o.password = Some(value(arg)?),
             "--live" => o.live = true,
             "--wasm" => o.wasm = Some(value(arg)?),
+            "--optimized" => o.optimized = Some(value(arg)?),
             "--port" => o.port = value(arg)?.parse().map_err(|_| "--port needs a number")?,
             "-h" | "--help" => o.command = "help".into(),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -121,7 +123,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "serve" => serve(&options),
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
-            crate::bench::run(&path)
+            crate::bench::run(&path, options.optimized.as_deref().map(std::path::Path::new))
         }
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),

@@ -8,7 +8,7 @@ use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec};
 use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
-use crate::{idempotency, pagination, path, response};
+use crate::{idempotency, order_data, pagination, path, response};
 
 /// Klarna refuses request bodies over 1 MB (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -100,7 +100,7 @@ impl<T: Transport> Connection<T> {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
         path::check_query(&request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let query =
             pagination::page_query(entity, &request.params.query, request.cursor.as_deref(), request.page_size)?;
         let call =
@@ -113,8 +113,11 @@ impl<T: Transport> Connection<T> {
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
         path::check_query(&request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params)?;
+        if let (true, Some(payload)) = (entity.checks.contains(&"order"), &payload) {
+            order_data::check(payload)?;
+        }
         let body = payload.as_ref().map(|p| p.to_string().into_bytes());
         if let Some(body) = &body {
             if body.len() > MAX_BODY_BYTES {
@@ -132,7 +135,7 @@ impl<T: Transport> Connection<T> {
                     idempotency::check_key(key)?;
                     key.clone()
                 }
-                None => idempotency::derive(&entity.name, &request.method, &request.params.path, payload.as_ref()),
+                None => idempotency::derive(entity.name, &request.method, &request.params.path, payload.as_ref()),
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
         }

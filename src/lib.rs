@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod manifest;
 pub mod model;
 pub mod oauth;
+pub mod order_data;
 pub mod pagination;
 pub mod path;
 pub mod response;

@@ -244,6 +244,8 @@ pub struct EntitySpec {
     /// Where a create's id comes from, in order: `header:<Name>`, `location`,
     /// `body:<field>`. When empty: `location`, then the primary key in the body.
     pub created_id: &'static [&'static str],
+    /// Checks a write's payload gets before it is sent (`order`: Klarna's order-data rules).
+    pub checks: &'static [&'static str],
 }
 
 impl EntitySpec {

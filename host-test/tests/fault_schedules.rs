@@ -35,7 +35,7 @@ fn plan(rng: &mut Rng, seed: u64) -> (i64, Vec<Op>) {
                 _ => ("order-extend-authorization-time", None),
             };
             // Half the sequences let the connector derive keys, half bring their own.
-            let key = (seed % 2 == 0).then(|| format!("s{seed}-op{i}"));
+            let key = seed.is_multiple_of(2).then(|| format!("s{seed}-op{i}"));
             Op { entity, payload, key }
         })
         .collect();

@@ -28,7 +28,7 @@ pub use faults::Fault;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
 use notifications::Notifications;
 use order_management::OrderBook;
-use payments::Sessions;
+use payments::Payments;
 use settlements::Ledger;
 
 /// Klarna's classic API hosts, by (environment, region).
@@ -57,7 +57,7 @@ struct Account {
     region: &'static str,
     orders: OrderBook,
     ledger: Ledger,
-    sessions: Sessions,
+    payments: Payments,
     disputes: DisputeBook,
     notifications: Notifications,
 }
@@ -118,7 +118,7 @@ impl Simulator {
                 region: "eu",
                 orders: OrderBook::default(),
                 ledger: Ledger::seeded(transactions, 0x5eed),
-                sessions: Sessions::default(),
+                payments: Payments::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
             }],
@@ -149,6 +149,19 @@ impl Simulator {
     /// Number of seeded settlement transactions.
     pub fn transaction_count(&self) -> usize {
         self.lock().accounts[0].ledger.transaction_count()
+    }
+
+    /// The customer authorizes a payment session in Klarna's widget; returns
+    /// the authorization token, or `None` for an unknown session.
+    pub fn authorize_session(&self, session_id: &str) -> Option<String> {
+        let mut state = self.lock();
+        let now = state.now;
+        state.accounts[0].payments.authorize(session_id, now)
+    }
+
+    /// Moves the simulator's clock forward (sessions and authorizations expire).
+    pub fn advance(&self, seconds: i64) {
+        self.lock().now += seconds;
     }
 
     /// Invalidates every OAuth 2.0 access token issued so far.
@@ -187,12 +200,12 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
     let Some(target) = Target::parse(&request.url) else {
         return Err(NetworkFailure::Connection(format!("cannot resolve {}", request.url)));
     };
-    let known = CLASSIC_HOSTS
+    let mut known = CLASSIC_HOSTS
         .iter()
         .map(|(_, _, h)| *h)
         .chain(GLOBAL_HOSTS.iter().map(|(_, h)| *h))
         .chain(LOGIN_HOSTS.iter().map(|(_, h)| *h));
-    if !known.clone().any(|h| h == target.host) {
+    if !known.any(|h| h == target.host) {
         return Err(NetworkFailure::Connection(format!("could not resolve host {}", target.host)));
     }
     let fault = state.faults.pop_front();
@@ -257,7 +270,9 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             account.orders.handle(method, order_id, rest, &request.body, &target.host, now)
         }
         (false, method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
-        (false, method, ["payments", "v1", rest @ ..]) => account.sessions.handle(method, rest),
+        (false, method, ["payments", "v1", rest @ ..]) => {
+            account.payments.handle(method, rest, &request.body, &mut account.orders, now)
+        }
         (false, method, ["v4", "payment", "disputes", rest @ ..]) => account.disputes.handle(method, rest, target),
         (true, method, ["v1", "notification", rest @ ..]) => account.notifications.handle(method, rest),
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),

@@ -196,13 +196,26 @@ pub struct OrderBook {
 impl OrderBook {
     /// Places an authorized order of `amount` (one line) and returns its id.
     pub fn place(&mut self, amount: i64, currency: &str, country: &str, locale: &str, now: i64) -> String {
-        self.next_id += 1;
-        let order_id = clock::uuid(0x0de7, self.next_id);
         let order_lines = json!([{
             "type": "physical", "reference": "SKU-1", "name": "Simulated item", "quantity": 1,
             "unit_price": amount, "tax_rate": 2500, "total_amount": amount,
             "total_discount_amount": 0, "total_tax_amount": amount - amount * 10000 / 12500,
         }]);
+        self.place_with_lines(amount, currency, country, locale, order_lines, now)
+    }
+
+    /// Places an authorized order with its lines (as Payments' create order does).
+    pub fn place_with_lines(
+        &mut self,
+        amount: i64,
+        currency: &str,
+        country: &str,
+        locale: &str,
+        order_lines: Value,
+        now: i64,
+    ) -> String {
+        self.next_id += 1;
+        let order_id = clock::uuid(0x0de7, self.next_id);
         let order = Order {
             order_id: order_id.clone(),
             status: Status::Authorized,
@@ -274,14 +287,23 @@ impl OrderBook {
                 }
                 _ => errors::classic(403, "NOT_ALLOWED", "The authorization of this order cannot be extended."),
             },
+            ("PATCH", ["authorization"]) => match payload() {
+                Some(p) => update_authorization(order, &p),
+                None => errors::bad_value("body"),
+            },
             ("POST", ["acknowledge"]) => {
                 order.acknowledged = true;
                 SimResponse::empty(204)
             }
             (_, [] | ["captures"] | ["captures", _] | ["refunds"] | ["refunds", _]) => errors::method_not_allowed(),
-            (_, ["cancel" | "release-remaining-authorization" | "extend-authorization-time" | "acknowledge"]) => {
-                errors::method_not_allowed()
-            }
+            (
+                _,
+                ["cancel"
+                | "release-remaining-authorization"
+                | "extend-authorization-time"
+                | "acknowledge"
+                | "authorization"],
+            ) => errors::method_not_allowed(),
             _ => errors::unknown_path(),
         }
     }
@@ -371,6 +393,30 @@ fn refund(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64)
             format!("https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}", order.order_id),
         )
         .with_header("Refund-Id", refund_id)
+}
+
+/// `PATCH .../authorization`: a new order amount (and lines). Not below what
+/// is captured, not on closed orders, and the lines must add up.
+fn update_authorization(order: &mut Order, payload: &Value) -> SimResponse {
+    let new_amount = match amount(payload, "order_amount") {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if matches!(order.status, Status::Cancelled | Status::Captured) || order.released {
+        return errors::classic(403, "NOT_ALLOWED", "The authorization of this order cannot be updated.");
+    }
+    if new_amount < order.captured_amount() {
+        return errors::classic(403, "NOT_ALLOWED", "The new order amount is below the captured amount.");
+    }
+    if let Some(lines) = payload.get("order_lines").and_then(Value::as_array) {
+        let total: Option<i64> = lines.iter().map(|l| l.get("total_amount").and_then(Value::as_i64)).sum();
+        if total != Some(new_amount) {
+            return errors::bad_value("order_lines");
+        }
+        order.order_lines = Value::Array(lines.clone());
+    }
+    order.order_amount = new_amount;
+    SimResponse::empty(204)
 }
 
 fn cancel(order: &mut Order) -> SimResponse {

@@ -294,9 +294,84 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 Err(ConnectorError::InvalidInput(_))
             ));
         }
+        ("order-merchant-references", Method::Patch) => {
+            let refs = json!({"merchant_reference1": "10001", "merchant_reference2": "ERP-77"});
+            assert_eq!(h.publish(om, entity, method, &order, Some(refs), None).expect("update").status, 204);
+            let read = h.read(om, "order", &order).expect("order");
+            assert_eq!(
+                (read["merchant_reference1"].as_str(), read["merchant_reference2"].as_str()),
+                (Some("10001"), Some("ERP-77"))
+            );
+            let too_long = json!({"merchant_reference1": "x".repeat(256)});
+            assert_eq!(rejected_code(h.publish(om, entity, method, &order, Some(too_long), None)).0, "BAD_VALUE");
+        }
+        ("order-customer-details", Method::Patch) => {
+            let address = json!({"shipping_address": {"given_name": "Testperson-de", "family_name": "Approved", "street_address": "Hellersbergstraße 14", "postal_code": "41460", "city": "Neuss", "country": "DE"}});
+            assert_eq!(h.publish(om, entity, method, &order, Some(address), None).expect("update").status, 204);
+            assert_eq!(h.read(om, "order", &order).expect("order")["shipping_address"]["city"], "Neuss");
+        }
+        ("order-shipping-info", Method::Post) => {
+            let info = json!({"shipping_info": [{"shipping_company": "DHL", "shipping_method": "Home", "tracking_number": "00340434292135100186"}]});
+            assert_eq!(h.publish(om, entity, method, &order, Some(info), None).expect("add").status, 204);
+            assert_eq!(
+                h.read(om, "order", &order).expect("order")["shipping_info"][0]["tracking_number"],
+                "00340434292135100186"
+            );
+            let empty = json!({"shipping_info": [{"shipping_method": "Home"}]});
+            assert_eq!(rejected_code(h.publish(om, entity, method, &order, Some(empty), None)).0, "BAD_VALUE");
+        }
+        ("order-capture-shipping-info", Method::Post) => {
+            let capture_id = capture(h, om, &order_id, 4000);
+            let path = [("order_id", order_id.as_str()), ("capture_id", capture_id.as_str())];
+            let info = json!({"shipping_info": [{"shipping_company": "PostNord", "tracking_number": "ABC123"}]});
+            assert_eq!(h.publish(om, entity, method, &path, Some(info), None).expect("add").status, 204);
+            assert_eq!(snapshot(h).captures[0].shipping_info.len(), 1);
+        }
+        ("order-capture-extend-due-date-options", Method::Get) => {
+            let capture_id = capture(h, om, &order_id, 7000);
+            let options = h.read(om, entity, &[("order_id", &order_id), ("capture_id", &capture_id)]).expect("options");
+            assert_eq!(options["currency"], "EUR");
+            assert_eq!(options["options"][0], json!({"number_of_days": 7, "amount": 70}));
+        }
+        ("order-capture-extend-due-date", Method::Patch) => {
+            let capture_id = capture(h, om, &order_id, 7000);
+            let path = [("order_id", order_id.as_str()), ("capture_id", capture_id.as_str())];
+            assert_eq!(
+                h.publish(om, entity, method, &path, Some(json!({"number_of_days": 14})), None).expect("extend").status,
+                204
+            );
+            assert_eq!(snapshot(h).captures[0].due_date_extension_days, 14);
+            let again = h.publish(om, entity, method, &path, Some(json!({"number_of_days": 7})), None);
+            assert_eq!(rejected_code(again).0, "NOT_ALLOWED", "a due date is extended once");
+            let odd = h.publish(om, entity, method, &path, Some(json!({"number_of_days": 5})), None);
+            assert_eq!(rejected_code(odd).0, "BAD_VALUE", "only the offered options");
+        }
+        ("order-capture-trigger-send-out", Method::Post) => {
+            let capture_id = capture(h, om, &order_id, 1000);
+            let path = [("order_id", order_id.as_str()), ("capture_id", capture_id.as_str())];
+            assert_eq!(h.publish(om, entity, method, &path, None, None).expect("send out").status, 204);
+            assert_eq!(snapshot(h).captures[0].send_outs, 1);
+            let missing = h.publish(om, entity, method, &[("order_id", &order_id), ("capture_id", "nope")], None, None);
+            assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
+        }
         _ => return false,
     }
     true
+}
+
+/// Captures `amount` of the order; returns the capture id.
+fn capture(h: &mut Harness, om: wasmtime::component::ResourceAny, order_id: &str, amount: i64) -> String {
+    h.publish(
+        om,
+        "order-captures",
+        Method::Post,
+        &[("order_id", order_id)],
+        Some(json!({"captured_amount": amount})),
+        None,
+    )
+    .expect("capture")
+    .id
+    .expect("Capture-Id")
 }
 
 /// A German order of three lines (one a zero-value voucher) that follows every rule.
@@ -346,7 +421,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 20, "{ran} scenarios");
+    assert!(ran >= 27, "{ran} scenarios");
 }
 
 #[test]

@@ -67,6 +67,34 @@ fn exercise(h: &mut Harness) {
         None,
     );
 
+    let shipped = h.order(20_000);
+    let references = json!({"merchant_reference1": "10001", "merchant_reference2": "ERP-77"});
+    let _ =
+        h.publish(om, "order-merchant-references", Method::Patch, &[("order_id", &shipped)], Some(references), None);
+    let address = json!({"shipping_address": {"given_name": "Testperson-de", "family_name": "Approved", "city": "Neuss", "country": "DE"}});
+    let _ = h.publish(om, "order-customer-details", Method::Patch, &[("order_id", &shipped)], Some(address), None);
+    let info = json!({"shipping_info": [{"shipping_company": "DHL", "shipping_method": "Home", "tracking_number": "00340434292135100186"}]});
+    let _ = h.publish(om, "order-shipping-info", Method::Post, &[("order_id", &shipped)], Some(info.clone()), None);
+    let capture_id = h
+        .publish(
+            om,
+            "order-captures",
+            Method::Post,
+            &[("order_id", &shipped)],
+            Some(json!({"captured_amount": 7000})),
+            None,
+        )
+        .expect("capture")
+        .id
+        .expect("id");
+    let at = [("order_id", shipped.as_str()), ("capture_id", capture_id.as_str())];
+    let _ = h.publish(om, "order-capture-shipping-info", Method::Post, &at, Some(info), None);
+    let _ = h.read(om, "order-capture-extend-due-date-options", &at);
+    let _ =
+        h.publish(om, "order-capture-extend-due-date", Method::Patch, &at, Some(json!({"number_of_days": 14})), None);
+    let _ = h.publish(om, "order-capture-trigger-send-out", Method::Post, &at, None, None);
+    let _ = h.read(om, "order", &[("order_id", &shipped)]);
+
     let p = h.open("purchase");
     let order = json!({
         "purchase_country": "SE", "purchase_currency": "SEK", "locale": "sv-SE", "intent": "buy",
@@ -188,5 +216,5 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     assert!(checked_bodies >= 20, "{checked_bodies} response bodies checked");
     assert!(checked_requests >= 10, "{checked_requests} request bodies checked");
-    assert!(operations.len() >= 20, "operations exercised: {operations:?}");
+    assert!(operations.len() >= 27, "operations exercised: {operations:?}");
 }

@@ -54,6 +54,12 @@ pub struct Capture {
     pub reference: Option<String>,
     /// Refunded from this capture.
     pub refunded_amount: i64,
+    /// Shipping information added to the capture.
+    pub shipping_info: Vec<Value>,
+    /// Days the customer's due date was extended by.
+    pub due_date_extension_days: i64,
+    /// How often the customer communication was sent again.
+    pub send_outs: u32,
 }
 
 /// One refund.
@@ -102,6 +108,14 @@ pub struct Order {
     pub expires_at: i64,
     /// Acknowledged (KCO).
     pub acknowledged: bool,
+    /// The merchant's order number.
+    pub merchant_reference1: Option<String>,
+    /// The merchant's second reference.
+    pub merchant_reference2: Option<String>,
+    /// Shipping address.
+    pub shipping_address: Option<Value>,
+    /// Shipping information added to the order.
+    pub shipping_info: Vec<Value>,
 }
 
 impl Order {
@@ -125,7 +139,7 @@ impl Order {
     }
 
     fn to_json(&self, host: &str) -> Value {
-        json!({
+        let mut v = json!({
             "order_id": self.order_id,
             "klarna_reference": &self.order_id[..8],
             "status": self.status.as_str(),
@@ -139,15 +153,22 @@ impl Order {
             "purchase_country": self.purchase_country,
             "locale": self.locale,
             "order_lines": self.order_lines,
-            "merchant_reference1": format!("shop-{}", &self.order_id[..6]),
+            "merchant_reference1": self.merchant_reference1.clone().unwrap_or_else(|| format!("shop-{}", &self.order_id[..6])),
             "created_at": clock::rfc3339(self.created_at),
             "expires_at": clock::rfc3339(self.expires_at),
             "captures": self.captures.iter().map(|c| capture_json(self, c)).collect::<Vec<_>>(),
             "refunds": self.refunds.iter().map(refund_json).collect::<Vec<_>>(),
-            "shipping_info": [],
+            "shipping_info": self.shipping_info,
             "initial_payment_method": { "type": "INVOICE", "description": "Pay later in 30 days" },
             "merchant_data": format!("{{\"simulated_host\":\"{host}\"}}"),
-        })
+        });
+        if let Some(reference) = &self.merchant_reference2 {
+            v["merchant_reference2"] = json!(reference);
+        }
+        if let Some(address) = &self.shipping_address {
+            v["shipping_address"] = address.clone();
+        }
+        v
     }
 }
 
@@ -159,7 +180,7 @@ fn capture_json(order: &Order, capture: &Capture) -> Value {
         "captured_at": clock::rfc3339(capture.captured_at),
         "refunded_amount": capture.refunded_amount,
         "order_lines": [],
-        "shipping_info": [],
+        "shipping_info": capture.shipping_info,
     });
     if let Some(d) = &capture.description {
         v["description"] = json!(d);
@@ -231,6 +252,10 @@ impl OrderBook {
             created_at: now,
             expires_at: now + AUTHORIZATION_DAYS * 86_400,
             acknowledged: false,
+            merchant_reference1: None,
+            merchant_reference2: None,
+            shipping_address: None,
+            shipping_info: vec![],
         };
         self.orders.insert(order_id.clone(), order);
         order_id
@@ -291,6 +316,55 @@ impl OrderBook {
                 Some(p) => update_authorization(order, &p),
                 None => errors::bad_value("body"),
             },
+            ("PATCH", ["merchant-references"]) => match payload() {
+                Some(p) => merchant_references(order, &p),
+                None => errors::bad_value("body"),
+            },
+            ("PATCH", ["customer-details"]) => match payload().and_then(|p| p.get("shipping_address").cloned()) {
+                Some(_) if order.status == Status::Cancelled => {
+                    errors::classic(403, "NOT_ALLOWED", "The order is cancelled.")
+                }
+                Some(address) if address.is_object() => {
+                    order.shipping_address = Some(address);
+                    SimResponse::empty(204)
+                }
+                _ => errors::bad_value("shipping_address"),
+            },
+            ("POST", ["shipping-info"]) => match shipping_info(payload()) {
+                Ok(info) => {
+                    order.shipping_info.extend(info);
+                    SimResponse::empty(204)
+                }
+                Err(e) => e,
+            },
+            ("POST", ["captures", capture_id, "shipping-info"]) => match shipping_info(payload()) {
+                Ok(info) => with_capture(order, capture_id, |c| {
+                    c.shipping_info.extend(info);
+                    SimResponse::empty(204)
+                }),
+                Err(e) => e,
+            },
+            ("GET", ["captures", capture_id, "extend-due-date-options"]) => {
+                let currency = order.purchase_currency.clone();
+                with_capture(order, capture_id, |c| SimResponse::json(200, &due_date_options(&currency, c)))
+            }
+            ("PATCH", ["captures", capture_id, "extend-due-date"]) => {
+                let days = payload().and_then(|p| p.get("number_of_days").and_then(Value::as_i64));
+                with_capture(order, capture_id, |c| match days {
+                    Some(d) if DUE_DATE_OPTIONS.contains(&d) && c.due_date_extension_days == 0 => {
+                        c.due_date_extension_days = d;
+                        SimResponse::empty(204)
+                    }
+                    Some(d) if DUE_DATE_OPTIONS.contains(&d) => {
+                        errors::classic(403, "NOT_ALLOWED", "The due date of this capture was already extended.")
+                    }
+                    _ => errors::bad_value("number_of_days"),
+                })
+            }
+            ("POST", ["captures", capture_id, "trigger-send-out"]) => with_capture(order, capture_id, |c| {
+                c.send_outs += 1;
+                SimResponse::empty(204)
+            }),
             ("POST", ["acknowledge"]) => {
                 order.acknowledged = true;
                 SimResponse::empty(204)
@@ -302,7 +376,11 @@ impl OrderBook {
                 | "release-remaining-authorization"
                 | "extend-authorization-time"
                 | "acknowledge"
-                | "authorization"],
+                | "authorization"
+                | "merchant-references"
+                | "customer-details"
+                | "shipping-info"]
+                | ["captures", _, "shipping-info" | "extend-due-date" | "extend-due-date-options" | "trigger-send-out"],
             ) => errors::method_not_allowed(),
             _ => errors::unknown_path(),
         }
@@ -350,6 +428,9 @@ fn capture(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64
         description: text(payload, "description"),
         reference: text(payload, "reference"),
         refunded_amount: 0,
+        shipping_info: payload.get("shipping_info").and_then(Value::as_array).cloned().unwrap_or_default(),
+        due_date_extension_days: 0,
+        send_outs: 0,
     });
     order.status = if order.remaining_authorized_amount() == 0 { Status::Captured } else { Status::PartCaptured };
     SimResponse::empty(201)
@@ -393,6 +474,59 @@ fn refund(order: &mut Order, payload: &Value, host: &str, now: i64, serial: u64)
             format!("https://{host}/ordermanagement/v1/orders/{}/refunds/{refund_id}", order.order_id),
         )
         .with_header("Refund-Id", refund_id)
+}
+
+/// Days a capture's due date can be extended by.
+const DUE_DATE_OPTIONS: [i64; 3] = [7, 14, 28];
+
+/// Runs `f` on the capture with `capture_id`, or answers `NO_SUCH_CAPTURE`.
+fn with_capture(order: &mut Order, capture_id: &str, f: impl FnOnce(&mut Capture) -> SimResponse) -> SimResponse {
+    match order.captures.iter_mut().find(|c| c.capture_id == capture_id) {
+        Some(capture) => f(capture),
+        None => errors::classic(404, "NO_SUCH_CAPTURE", "The capture does not exist."),
+    }
+}
+
+/// The extension options of a capture: a fee of 1 % of the capture per week.
+fn due_date_options(currency: &str, capture: &Capture) -> Value {
+    let options: Vec<Value> = DUE_DATE_OPTIONS
+        .iter()
+        .map(|days| json!({ "number_of_days": days, "amount": capture.captured_amount * days / 7 / 100 }))
+        .collect();
+    json!({ "currency": currency, "options": options })
+}
+
+/// The `shipping_info` list of a shipping-info update; each item needs a carrier or a tracking number.
+fn shipping_info(payload: Option<Value>) -> Result<Vec<Value>, SimResponse> {
+    let Some(info) = payload.and_then(|p| p.get("shipping_info").and_then(Value::as_array).cloned()) else {
+        return Err(errors::bad_value("shipping_info"));
+    };
+    for (i, item) in info.iter().enumerate() {
+        let has = |k: &str| item.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+        if !item.is_object() || !(has("shipping_company") || has("tracking_number")) {
+            return Err(errors::bad_value(&format!("shipping_info[{i}]")));
+        }
+    }
+    Ok(info)
+}
+
+/// `PATCH .../merchant-references`: each reference at most 255 characters.
+fn merchant_references(order: &mut Order, payload: &Value) -> SimResponse {
+    let mut updates = vec![];
+    for field in ["merchant_reference1", "merchant_reference2"] {
+        match payload.get(field) {
+            None => {}
+            Some(Value::String(r)) if r.chars().count() <= 255 => updates.push((field, r.clone())),
+            Some(_) => return errors::bad_value(field),
+        }
+    }
+    for (field, value) in updates {
+        match field {
+            "merchant_reference1" => order.merchant_reference1 = Some(value),
+            _ => order.merchant_reference2 = Some(value),
+        }
+    }
+    SimResponse::empty(204)
 }
 
 /// `PATCH .../authorization`: a new order amount (and lines). Not below what

@@ -257,7 +257,7 @@ fn manifest_code(m: &Value) -> String {
                 })
                 .collect();
             format!(
-                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {} }}",
+                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {}, file_response: {} }}",
                 text(e, "name", &at),
                 text(e, "label", &at),
                 text(e, "description", &at),
@@ -268,6 +268,11 @@ fn manifest_code(m: &Value) -> String {
                 strings(e, "primary_key", &at),
                 strings(e, "created_id", &at),
                 checks(e, &at),
+                match obj(e, &at).get("response").and_then(Value::as_str) {
+                    None | Some("json") => false,
+                    Some("file") => true,
+                    Some(other) => fail(&format!("connector.json: {at}.response is {other:?}, expected \"json\" or \"file\"")),
+                },
             )
         })
         .collect();

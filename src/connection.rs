@@ -106,6 +106,9 @@ impl<T: Transport> Connection<T> {
         let call =
             Call { method: Method::GET, path: rendered.clone(), query, body: None, headers: vec![], retry_safe: true };
         let answer = self.expect_success(self.client.send(&call)?)?;
+        if entity.file_response {
+            return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None });
+        }
         pagination::read_page(entity, &answer.body, &self.config().base_url(), &rendered)
     }
 
@@ -209,6 +212,32 @@ fn parse_payload(params: &Params) -> Result<Option<Value>> {
         Ok(_) => Err(ConnectorError::input("params.payload", "must be a JSON object")),
         Err(e) => Err(ConnectorError::input("params.payload", format!("not valid JSON: {e}"))),
     }
+}
+
+/// A file answer (CSV, PDF) as one JSON record. The file name comes from
+/// `Content-Disposition` when Klarna sends one, otherwise from the entity.
+fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
+    use base64::Engine as _;
+    let content_type = answer.header("Content-Type").unwrap_or("application/octet-stream");
+    let filename = answer
+        .header("Content-Disposition")
+        .and_then(|d| d.split(';').find_map(|part| part.trim().strip_prefix("filename=")))
+        .map(|f| f.trim_matches('"').to_string())
+        .filter(|f| !f.is_empty() && !f.contains(['/', '\\']))
+        .unwrap_or_else(|| {
+            let extension = match content_type.split(';').next().unwrap_or("") {
+                "text/csv" => "csv",
+                "application/pdf" => "pdf",
+                _ => "bin",
+            };
+            format!("{}.{extension}", entity.name)
+        });
+    serde_json::json!({
+        "content_type": content_type,
+        "filename": filename,
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&answer.body),
+    })
+    .to_string()
 }
 
 /// The id of what a write created, from the sources the entity names.

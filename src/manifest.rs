@@ -246,6 +246,9 @@ pub struct EntitySpec {
     pub created_id: &'static [&'static str],
     /// Checks a write's payload gets before it is sent (`order`: Klarna's order-data rules).
     pub checks: &'static [&'static str],
+    /// Whether a read answers a file (CSV, PDF) rather than JSON: it becomes one
+    /// record `{content_type, filename, content_base64}`.
+    pub file_response: bool,
 }
 
 impl EntitySpec {

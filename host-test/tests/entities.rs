@@ -354,9 +354,64 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             let missing = h.publish(om, entity, method, &[("order_id", &order_id), ("capture_id", "nope")], None, None);
             assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
         }
+        ("payouts-summary", Method::Get) => {
+            let st = h.open("settlements");
+            let period = [("start_date", "2026-01-01T00:00:00Z"), ("end_date", "2026-01-31T00:00:00Z")];
+            let page = h.subscribe(st, entity, &[], &period, None, None).expect("summary");
+            assert_eq!(page.records.len(), 1, "one currency");
+            let summary: Value = serde_json::from_str(&page.records[0]).expect("json");
+            let (payouts, _) = h.read_all(st, "payouts", &[], 500);
+            let settled: i64 = payouts.iter().map(|p| p["totals"]["settlement_amount"].as_i64().unwrap_or(0)).sum();
+            assert_eq!(summary["summary_total_settlement_amount"].as_i64(), Some(settled));
+            let missing = h.subscribe(st, entity, &[], &[("start_date", "2026-01-01T00:00:00Z")], None, None);
+            assert!(
+                matches!(missing, Err(ConnectorError::Rejected(ref e)) if e.code.as_deref() == Some("BAD_VALUE")),
+                "{missing:?}"
+            );
+        }
+        ("report-payout-with-transactions" | "report-payout", Method::Get) => {
+            let st = h.open("settlements");
+            let file = h.read(st, entity, &[]).err();
+            assert!(matches!(file, Some(ConnectorError::Rejected(_))), "payment_reference is required: {file:?}");
+            let page =
+                h.subscribe(st, entity, &[], &[("payment_reference", "XISA00001003")], None, None).expect("report");
+            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            let content = base64_decode(record["content_base64"].as_str().expect("content"));
+            if entity == "report-payout" {
+                assert_eq!(
+                    (record["content_type"].as_str(), record["filename"].as_str()),
+                    (Some("application/pdf"), Some("payout-XISA00001003.pdf"))
+                );
+                assert!(content.starts_with(b"%PDF-"));
+            } else {
+                assert_eq!(record["content_type"], "text/csv");
+                let text = String::from_utf8(content).expect("utf-8");
+                assert_eq!(text.lines().count(), 101, "a header and the payout's 100 transactions");
+            }
+            let unknown = h.subscribe(st, entity, &[], &[("payment_reference", "nope")], None, None);
+            assert!(matches!(unknown, Err(ConnectorError::NotFound(_))), "{unknown:?}");
+        }
+        ("report-payouts-summary-with-transactions" | "report-payouts-summary", Method::Get) => {
+            let st = h.open("settlements");
+            let period = [("start_date", "2026-01-01T00:00:00Z"), ("end_date", "2026-01-31T00:00:00Z")];
+            let page = h.subscribe(st, entity, &[], &period, None, None).expect("report");
+            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            let content = base64_decode(record["content_base64"].as_str().expect("content"));
+            assert_eq!(record["filename"].as_str().map(|f| f.starts_with("payouts-2026-01-01-2026-01-31")), Some(true));
+            if entity == "report-payouts-summary" {
+                assert!(content.starts_with(b"%PDF-"));
+            } else {
+                assert_eq!(String::from_utf8(content).expect("utf-8").lines().count(), 1 + h.sim.transaction_count());
+            }
+        }
         _ => return false,
     }
     true
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).expect("base64")
 }
 
 /// Captures `amount` of the order; returns the capture id.
@@ -421,7 +476,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 27, "{ran} scenarios");
+    assert!(ran >= 32, "{ran} scenarios");
 }
 
 #[test]

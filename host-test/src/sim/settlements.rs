@@ -118,7 +118,12 @@ impl Ledger {
                     .collect();
                 page("payouts", &matching, target)
             }
-            ["payouts", "summary"] => errors::classic(400, "BAD_VALUE", "Not supported by the simulator yet."),
+            ["payouts", "summary"] => match period(target) {
+                Ok((start, end)) => {
+                    SimResponse::json(200, &Value::Array(self.summary(start, end, target.query("currency_code"))))
+                }
+                Err(e) => e,
+            },
             ["payouts", reference] => match self.payouts.iter().find(|p| p["payment_reference"] == *reference) {
                 Some(p) => SimResponse::json(200, p),
                 None => errors::classic(404, "NOT_FOUND", "No payout with that payment reference."),
@@ -134,9 +139,133 @@ impl Ledger {
                     .collect();
                 page("transactions", &matching, target)
             }
+            ["reports", "payout-with-transactions"] => match self.payout_of(target) {
+                Ok(reference) => self.csv(&format!("payout-{reference}.csv"), |t| t["payment_reference"] == reference),
+                Err(e) => e,
+            },
+            ["reports", "payout"] => match self.payout_of(target) {
+                Ok(reference) => pdf(&format!("payout-{reference}.pdf"), &format!("Payout {reference}")),
+                Err(e) => e,
+            },
+            ["reports", "payouts-summary-with-transactions"] => match period(target) {
+                Ok((start, end)) => {
+                    let references = self.references_between(start, end);
+                    self.csv(&format!("payouts-{}-{}.csv", &start[..10], &end[..10]), |t| {
+                        t["payment_reference"].as_str().is_some_and(|r| references.iter().any(|x| x == r))
+                    })
+                }
+                Err(e) => e,
+            },
+            ["reports", "payouts-summary"] => match period(target) {
+                Ok((start, end)) => {
+                    pdf(&format!("payouts-{}-{}.pdf", &start[..10], &end[..10]), &format!("Payouts {start} to {end}"))
+                }
+                Err(e) => e,
+            },
             _ => errors::unknown_path(),
         }
     }
+
+    /// The `payment_reference` query, which must name a payout.
+    fn payout_of<'t>(&self, target: &'t Target) -> Result<&'t str, SimResponse> {
+        let reference = target.query("payment_reference").ok_or_else(|| errors::bad_value("payment_reference"))?;
+        if self.payouts.iter().any(|p| p["payment_reference"] == reference) {
+            Ok(reference)
+        } else {
+            Err(errors::classic(404, "NOT_FOUND", "No payout with that payment reference."))
+        }
+    }
+
+    fn references_between(&self, start: &str, end: &str) -> Vec<String> {
+        self.payouts
+            .iter()
+            .filter(|p| p["payout_date"].as_str().is_some_and(|d| d >= start && d <= end))
+            .filter_map(|p| p["payment_reference"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Totals per currency of the payouts in the period.
+    fn summary(&self, start: &str, end: &str, currency: Option<&str>) -> Vec<Value> {
+        let payouts: Vec<&Value> = self
+            .payouts
+            .iter()
+            .filter(|p| p["payout_date"].as_str().is_some_and(|d| d >= start && d <= end))
+            .filter(|p| currency.is_none_or(|c| p["currency_code"] == c))
+            .collect();
+        let mut currencies: Vec<&str> = payouts.iter().filter_map(|p| p["currency_code"].as_str()).collect();
+        currencies.sort_unstable();
+        currencies.dedup();
+        currencies
+            .into_iter()
+            .map(|code| {
+                let of: Vec<&&Value> = payouts.iter().filter(|p| p["currency_code"] == code).collect();
+                let sum = |key: &str| of.iter().map(|p| p["totals"][key].as_i64().unwrap_or(0)).sum::<i64>();
+                let dates: Vec<&str> = of.iter().filter_map(|p| p["payout_date"].as_str()).collect();
+                json!({
+                    "summary_settlement_currency": code,
+                    "summary_payout_date_start": dates.iter().min().copied().unwrap_or(start),
+                    "summary_payout_date_end": dates.iter().max().copied().unwrap_or(end),
+                    "summary_total_sale_amount": sum("sale_amount"),
+                    "summary_total_fee_amount": sum("fee_amount"),
+                    "summary_total_settlement_amount": sum("settlement_amount"),
+                    "summary_total_fee_correction_amount": sum("fee_correction_amount"),
+                    "summary_total_release_amount": sum("release_amount"),
+                    "summary_total_tax_amount": sum("tax_amount"),
+                    "summary_total_holdback_amount": sum("holdback_amount"),
+                    "summary_total_reversal_amount": sum("reversal_amount"),
+                    "summary_total_return_amount": sum("return_amount"),
+                    "summary_total_commission_amount": sum("commission_amount"),
+                    "summary_total_repay_amount": sum("repay_amount"),
+                })
+            })
+            .collect()
+    }
+
+    /// A CSV report of the matching transactions.
+    fn csv(&self, filename: &str, keep: impl Fn(&Value) -> bool) -> SimResponse {
+        let columns = [
+            "payment_reference",
+            "order_id",
+            "capture_id",
+            "type",
+            "detailed_type",
+            "amount",
+            "currency_code",
+            "sale_date",
+        ];
+        let mut out = columns.join(",");
+        out.push('\n');
+        for t in self.transactions.iter().filter(|t| keep(t)) {
+            let row: Vec<String> = columns
+                .iter()
+                .map(|c| t[*c].as_str().map(str::to_string).unwrap_or_else(|| t[*c].to_string()))
+                .collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        SimResponse { status: 200, headers: vec![], body: out.into_bytes() }
+            .with_header("Content-Type", "text/csv")
+            .with_header("Content-Disposition", format!("attachment; filename=\"{filename}\""))
+    }
+}
+
+/// `start_date` and `end_date`, both required for period reports.
+fn period(target: &Target) -> Result<(&str, &str), SimResponse> {
+    let start = target.query("start_date").filter(|d| d.len() >= 10).ok_or_else(|| errors::bad_value("start_date"))?;
+    let end = target.query("end_date").filter(|d| d.len() >= 10).ok_or_else(|| errors::bad_value("end_date"))?;
+    Ok((start, end))
+}
+
+/// A one-page PDF saying `title`.
+fn pdf(filename: &str, title: &str) -> SimResponse {
+    let text = format!("BT /F1 18 Tf 72 720 Td ({title}) Tj ET");
+    let body = format!(
+        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >> endobj\n4 0 obj << /Length {} >> stream\n{text}\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+        text.len()
+    );
+    SimResponse { status: 200, headers: vec![], body: body.into_bytes() }
+        .with_header("Content-Type", "application/pdf")
+        .with_header("Content-Disposition", format!("attachment; filename=\"{filename}\""))
 }
 
 /// One page of `items` as `{<key>: [...], pagination: {...}}`.

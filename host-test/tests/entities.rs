@@ -404,9 +404,76 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 assert_eq!(String::from_utf8(content).expect("utf-8").lines().count(), 1 + h.sim.transaction_count());
             }
         }
+        ("customer-token", Method::Get) => {
+            let (p, token) = customer_token(h);
+            let read = h.read(p, entity, &[("customerToken", &token)]).expect("token");
+            assert_eq!(read["status"], "ACTIVE");
+            assert!(matches!(h.read(p, entity, &[("customerToken", "nope")]), Err(ConnectorError::NotFound(_))));
+        }
+        ("customer-token-orders", Method::Post) => {
+            let (p, token) = customer_token(h);
+            let mut recurring = session_order();
+            recurring.as_object_mut().map(|o| o.remove("intent"));
+            let placed = h
+                .publish(p, entity, method, &[("customerToken", &token)], Some(recurring.clone()), Some("sub-2026-01"))
+                .expect("order");
+            let order_id = placed.id.expect("order id");
+            assert_eq!(h.sim.order(&order_id).map(|o| o.order_amount), Some(3800));
+            let replay = h
+                .publish(p, entity, method, &[("customerToken", &token)], Some(recurring.clone()), Some("sub-2026-01"))
+                .expect("replay");
+            assert_eq!(replay.id.as_deref(), Some(order_id.as_str()), "same key: one order");
+            recurring["order_tax_amount"] = json!(1);
+            assert!(matches!(
+                h.publish(p, entity, method, &[("customerToken", &token)], Some(recurring), None),
+                Err(ConnectorError::InvalidInput(_))
+            ));
+        }
+        ("customer-token-status", Method::Patch) => {
+            let (p, token) = customer_token(h);
+            let cancel = h
+                .publish(p, entity, method, &[("customerToken", &token)], Some(json!({"status": "CANCELLED"})), None)
+                .expect("cancel");
+            assert_eq!(cancel.status, 202);
+            assert_eq!(
+                h.read(p, "customer-token", &[("customerToken", &token)]).expect("token")["status"],
+                "CANCELLED"
+            );
+            let mut recurring = session_order();
+            recurring.as_object_mut().map(|o| o.remove("intent"));
+            let refused = h.publish(
+                p,
+                "customer-token-orders",
+                Method::Post,
+                &[("customerToken", &token)],
+                Some(recurring),
+                None,
+            );
+            assert_eq!(rejected_code(refused).0, "NOT_ALLOWED", "a cancelled token takes no orders");
+        }
         _ => return false,
     }
     true
+}
+
+/// A purchase connection and an active customer token.
+fn customer_token(h: &mut Harness) -> (wasmtime::component::ResourceAny, String) {
+    let (p, session_id) = session(h);
+    let authorization = h.sim.authorize_session(&session_id).expect("authorized");
+    let request = json!({"purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE", "description": "Coffee subscription", "intended_use": "SUBSCRIPTION"});
+    let token = h
+        .publish(
+            p,
+            "payment-authorization-customer-tokens",
+            Method::Post,
+            &[("authorizationToken", &authorization)],
+            Some(request),
+            None,
+        )
+        .expect("token")
+        .id
+        .expect("token id");
+    (p, token)
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
@@ -476,7 +543,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 32, "{ran} scenarios");
+    assert!(ran >= 35, "{ran} scenarios");
 }
 
 #[test]

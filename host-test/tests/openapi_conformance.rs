@@ -117,13 +117,46 @@ fn exercise(h: &mut Harness) {
     let token = h.sim.authorize_session(&session_id).expect("authorized");
     let _ = h.read(p, "payment-session", &[("session_id", &session_id)]);
     let customer_token = json!({"purchase_country": "SE", "purchase_currency": "SEK", "locale": "sv-SE", "description": "Subscription", "intended_use": "SUBSCRIPTION"});
+    let customer = h
+        .publish(
+            p,
+            "payment-authorization-customer-tokens",
+            Method::Post,
+            &[("authorizationToken", &token)],
+            Some(customer_token),
+            None,
+        )
+        .expect("customer token")
+        .id
+        .expect("token id");
+    let _ = h.read(p, "customer-token", &[("customerToken", &customer)]);
+    let recurring = json!({
+        "purchase_currency": "SEK", "order_amount": 10000, "order_tax_amount": 2000, "merchant_reference1": "sub-1",
+        "order_lines": [{"type": "physical", "reference": "19-402", "name": "Battery", "quantity": 1, "unit_price": 10000, "tax_rate": 2500, "total_amount": 10000, "total_discount_amount": 0, "total_tax_amount": 2000}]
+    });
     let _ = h.publish(
         p,
-        "payment-authorization-customer-tokens",
+        "customer-token-orders",
         Method::Post,
-        &[("authorizationToken", &token)],
-        Some(customer_token),
+        &[("customerToken", &customer)],
+        Some(recurring.clone()),
         None,
+    );
+    let _ = h.publish(
+        p,
+        "customer-token-status",
+        Method::Patch,
+        &[("customerToken", &customer)],
+        Some(json!({"status": "CANCELLED"})),
+        None,
+    );
+    let _ = h.publish(
+        p,
+        "customer-token-orders",
+        Method::Post,
+        &[("customerToken", &customer)],
+        Some(recurring),
+        Some("after-cancel"),
     );
     let _ = h.publish(
         p,
@@ -174,6 +207,7 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
         ("/ordermanagement/", load("order-management-api-openapi.yml", "")),
         ("/settlements/v1/", load("klarna-settlements-api-openapi.yml", "/settlements/v1")),
         ("/payments/v1/", load("klarna-payments-api-openapi.yml", "")),
+        ("/customer-token/v1/", load("klarna-customer-token-api-openapi.yml", "")),
     ];
     let mut h = Harness::new();
     exercise(&mut h);
@@ -227,5 +261,5 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     assert!(checked_bodies >= 20, "{checked_bodies} response bodies checked");
     assert!(checked_requests >= 10, "{checked_requests} request bodies checked");
-    assert!(operations.len() >= 32, "operations exercised: {operations:?}");
+    assert!(operations.len() >= 35, "operations exercised: {operations:?}");
 }

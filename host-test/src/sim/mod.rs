@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod customer_tokens;
 pub mod disputes;
 pub mod errors;
 pub mod faults;
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use auth::Credentials;
 pub use auth::{API_KEY, API_KEY_UUID, CLIENT_ID, CLIENT_SECRET, PASSWORD, SHIPPING_TOKEN, USERNAME};
+use customer_tokens::TokenBook;
 use disputes::DisputeBook;
 pub use faults::Fault;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
@@ -58,6 +60,7 @@ struct Account {
     orders: OrderBook,
     ledger: Ledger,
     payments: Payments,
+    tokens: TokenBook,
     disputes: DisputeBook,
     notifications: Notifications,
 }
@@ -119,6 +122,7 @@ impl Simulator {
                 orders: OrderBook::default(),
                 ledger: Ledger::seeded(transactions, 0x5eed),
                 payments: Payments::default(),
+                tokens: TokenBook::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
             }],
@@ -253,10 +257,14 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             errors::unauthorized()
         };
     };
-    let is_om_write =
-        matches!(parts.as_slice(), ["ordermanagement", ..]) && matches!(request.method.as_str(), "POST" | "PATCH");
+    // Klarna declares Klarna-Idempotency-Key on Order Management writes and on customer-token orders.
+    let keyed_write = match (request.method.as_str(), parts.as_slice()) {
+        ("POST" | "PATCH", ["ordermanagement", ..]) => true,
+        ("POST", ["customer-token", "v1", "tokens", _, "order"]) => true,
+        _ => false,
+    };
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
-    if let (true, Some(key)) = (is_om_write, &key) {
+    if let (true, Some(key)) = (keyed_write, &key) {
         let slot = (state.accounts[account_index].credentials.username.clone(), key.clone());
         if let Some(first) = state.idempotency.get(&slot) {
             return first.clone();
@@ -270,15 +278,18 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             account.orders.handle(method, order_id, rest, &request.body, &target.host, now)
         }
         (false, method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
+        (false, method, ["customer-token", "v1", "tokens", token, rest @ ..]) => {
+            account.tokens.handle(method, token, rest, &request.body, &mut account.orders, now)
+        }
         (false, method, ["payments", "v1", rest @ ..]) => {
-            account.payments.handle(method, rest, &request.body, &mut account.orders, now)
+            account.payments.handle(method, rest, &request.body, &mut account.orders, &mut account.tokens, now)
         }
         (false, method, ["v4", "payment", "disputes", rest @ ..]) => account.disputes.handle(method, rest, target),
         (true, method, ["v1", "notification", rest @ ..]) => account.notifications.handle(method, rest),
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),
     };
-    if let (true, Some(key)) = (is_om_write, key) {
+    if let (true, Some(key)) = (keyed_write, key) {
         if answer.status < 500 {
             let slot = (state.accounts[account_index].credentials.username.clone(), key);
             state.idempotency.insert(slot, answer.clone());

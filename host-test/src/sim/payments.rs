@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::clock;
+use super::customer_tokens::TokenBook;
 use super::errors;
 use super::http::SimResponse;
 use super::order_management::OrderBook;
@@ -62,6 +63,7 @@ impl Payments {
         rest: &[&str],
         body: &[u8],
         orders: &mut OrderBook,
+        tokens: &mut TokenBook,
         now: i64,
     ) -> SimResponse {
         let payload = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
@@ -91,7 +93,7 @@ impl Payments {
                 _ => errors::classic(404, "NOT_FOUND", "The authorization does not exist."),
             },
             ("POST", ["authorizations", token, "customer-token"]) => match payload {
-                Some(p) => self.customer_token(token, &p, now),
+                Some(p) => self.customer_token(token, &p, tokens, now),
                 None => errors::bad_value("body"),
             },
             _ => errors::unknown_path(),
@@ -179,7 +181,7 @@ impl Payments {
         )
     }
 
-    fn customer_token(&mut self, token: &str, payload: &Value, now: i64) -> SimResponse {
+    fn customer_token(&mut self, token: &str, payload: &Value, tokens: &mut TokenBook, now: i64) -> SimResponse {
         let Some(authorization) = self.authorizations.get(token) else {
             return errors::classic(404, "NOT_FOUND", "The authorization does not exist.");
         };
@@ -196,6 +198,8 @@ impl Payments {
         }
         self.serial += 1;
         let token_id = clock::uuid(0x70ce, self.serial);
+        let text = |key: &str| payload[key].as_str().unwrap_or_default();
+        tokens.issue(&token_id, text("purchase_country"), text("purchase_currency"), text("locale"));
         SimResponse::json(
             200,
             &json!({

@@ -258,11 +258,10 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         };
     };
     // Klarna declares Klarna-Idempotency-Key on Order Management writes and on customer-token orders.
-    let keyed_write = match (request.method.as_str(), parts.as_slice()) {
-        ("POST" | "PATCH", ["ordermanagement", ..]) => true,
-        ("POST", ["customer-token", "v1", "tokens", _, "order"]) => true,
-        _ => false,
-    };
+    let keyed_write = matches!(
+        (request.method.as_str(), parts.as_slice()),
+        ("POST" | "PATCH", ["ordermanagement", ..]) | ("POST", ["customer-token", "v1", "tokens", _, "order"])
+    );
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (keyed_write, &key) {
         let slot = (state.accounts[account_index].credentials.username.clone(), key.clone());

@@ -451,9 +451,152 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             );
             assert_eq!(rejected_code(refused).0, "NOT_ALLOWED", "a cancelled token takes no orders");
         }
+        ("checkout-orders", Method::Post) => {
+            let p = h.open("purchase");
+            let created = h.publish(p, entity, method, &[], Some(checkout_order()), None).expect("checkout");
+            assert_eq!(created.status, 201);
+            let data: Value = serde_json::from_str(&created.data.expect("data")).expect("json");
+            assert_eq!(created.id.as_deref(), data["order_id"].as_str());
+            assert!(data["html_snippet"].as_str().is_some_and(|s| s.contains("klarna-checkout-container")));
+            let mut no_terms = checkout_order();
+            no_terms["merchant_urls"].as_object_mut().map(|u| u.remove("terms"));
+            assert_eq!(rejected_code(h.publish(p, entity, method, &[], Some(no_terms), None)).0, "BAD_VALUE");
+        }
+        ("checkout-order", Method::Get) => {
+            let (p, id) = checkout(h);
+            assert_eq!(h.read(p, entity, &[("order_id", &id)]).expect("order")["status"], "checkout_incomplete");
+            assert!(h.sim.complete_checkout(&id));
+            assert_eq!(h.read(p, entity, &[("order_id", &id)]).expect("order")["status"], "checkout_complete");
+            // A completed Checkout order is managed (and acknowledged) with Order Management.
+            let om = h.open("post-purchase");
+            assert_eq!(h.read(om, "order", &[("order_id", &id)]).expect("order")["order_amount"], 3800);
+            assert_eq!(
+                h.publish(om, "order-acknowledge", Method::Post, &[("order_id", &id)], None, None).expect("ack").status,
+                204
+            );
+        }
+        ("checkout-order", Method::Post) => {
+            let (p, id) = checkout(h);
+            let update = json!({"merchant_reference1": "45aa52f387871e3a210645d4"});
+            let updated =
+                h.publish(p, entity, method, &[("order_id", &id)], Some(update.clone()), None).expect("update");
+            assert_eq!(updated.status, 200);
+            assert!(h.sim.complete_checkout(&id));
+            assert_eq!(
+                rejected_code(h.publish(p, entity, method, &[("order_id", &id)], Some(update), Some("late"))).0,
+                "READ_ONLY_ORDER"
+            );
+        }
+        ("checkout-order-abort", Method::Post) => {
+            let (p, id) = checkout(h);
+            assert_eq!(h.publish(p, entity, method, &[("order_id", &id)], None, None).expect("abort").status, 200);
+            assert_eq!(h.read(p, "checkout-order", &[("order_id", &id)]).expect("order")["status"], "checkout_aborted");
+            let update = h.publish(
+                p,
+                "checkout-order",
+                Method::Post,
+                &[("order_id", &id)],
+                Some(json!({"merchant_reference2": "x"})),
+                None,
+            );
+            assert_eq!(rejected_code(update).0, "READ_ONLY_ORDER");
+        }
+        ("hpp-sessions", Method::Post) => {
+            let (p, session_id) = session(h);
+            let url = format!("https://api.playground.klarna.com/payments/v1/sessions/{session_id}");
+            let created =
+                h.publish(p, entity, method, &[], Some(json!({"payment_session_url": url})), None).expect("hpp");
+            assert_eq!(created.status, 201);
+            let data: Value = serde_json::from_str(&created.data.expect("data")).expect("json");
+            assert!(data["redirect_url"].as_str().is_some_and(|u| u.starts_with("https://")));
+            let elsewhere =
+                json!({"payment_session_url": "https://api.playground.klarna.com/payments/v1/sessions/unknown"});
+            assert_eq!(rejected_code(h.publish(p, entity, method, &[], Some(elsewhere), None)).0, "BAD_VALUE");
+        }
+        ("hpp-session", Method::Get) => {
+            let (p, payment_session, hpp) = hpp_session(h);
+            assert_eq!(h.read(p, entity, &[("session_id", &hpp)]).expect("status")["status"], "WAITING");
+            let token = h.sim.authorize_session(&payment_session).expect("authorized");
+            let status = h.read(p, entity, &[("session_id", &hpp)]).expect("status");
+            assert_eq!(
+                (status["status"].as_str(), status["authorization_token"].as_str()),
+                (Some("COMPLETED"), Some(token.as_str()))
+            );
+        }
+        ("hpp-session", Method::Delete) => {
+            let (p, _, hpp) = hpp_session(h);
+            assert_eq!(h.publish(p, entity, method, &[("session_id", &hpp)], None, None).expect("disable").status, 204);
+            assert_eq!(h.read(p, entity, &[("session_id", &hpp)]).expect("status")["status"], "DISABLED");
+            let send = json!({"method": "email", "contact_information": {"email": "customer@example.com"}});
+            assert_eq!(
+                rejected_code(h.publish(
+                    p,
+                    "hpp-session-distribution",
+                    Method::Post,
+                    &[("session_id", &hpp)],
+                    Some(send),
+                    None
+                ))
+                .0,
+                "NOT_ALLOWED"
+            );
+        }
+        ("hpp-session-distribution", Method::Post) => {
+            let (p, _, hpp) = hpp_session(h);
+            let send =
+                json!({"method": "sms", "contact_information": {"phone": "+46701234567", "phone_country": "SE"}});
+            assert_eq!(
+                h.publish(p, entity, method, &[("session_id", &hpp)], Some(send), None).expect("send").status,
+                201
+            );
+            assert_eq!(h.sim.hpp_distributions(&hpp), Some(1));
+            let no_phone = json!({"method": "sms", "contact_information": {"email": "a@example.com"}});
+            assert_eq!(
+                rejected_code(h.publish(p, entity, method, &[("session_id", &hpp)], Some(no_phone), None)).0,
+                "BAD_VALUE"
+            );
+        }
         _ => return false,
     }
     true
+}
+
+/// A valid Checkout order (the session order plus the required merchant URLs).
+fn checkout_order() -> Value {
+    let mut order = session_order();
+    let o = order.as_object_mut().expect("object");
+    o.remove("intent");
+    o.insert(
+        "merchant_urls".into(),
+        json!({
+            "terms": "https://shop.example/terms", "checkout": "https://shop.example/checkout",
+            "confirmation": "https://shop.example/confirmation", "push": "https://shop.example/push"
+        }),
+    );
+    order
+}
+
+/// A purchase connection and a new Checkout order.
+fn checkout(h: &mut Harness) -> (wasmtime::component::ResourceAny, String) {
+    let p = h.open("purchase");
+    let id = h
+        .publish(p, "checkout-orders", Method::Post, &[], Some(checkout_order()), None)
+        .expect("checkout")
+        .id
+        .expect("id");
+    (p, id)
+}
+
+/// A purchase connection, a payment session and an HPP session for it.
+fn hpp_session(h: &mut Harness) -> (wasmtime::component::ResourceAny, String, String) {
+    let (p, session_id) = session(h);
+    let url = format!("https://api.playground.klarna.com/payments/v1/sessions/{session_id}");
+    let hpp = h
+        .publish(p, "hpp-sessions", Method::Post, &[], Some(json!({"payment_session_url": url})), None)
+        .expect("hpp")
+        .id
+        .expect("id");
+    (p, session_id, hpp)
 }
 
 /// A purchase connection and an active customer token.
@@ -543,7 +686,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 35, "{ran} scenarios");
+    assert!(ran >= 42, "{ran} scenarios");
 }
 
 #[test]

@@ -8,11 +8,13 @@
 //! once, first answer returned), and can inject faults.
 
 pub mod auth;
+pub mod checkout;
 pub mod clock;
 pub mod customer_tokens;
 pub mod disputes;
 pub mod errors;
 pub mod faults;
+pub mod hosted_payment_page;
 pub mod http;
 pub mod notifications;
 pub mod order_management;
@@ -24,9 +26,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use auth::Credentials;
 pub use auth::{API_KEY, API_KEY_UUID, CLIENT_ID, CLIENT_SECRET, PASSWORD, SHIPPING_TOKEN, USERNAME};
+use checkout::Checkouts;
 use customer_tokens::TokenBook;
 use disputes::DisputeBook;
 pub use faults::Fault;
+use hosted_payment_page::HostedPages;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
 use notifications::Notifications;
 use order_management::OrderBook;
@@ -61,6 +65,8 @@ struct Account {
     ledger: Ledger,
     payments: Payments,
     tokens: TokenBook,
+    hosted_pages: HostedPages,
+    checkouts: Checkouts,
     disputes: DisputeBook,
     notifications: Notifications,
 }
@@ -123,6 +129,8 @@ impl Simulator {
                 ledger: Ledger::seeded(transactions, 0x5eed),
                 payments: Payments::default(),
                 tokens: TokenBook::default(),
+                hosted_pages: HostedPages::default(),
+                checkouts: Checkouts::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
             }],
@@ -161,6 +169,33 @@ impl Simulator {
         let mut state = self.lock();
         let now = state.now;
         state.accounts[0].payments.authorize(session_id, now)
+    }
+
+    /// The customer completes a Checkout order: it becomes an Order
+    /// Management order with the same id. Returns whether the order existed.
+    pub fn complete_checkout(&self, order_id: &str) -> bool {
+        let mut state = self.lock();
+        let now = state.now;
+        let account = &mut state.accounts[0];
+        let Some(order) = account.checkouts.complete(order_id, now) else { return false };
+        let text = |key: &str| order[key].as_str().unwrap_or_default().to_string();
+        let amount = order["order_amount"].as_i64().unwrap_or(0);
+        let lines = order["order_lines"].clone();
+        account.orders.insert(
+            order_id,
+            amount,
+            &text("purchase_currency"),
+            &text("purchase_country"),
+            &text("locale"),
+            lines,
+            now,
+        );
+        true
+    }
+
+    /// How many times an HPP session's link was distributed.
+    pub fn hpp_distributions(&self, session_id: &str) -> Option<u32> {
+        self.lock().accounts[0].hosted_pages.distributions(session_id)
     }
 
     /// Moves the simulator's clock forward (sessions and authorizations expire).
@@ -277,6 +312,15 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             account.orders.handle(method, order_id, rest, &request.body, &target.host, now)
         }
         (false, method, ["settlements", "v1", rest @ ..]) => account.ledger.handle(method, rest, target),
+        (false, method, ["hpp", "v1", "sessions", rest @ ..]) => {
+            let payments = &account.payments;
+            account
+                .hosted_pages
+                .handle(method, rest, &request.body, &target.host, now, |id| payments.authorization_of(id))
+        }
+        (false, method, ["checkout", "v3", "orders", rest @ ..]) => {
+            account.checkouts.handle(method, rest, &request.body, now)
+        }
         (false, method, ["customer-token", "v1", "tokens", token, rest @ ..]) => {
             account.tokens.handle(method, token, rest, &request.body, &mut account.orders, now)
         }

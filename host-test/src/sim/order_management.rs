@@ -237,6 +237,23 @@ impl OrderBook {
     ) -> String {
         self.next_id += 1;
         let order_id = clock::uuid(0x0de7, self.next_id);
+        self.insert(&order_id, amount, currency, country, locale, order_lines, now);
+        order_id
+    }
+
+    /// Adds an authorized order with a given id (a completed Checkout order).
+    #[allow(clippy::too_many_arguments)]
+    pub fn insert(
+        &mut self,
+        order_id: &str,
+        amount: i64,
+        currency: &str,
+        country: &str,
+        locale: &str,
+        order_lines: Value,
+        now: i64,
+    ) {
+        let order_id = order_id.to_string();
         let order = Order {
             order_id: order_id.clone(),
             status: Status::Authorized,
@@ -257,8 +274,7 @@ impl OrderBook {
             shipping_address: None,
             shipping_info: vec![],
         };
-        self.orders.insert(order_id.clone(), order);
-        order_id
+        self.orders.insert(order_id, order);
     }
 
     /// The order with `id`.

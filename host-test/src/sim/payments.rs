@@ -100,6 +100,11 @@ impl Payments {
         }
     }
 
+    /// `None` for an unknown session; otherwise its authorization token, if authorized.
+    pub fn authorization_of(&self, session_id: &str) -> Option<Option<String>> {
+        self.sessions.get(session_id).map(|s| s.authorization.clone())
+    }
+
     fn live_session(&self, id: &str, now: i64) -> Option<&Session> {
         self.sessions.get(id).filter(|s| now - s.created_at < SESSION_LIFETIME_S)
     }

@@ -257,7 +257,7 @@ fn manifest_code(m: &Value) -> String {
                 })
                 .collect();
             format!(
-                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {}, file_response: {} }}",
+                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {}, file_response: {}, header_params: {} }}",
                 text(e, "name", &at),
                 text(e, "label", &at),
                 text(e, "description", &at),
@@ -273,6 +273,7 @@ fn manifest_code(m: &Value) -> String {
                     Some("file") => true,
                     Some(other) => fail(&format!("connector.json: {at}.response is {other:?}, expected \"json\" or \"file\"")),
                 },
+                strings(e, "header_params", &at),
             )
         })
         .collect();

@@ -6,7 +6,7 @@ use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec};
-use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
+use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
 use crate::{idempotency, order_data, pagination, path, response};
 
@@ -100,11 +100,10 @@ impl<T: Transport> Connection<T> {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
         path::check_query(&request.params.query)?;
+        let (query, headers) = split_header_params(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
-        let query =
-            pagination::page_query(entity, &request.params.query, request.cursor.as_deref(), request.page_size)?;
-        let call =
-            Call { method: Method::GET, path: rendered.clone(), query, body: None, headers: vec![], retry_safe: true };
+        let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
+        let call = Call { method: Method::GET, path: rendered.clone(), query, body: None, headers, retry_safe: true };
         let answer = self.expect_success(self.client.send(&call)?)?;
         if entity.file_response {
             return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None });
@@ -116,6 +115,7 @@ impl<T: Transport> Connection<T> {
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
         path::check_query(&request.params.query)?;
+        let (query, mut headers) = split_header_params(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params)?;
         if let (true, Some(payload)) = (entity.checks.contains(&"order"), &payload) {
@@ -130,7 +130,6 @@ impl<T: Transport> Connection<T> {
                 ));
             }
         }
-        let mut headers = vec![];
         let keyed = matches!(request.method, Method::POST | Method::PATCH);
         if keyed {
             let key = match &request.idempotency_key {
@@ -146,7 +145,7 @@ impl<T: Transport> Connection<T> {
         let call = Call {
             method: request.method.clone(),
             path: rendered,
-            query: path::query_string(&request.params.query),
+            query: path::query_string(&query),
             body,
             headers,
             retry_safe,
@@ -195,6 +194,21 @@ impl<T: Transport> Connection<T> {
             Err(response::error_for(&answer))
         }
     }
+}
+
+/// Moves the entity's header parameters out of the query: `(query, headers)`.
+fn split_header_params(entity: &EntitySpec, query: &Pairs) -> Result<(Pairs, Vec<(String, String)>)> {
+    let (headers, query): (Pairs, Pairs) =
+        query.iter().cloned().partition(|(k, _)| entity.header_params.contains(&k.as_str()));
+    for (name, value) in &headers {
+        if value.is_empty() || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+            return Err(ConnectorError::input(
+                format!("params.query.{name}"),
+                "a header value of visible ASCII characters",
+            ));
+        }
+    }
+    Ok((query, headers))
 }
 
 fn parse_payload(params: &Params) -> Result<Option<Value>> {

@@ -249,6 +249,9 @@ pub struct EntitySpec {
     /// Whether a read answers a file (CSV, PDF) rather than JSON: it becomes one
     /// record `{content_type, filename, content_base64}`.
     pub file_response: bool,
+    /// Request headers the host passes as `params.query` pairs of the same
+    /// name (e.g. Merchant Card Service's `KeyId`); they are sent as headers.
+    pub header_params: &'static [&'static str],
 }
 
 impl EntitySpec {

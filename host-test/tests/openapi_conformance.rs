@@ -95,6 +95,22 @@ fn exercise(h: &mut Harness) {
     let _ = h.publish(om, "order-capture-trigger-send-out", Method::Post, &at, None, None);
     let _ = h.read(om, "order", &[("order_id", &shipped)]);
 
+    let carded = h.order(9000);
+    let promise = json!({"order_id": carded, "cards": [{"amount": 6000, "currency": "EUR", "reference": "hotel-1", "fund_amount": 6000}]});
+    let promise_id =
+        h.publish(om, "card-promises", Method::Post, &[], Some(promise), None).expect("promise").id.expect("id");
+    let _ = h.read(om, "card-promise", &[("promise_id", &promise_id)]);
+    let _ = h.read(om, "card-cancel-request", &[("order_id", &carded)]);
+    let settled = json!({"order_id": carded, "promise_id": promise_id, "key_id": "sim-key-1"});
+    let settlement =
+        h.publish(om, "card-settlements", Method::Post, &[], Some(settled), None).expect("settle").id.expect("id");
+    let _ =
+        h.subscribe(om, "card-settlement", &[("settlement_id", &settlement)], &[("KeyId", "sim-key-1")], None, None);
+    let _ =
+        h.subscribe(om, "card-settlement-by-order", &[("order_id", &carded)], &[("KeyId", "sim-key-1")], None, None);
+    let _ = h.publish(om, "card-cancel-request", Method::Post, &[("order_id", &carded)], None, None);
+    let _ = h.read(om, "card-cancel-request", &[("order_id", &carded)]);
+
     let p = h.open("purchase");
     let order = json!({
         "purchase_country": "SE", "purchase_currency": "SEK", "locale": "sv-SE", "intent": "buy",
@@ -248,6 +264,7 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
         ("/customer-token/v1/", load("klarna-customer-token-api-openapi.yml", "")),
         ("/checkout/v3/", load("kustom-checkout-api-openapi.yml", "")),
         ("/hpp/v1/", load("hosted-payment-page-api-openapi.yml", "")),
+        ("/merchantcard/v3/", load("merchant-card-service-api-openapi.yml", "")),
     ];
     let classic = &specs[0].1;
     let mut h = Harness::new();
@@ -307,5 +324,5 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
     assert!(problems.is_empty(), "{} violations:\n{}", problems.len(), problems.join("\n"));
     assert!(checked_bodies >= 20, "{checked_bodies} response bodies checked");
     assert!(checked_requests >= 10, "{checked_requests} request bodies checked");
-    assert!(operations.len() >= 42, "operations exercised: {operations:?}");
+    assert!(operations.len() >= 49, "operations exercised: {operations:?}");
 }

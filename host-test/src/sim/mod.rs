@@ -16,6 +16,7 @@ pub mod errors;
 pub mod faults;
 pub mod hosted_payment_page;
 pub mod http;
+pub mod merchant_card;
 pub mod notifications;
 pub mod order_management;
 pub mod payments;
@@ -32,6 +33,7 @@ use disputes::DisputeBook;
 pub use faults::Fault;
 use hosted_payment_page::HostedPages;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
+use merchant_card::CardService;
 use notifications::Notifications;
 use order_management::OrderBook;
 use payments::Payments;
@@ -67,6 +69,7 @@ struct Account {
     tokens: TokenBook,
     hosted_pages: HostedPages,
     checkouts: Checkouts,
+    cards: CardService,
     disputes: DisputeBook,
     notifications: Notifications,
 }
@@ -131,6 +134,7 @@ impl Simulator {
                 tokens: TokenBook::default(),
                 hosted_pages: HostedPages::default(),
                 checkouts: Checkouts::default(),
+                cards: CardService::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
             }],
@@ -321,6 +325,7 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (false, method, ["checkout", "v3", "orders", rest @ ..]) => {
             account.checkouts.handle(method, rest, &request.body, now)
         }
+        (false, _, ["merchantcard", "v3", rest @ ..]) => account.cards.handle(request, rest, &mut account.orders, now),
         (false, method, ["customer-token", "v1", "tokens", token, rest @ ..]) => {
             account.tokens.handle(method, token, rest, &request.body, &mut account.orders, now)
         }

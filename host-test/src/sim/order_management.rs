@@ -282,6 +282,19 @@ impl OrderBook {
         self.orders.get(id)
     }
 
+    /// A Merchant Card Service cancel request went through: the order is
+    /// cancelled (its remaining authorization released when part captured).
+    pub fn cancel_by_card_service(&mut self, id: &str) {
+        if let Some(order) = self.orders.get_mut(id) {
+            if order.captures.is_empty() {
+                order.status = Status::Cancelled;
+            } else {
+                order.released = true;
+                order.status = Status::Captured;
+            }
+        }
+    }
+
     /// Answers `/ordermanagement/v1/orders/{order_id}/...` (`rest` is what follows the order id).
     pub fn handle(
         &mut self,

@@ -264,7 +264,7 @@ fn manifest_code(m: &Value) -> String {
                 text(e, "api_type", &at),
                 operations.join(", "),
                 opt_text(e, "records", &at),
-                variant(e, "pagination", &at, &[("none", "Pagination::None"), ("offset", "Pagination::Offset")]),
+                variant(e, "pagination", &at, &[("none", "Pagination::None"), ("offset", "Pagination::Offset"), ("cursor", "Pagination::Cursor")]),
                 strings(e, "primary_key", &at),
                 strings(e, "created_id", &at),
                 checks(e, &at),

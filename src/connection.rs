@@ -103,12 +103,19 @@ impl<T: Transport> Connection<T> {
         let (query, headers) = split_header_params(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
-        let call = Call { method: Method::GET, path: rendered.clone(), query, body: None, headers, retry_safe: true };
+        let call = Call {
+            method: Method::GET,
+            path: rendered.clone(),
+            query: query.clone(),
+            body: None,
+            headers,
+            retry_safe: true,
+        };
         let answer = self.expect_success(self.client.send(&call)?)?;
         if entity.file_response {
             return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None });
         }
-        pagination::read_page(entity, &answer.body, &self.config().base_url(), &rendered)
+        pagination::read_page(entity, &answer.body, &self.config().base_url(), &rendered, &query)
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.

@@ -182,6 +182,8 @@ pub enum Pagination {
     None,
     /// `offset` + `size`, following the response's `pagination.next` link.
     Offset,
+    /// `size` + `starting_after`, the response's `pagination.last_item` (null on the last page).
+    Cursor,
 }
 
 /// A method name as the manifest spells it.

@@ -19,6 +19,8 @@ pub const MAX_OFFSET_PAGE: u32 = 500;
 struct PaginationLinks {
     #[serde(default)]
     next: Option<String>,
+    #[serde(default)]
+    last_item: Option<String>,
 }
 
 /// A list response read in one pass: the records under `key` kept as raw
@@ -68,7 +70,7 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 /// `base_url` and `path` are those of the request; the next cursor is the
 /// query of Klarna's `pagination.next` link, after checking the link stays on
 /// that host and path. Never guessed from counts.
-pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str) -> Result<Page> {
+pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str, sent_query: &str) -> Result<Page> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
@@ -97,9 +99,23 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str) -
             false => Err(malformed(entity, "a record is not a JSON object")),
         })
         .collect::<Result<Vec<_>>>()?;
-    let next_cursor = match (entity.pagination, links.and_then(|l| l.next).filter(|n| !n.is_empty())) {
-        (Pagination::Offset, Some(next)) => Some(cursor_from_link(entity, &next, base_url, path)?),
-        _ => None,
+    let links = links.unwrap_or(PaginationLinks { next: None, last_item: None });
+    let next_cursor = match entity.pagination {
+        Pagination::None => None,
+        Pagination::Offset => match links.next.filter(|n| !n.is_empty()) {
+            Some(next) => Some(cursor_from_link(entity, &next, base_url, path)?),
+            None => None,
+        },
+        // The same query, continuing after the last item of this page.
+        Pagination::Cursor => match links.last_item.filter(|l| !l.is_empty()) {
+            Some(last) => {
+                let mut query = path::parse_query(sent_query)?;
+                query.retain(|(k, _)| k != "starting_after");
+                query.push(("starting_after".to_string(), last));
+                Some(path::query_string(&query))
+            }
+            None => None,
+        },
     };
     Ok(Page { records, next_cursor })
 }
@@ -130,12 +146,13 @@ pub fn page_query(
         return Ok(path::query_string(&path::parse_query(cursor)?));
     }
     let mut query = query.clone();
-    if let (Pagination::Offset, Some(size)) = (entity.pagination, page_size) {
+    if let (Pagination::Offset | Pagination::Cursor, Some(size)) = (entity.pagination, page_size) {
         if size == 0 {
             return Err(ConnectorError::input("page-size", "must be at least 1"));
         }
+        let size = if entity.pagination == Pagination::Offset { size.min(MAX_OFFSET_PAGE) } else { size };
         query.retain(|(k, _)| k != "size");
-        query.push(("size".to_string(), size.min(MAX_OFFSET_PAGE).to_string()));
+        query.push(("size".to_string(), size.to_string()));
     }
     Ok(path::query_string(&query))
 }

@@ -641,9 +641,138 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             h.sim.advance(3600);
             assert_eq!(h.read(om, entity, &order).expect("status")["status"], "CANCELLED");
         }
+        ("disputes", Method::Get) => {
+            let d = h.open("disputes");
+            let mut seen = std::collections::BTreeSet::new();
+            let (mut cursor, mut pages) = (None, 0);
+            loop {
+                let page = h.subscribe(d, entity, &[], &[("sort_by", "created_at")], cursor, Some(10)).expect("page");
+                pages += 1;
+                for r in &page.records {
+                    assert!(
+                        seen.insert(serde_json::from_str::<Value>(r).expect("json")["payment_dispute_id"].to_string())
+                    );
+                }
+                match page.next_cursor {
+                    Some(next) => {
+                        assert!(next.contains("sort_by=created_at") && next.contains("starting_after="), "{next}");
+                        cursor = Some(next);
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!((seen.len(), pages), (45, 5), "every dispute once, 10 a page");
+        }
+        ("dispute", Method::Get) => {
+            let (d, id) = first_dispute(h, "INITIATED");
+            assert_eq!(h.read(d, entity, &[("payment_dispute_id", &id)]).expect("dispute")["state"], "INITIATED");
+            match h.read(d, entity, &[("payment_dispute_id", "krn:payment:eu1:dispute:nope")]) {
+                Err(ConnectorError::NotFound(e)) => {
+                    assert_eq!(e.code.as_deref(), Some("NOT_FOUND"), "Network error shape mapped")
+                }
+                other => panic!("expected not-found, got {other:?}"),
+            }
+        }
+        ("dispute-accept-loss", Method::Post) => {
+            let (d, id) = first_dispute(h, "REPRESENTMENT");
+            assert_eq!(
+                h.publish(d, entity, method, &[("payment_dispute_id", &id)], None, None).expect("accept").status,
+                200
+            );
+            assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("CLOSED"));
+            let again = h.publish(d, entity, method, &[("payment_dispute_id", &id)], None, Some("again"));
+            assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 403), "{again:?}");
+        }
+        ("dispute-representment", Method::Post) => {
+            let (d, id) = first_dispute(h, "INITIATED");
+            let evidence = json!({"additional_information": "Delivered to the customer's address, signed for.", "attachment_ids": ["att-0"]});
+            assert_eq!(
+                h.publish(d, entity, method, &[("payment_dispute_id", &id)], Some(evidence), None)
+                    .expect("represent")
+                    .status,
+                200
+            );
+            assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("PRE_ARBITRATION"));
+        }
+        ("dispute-appeal", Method::Post) => {
+            let (d, id) = first_dispute(h, "ARBITRATION");
+            assert_eq!(
+                h.publish(
+                    d,
+                    entity,
+                    method,
+                    &[("payment_dispute_id", &id)],
+                    Some(json!({"reason": "New evidence"})),
+                    None
+                )
+                .expect("appeal")
+                .status,
+                200
+            );
+            let (_, early) = first_dispute(h, "INITIATED");
+            let refused = h.publish(d, entity, method, &[("payment_dispute_id", &early)], Some(json!({})), None);
+            assert!(
+                matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.code.as_deref() == Some("NOT_ALLOWED")),
+                "{refused:?}"
+            );
+        }
+        ("dispute-attachment", Method::Get) => {
+            let (d, id) = first_dispute(h, "INITIATED");
+            let page = h
+                .subscribe(
+                    d,
+                    entity,
+                    &[("payment_dispute_id", &id), ("payment_dispute_attachment_id", "att-0")],
+                    &[],
+                    None,
+                    None,
+                )
+                .expect("file");
+            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            assert_eq!(
+                (record["content_type"].as_str(), record["filename"].as_str()),
+                (Some("application/pdf"), Some("att-0.pdf"))
+            );
+            assert!(base64_decode(record["content_base64"].as_str().expect("content")).starts_with(b"%PDF"));
+        }
+        ("dispute-merchant-enrollment", Method::Post) => {
+            let d = h.open("disputes");
+            assert_eq!(
+                h.publish(d, entity, method, &[("merchant_id", "N100001")], None, None).expect("enroll").status,
+                204
+            );
+            let partnered = h.publish(d, entity, method, &[("merchant_id", "P200002")], None, None);
+            assert!(matches!(partnered, Err(ConnectorError::Rejected(ref e)) if e.status == 403), "{partnered:?}");
+        }
+        ("dispute-partner-enrollment", Method::Post) => {
+            let d = h.open("disputes");
+            let enrolled = h.publish(
+                d,
+                entity,
+                method,
+                &[("partner_id", "krn:partner:global:account:test:P1")],
+                Some(json!({"client_id": "abcdefghijklmnop1234567890"})),
+                None,
+            );
+            assert_eq!(enrolled.expect("enroll").status, 204);
+        }
         _ => return false,
     }
     true
+}
+
+/// A disputes connection and the first seeded dispute in `state`.
+fn first_dispute(h: &mut Harness, state: &str) -> (wasmtime::component::ResourceAny, String) {
+    let d = h.open("disputes");
+    let page = h.subscribe(d, "disputes", &[], &[], None, Some(20)).expect("disputes");
+    let id = page
+        .records
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r).expect("json"))
+        .find(|r| r["state"] == state)
+        .and_then(|r| r["payment_dispute_id"].as_str().map(str::to_string))
+        .expect("a dispute in that state");
+    (d, id)
 }
 
 /// Promises 6,000 in one virtual card for the order; returns the promise id.
@@ -777,7 +906,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 49, "{ran} scenarios");
+    assert!(ran >= 57, "{ran} scenarios");
 }
 
 #[test]
@@ -790,7 +919,7 @@ fn describe_returns_the_manifest_byte_for_byte() {
 fn entities_are_those_of_the_api_type() {
     let mut h = Harness::new();
     let manifest = Manifest::get();
-    for api_type in ["purchase", "post-purchase", "settlements"] {
+    for api_type in ["purchase", "post-purchase", "settlements", "disputes"] {
         let connection = h.open(api_type);
         let entities = h.instance.entities(connection).expect("entities");
         let expected: Vec<_> = manifest.entities.iter().filter(|e| e.api_type == api_type).collect();

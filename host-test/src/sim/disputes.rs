@@ -34,22 +34,105 @@ impl DisputeBook {
                     "dispute_details": { "dispute_amount": 1000 + 37 * n as i64, "currency": "EUR", "created_by": "CUSTOMER" },
                     "created_at": clock::rfc3339(clock::EPOCH_START - (count as i64 - n as i64) * 3600),
                     "updated_at": clock::rfc3339(clock::EPOCH_START - (count as i64 - n as i64) * 1800),
+                    "attachments": [{ "payment_dispute_attachment_id": format!("att-{n}"), "description": "Customer evidence", "mime_type": "application/pdf" }],
                 })
             })
             .collect();
         Self { disputes }
     }
 
+    /// The state of a dispute.
+    pub fn state(&self, id: &str) -> Option<String> {
+        self.disputes
+            .iter()
+            .find(|d| d["payment_dispute_id"] == id)
+            .and_then(|d| d["state"].as_str().map(str::to_string))
+    }
+
     /// Answers `/v4/payment/disputes/<rest>`.
-    pub fn handle(&self, method: &str, rest: &[&str], target: &Target) -> SimResponse {
+    pub fn handle(&mut self, method: &str, rest: &[&str], body: &[u8], target: &Target, now: i64) -> SimResponse {
+        let payload = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
         match (method, rest) {
             ("GET", []) => self.list(target),
-            ("GET", [id]) => match self.disputes.iter().find(|d| d["payment_dispute_id"] == *id) {
-                Some(d) => SimResponse::json(200, d),
-                None => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The dispute does not exist."),
+            ("POST", ["merchants", merchant, "enroll"]) => match merchant.starts_with('N') || merchant.starts_with('K')
+            {
+                true => SimResponse::empty(204),
+                false => errors::network(
+                    403,
+                    "ACCESS_ERROR",
+                    "FORBIDDEN",
+                    "Merchant has a partner relation. Enroll is not permitted.",
+                ),
             },
+            ("POST", ["partners", _, "enroll"]) => match payload.as_ref().and_then(|p| p["client_id"].as_str()) {
+                Some(_) => SimResponse::empty(204),
+                None => errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "client_id is required"),
+            },
+            ("GET", [id]) => match self.find(id) {
+                Some(d) => SimResponse::json(200, d),
+                None => not_found(),
+            },
+            ("GET", [id, "attachments", attachment, "download"]) => match self.find(id) {
+                Some(d)
+                    if d["attachments"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x["payment_dispute_attachment_id"] == *attachment)) =>
+                {
+                    SimResponse {
+                        status: 200,
+                        headers: vec![],
+                        body: format!("%PDF-1.4\n% evidence {attachment}\n%%EOF\n").into_bytes(),
+                    }
+                    .with_header("Content-Type", "application/pdf")
+                    .with_header("Content-Disposition", format!("attachment; filename=\"{attachment}.pdf\""))
+                }
+                Some(_) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The attachment does not exist."),
+                None => not_found(),
+            },
+            ("POST", [id, action @ ("accept-loss" | "represent" | "appeal")]) => {
+                let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == *id) else {
+                    return not_found();
+                };
+                let state = dispute["state"].as_str().unwrap_or_default().to_string();
+                let next = match (*action, state.as_str()) {
+                    (_, "CLOSED") => None,
+                    ("accept-loss", _) => Some("CLOSED"),
+                    ("represent", "INITIATED" | "REPRESENTMENT") => Some("PRE_ARBITRATION"),
+                    ("appeal", "ARBITRATION") => Some("ARBITRATION"),
+                    _ => None,
+                };
+                let Some(next) = next else {
+                    return errors::network(
+                        403,
+                        "RESOURCE_ERROR",
+                        "NOT_ALLOWED",
+                        &format!("{action} is not possible in state {state}"),
+                    );
+                };
+                if *action == "represent"
+                    && payload.as_ref().and_then(|p| p["additional_information"].as_str()).is_none()
+                {
+                    return errors::network(
+                        400,
+                        "INPUT_ERROR",
+                        "VALIDATION_ERROR",
+                        "additional_information is required",
+                    );
+                }
+                dispute["previous_state"] = json!(state);
+                dispute["state"] = json!(next);
+                if *action == "accept-loss" {
+                    dispute["outcome"] = json!("LOST");
+                }
+                dispute["updated_at"] = json!(clock::rfc3339(now));
+                SimResponse::json(200, dispute)
+            }
             _ => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         }
+    }
+
+    fn find(&self, id: &str) -> Option<&Value> {
+        self.disputes.iter().find(|d| d["payment_dispute_id"] == id)
     }
 
     fn list(&self, target: &Target) -> SimResponse {
@@ -88,4 +171,8 @@ impl DisputeBook {
             }),
         )
     }
+}
+
+fn not_found() -> SimResponse {
+    errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The dispute does not exist.")
 }

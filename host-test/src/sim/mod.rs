@@ -202,6 +202,11 @@ impl Simulator {
         self.lock().accounts[0].hosted_pages.distributions(session_id)
     }
 
+    /// The state of a dispute (`INITIATED`, ..., `CLOSED`).
+    pub fn dispute_state(&self, id: &str) -> Option<String> {
+        self.lock().accounts[0].disputes.state(id)
+    }
+
     /// Moves the simulator's clock forward (sessions and authorizations expire).
     pub fn advance(&self, seconds: i64) {
         self.lock().now += seconds;
@@ -332,7 +337,9 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (false, method, ["payments", "v1", rest @ ..]) => {
             account.payments.handle(method, rest, &request.body, &mut account.orders, &mut account.tokens, now)
         }
-        (false, method, ["v4", "payment", "disputes", rest @ ..]) => account.disputes.handle(method, rest, target),
+        (false, method, ["v4", "payment", "disputes", rest @ ..]) => {
+            account.disputes.handle(method, rest, &request.body, target, now)
+        }
         (true, method, ["v1", "notification", rest @ ..]) => account.notifications.handle(method, rest),
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),

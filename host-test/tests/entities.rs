@@ -756,9 +756,59 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             );
             assert_eq!(enrolled.expect("enroll").status, 204);
         }
+        ("webhooks", Method::Post) => {
+            let n = network(h);
+            let created = h.publish(n, entity, method, &[], Some(webhook()), None).expect("webhook");
+            assert_eq!(created.status, 201);
+            assert!(created.id.as_deref().is_some_and(|id| id.starts_with("krn:partner:global:notification:webhook:")));
+            match h.publish(n, entity, method, &[], Some(json!({"url": "http://plain.example", "event_types": ["payment.*"], "event_version": "v1", "signing_key_id": "k"})), None) {
+                Err(ConnectorError::Rejected(e)) => assert!(e.messages.iter().any(|m| m == "url: must be an HTTPS URL"), "{:?}", e.messages),
+                other => panic!("expected rejected with validation errors, got {other:?}"),
+            }
+            let again = h.publish(n, entity, method, &[], Some(webhook()), Some("second"));
+            assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{again:?}");
+        }
+        ("webhooks", Method::Get) => {
+            let n = network(h);
+            h.publish(n, entity, Method::Post, &[], Some(webhook()), None).expect("webhook");
+            let page = h.subscribe(n, entity, &[], &[], None, None).expect("webhooks");
+            assert_eq!(page.records.len(), 1);
+        }
+        ("webhook", Method::Get) => {
+            let n = network(h);
+            let id =
+                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+            assert_eq!(
+                h.read(n, entity, &[("webhook_id", &id)]).expect("webhook")["url"],
+                "https://shop.example/klarna/events"
+            );
+            assert!(matches!(h.read(n, entity, &[("webhook_id", "krn:nope")]), Err(ConnectorError::NotFound(_))));
+        }
         _ => return false,
     }
     true
+}
+
+/// A Klarna Network connection (API key auth on the global host).
+fn network(h: &mut Harness) -> wasmtime::component::ResourceAny {
+    let config = host_test::runtime::ConnectionConfig {
+        auth: host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
+            username: String::new(),
+            password: host_test::sim::API_KEY.into(),
+        }),
+        ..common::config("network")
+    };
+    h.try_open(&config).expect("open")
+}
+
+fn webhook() -> Value {
+    json!({
+        "url": "https://shop.example/klarna/events",
+        "event_types": ["payment.request.state-change.authorized", "payment.*"],
+        "event_version": "v1",
+        "signing_key_id": "krn:partner:global:notification:signing-key:49bcd37b-79a7-4e6e-b067-2903b45fef42",
+        "status": "ENABLED"
+    })
 }
 
 /// A disputes connection and the first seeded dispute in `state`.
@@ -906,7 +956,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 57, "{ran} scenarios");
+    assert!(ran >= 60, "{ran} scenarios");
 }
 
 #[test]

@@ -340,7 +340,9 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (false, method, ["v4", "payment", "disputes", rest @ ..]) => {
             account.disputes.handle(method, rest, &request.body, target, now)
         }
-        (true, method, ["v1", "notification", rest @ ..]) => account.notifications.handle(method, rest),
+        (true, method, ["v1", "notification", rest @ ..]) => {
+            account.notifications.handle(method, rest, &request.body, now)
+        }
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),
     };

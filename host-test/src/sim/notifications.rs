@@ -6,17 +6,68 @@ use serde_json::{json, Value};
 use super::errors;
 use super::http::SimResponse;
 
-/// Webhooks and signing keys of one account.
+/// Event types of release 4 of the Notifications API.
+const EVENT_TYPES: [&str; 11] = [
+    "payment.request.state-change.submitted",
+    "payment.request.state-change.prepared",
+    "payment.request.state-change.in-progress",
+    "payment.request.state-change.pending-confirmation",
+    "payment.request.state-change.canceled",
+    "payment.request.state-change.authorized",
+    "payment.request.state-change.expired",
+    "payment.request.state-change.declined",
+    "partner.account.state-change.operational",
+    "partner.account.product.payment.state-change.disabled",
+    "partner.account.product.payment.state-change.enabled",
+];
+
+/// Webhooks of one account.
 #[derive(Debug, Default)]
 pub struct Notifications {
     webhooks: Vec<Value>,
+    serial: u64,
 }
 
 impl Notifications {
     /// Answers `/v1/notification/<rest>`.
-    pub fn handle(&self, method: &str, rest: &[&str]) -> SimResponse {
+    pub fn handle(&mut self, method: &str, rest: &[&str], body: &[u8], now: i64) -> SimResponse {
         match (method, rest) {
             ("GET", ["webhooks"]) => SimResponse::json(200, &json!({ "webhooks": self.webhooks })),
+            ("POST", ["webhooks"]) => {
+                let Some(mut hook) = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object) else {
+                    return errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "The body must be a JSON object.");
+                };
+                if let Err(reason) = check_webhook(&hook) {
+                    return SimResponse::json(
+                        400,
+                        &json!({
+                            "error_id": errors::correlation_id(), "error_type": "INPUT_ERROR", "error_code": "VALIDATION_ERROR",
+                            "error_message": "The request is not valid.", "validation_errors": [reason],
+                        }),
+                    );
+                }
+                let duplicate =
+                    self.webhooks.iter().any(|w| w["url"] == hook["url"] && w["event_types"] == hook["event_types"]);
+                if duplicate {
+                    return errors::network(
+                        409,
+                        "RESOURCE_ERROR",
+                        "CONFLICT",
+                        "The webhook configuration already exists.",
+                    );
+                }
+                self.serial += 1;
+                hook["webhook_id"] = json!(format!(
+                    "krn:partner:global:notification:webhook:{}",
+                    super::clock::uuid(0x3eb0, self.serial)
+                ));
+                hook["created_at"] = json!(super::clock::rfc3339(now));
+                if hook.get("status").is_none() {
+                    hook["status"] = json!("ENABLED");
+                }
+                self.webhooks.push(hook.clone());
+                SimResponse::json(201, &hook)
+            }
             ("GET", ["webhooks", id]) => match self.webhooks.iter().find(|w| w["webhook_id"] == *id) {
                 Some(w) => SimResponse::json(200, w),
                 None => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The webhook does not exist."),
@@ -24,4 +75,31 @@ impl Notifications {
             _ => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         }
     }
+}
+
+/// A webhook needs an HTTPS URL, known event types (or `*` wildcards), event version v1 and a signing key.
+fn check_webhook(hook: &Value) -> Result<(), Value> {
+    let invalid = |parameter: &str, reason: &str| json!({ "parameter": parameter, "reason": reason });
+    if !hook["url"].as_str().is_some_and(|u| u.starts_with("https://")) {
+        return Err(invalid("url", "must be an HTTPS URL"));
+    }
+    let Some(types) = hook["event_types"].as_array().filter(|t| !t.is_empty()) else {
+        return Err(invalid("event_types", "must list at least one event type"));
+    };
+    for t in types {
+        let known = t.as_str().is_some_and(|t| {
+            EVENT_TYPES.contains(&t)
+                || t.strip_suffix('*').is_some_and(|prefix| EVENT_TYPES.iter().any(|e| e.starts_with(prefix)))
+        });
+        if !known {
+            return Err(invalid("event_types", &format!("{t} is not an event type")));
+        }
+    }
+    if hook["event_version"] != "v1" {
+        return Err(invalid("event_version", "must be v1"));
+    }
+    if !hook["signing_key_id"].is_string() {
+        return Err(invalid("signing_key_id", "is required"));
+    }
+    Ok(())
 }

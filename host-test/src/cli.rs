@@ -345,7 +345,6 @@ fn demo(options: &Options) -> Result<String, String> {
         return Err("demo runs on the embedded simulator only (it places orders there)".into());
     }
     let simulator = Simulator::new(1_234);
-    let order_id = simulator.place_order(10_000, "EUR", "DE", "de-DE");
     let mut s = Session::start(options, Some(simulator.clone()))?;
     let mut out = String::new();
     let step = |out: &mut String, title: &str, text: String| {
@@ -363,6 +362,48 @@ fn demo(options: &Options) -> Result<String, String> {
             manifest["entities"].as_array().map_or(0, Vec::len)
         ),
     );
+
+    // Purchase: a payment session, authorized by the customer, becomes an order.
+    let purchase = s.open(&config(options, "purchase")?)?;
+    let order = serde_json::json!({
+        "purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE", "intent": "buy",
+        "order_amount": 10000, "order_tax_amount": 1597,
+        "order_lines": [{"type": "physical", "reference": "BAT-1", "name": "Battery pack", "quantity": 2,
+            "unit_price": 5500, "total_discount_amount": 1000, "total_amount": 10000, "tax_rate": 1900, "total_tax_amount": 1597}]
+    });
+    let mut wrong = order.clone();
+    wrong["order_lines"][0]["total_amount"] = serde_json::json!(11000);
+    let publish = |s: &mut Session, entity: &str, path: Vec<(String, String)>, payload: &Value| {
+        let request = PublishRequest {
+            entity: entity.into(),
+            method: Method::Post,
+            params: Params { path, query: vec![], payload: Some(payload.to_string()) },
+            idempotency_key: None,
+        };
+        s.instance.publish(purchase, &request).map_err(trap)
+    };
+    let refused = publish(&mut s, "payment-sessions", vec![], &wrong)?;
+    step(
+        &mut out,
+        "publish(payment-sessions) with a line total that does not add up",
+        match refused {
+            Ok(r) => format!("unexpectedly accepted: HTTP {}", r.status),
+            Err(e) => format!("refused before sending → {}", describe_error(&e)),
+        },
+    );
+    let session = publish(&mut s, "payment-sessions", vec![], &order)?.map_err(|e| describe_error(&e))?;
+    let session_id = session.id.unwrap_or_default();
+    step(
+        &mut out,
+        "publish(payment-sessions)",
+        format!("HTTP {} · session {session_id} (open 48 hours)", session.status),
+    );
+    let token = simulator.authorize_session(&session_id).ok_or("the simulator lost the session")?;
+    step(&mut out, "the customer authorizes in Klarna's widget (simulated)", format!("authorization token {token}"));
+    let placed = publish(&mut s, "payment-authorization-orders", vec![("authorizationToken".into(), token)], &order)?
+        .map_err(|e| describe_error(&e))?;
+    let order_id = placed.id.unwrap_or_default();
+    step(&mut out, "publish(payment-authorization-orders)", format!("HTTP {} · order {order_id}", placed.status));
 
     let om = s.open(&config(options, "post-purchase")?)?;
     step(&mut out, "open(post-purchase, playground, eu)", "configuration valid; nothing sent".into());

@@ -17,6 +17,19 @@ pub fn method_name(method: Method) -> &'static str {
     }
 }
 
+/// A connection to the simulator's default merchant: `api_type` on the
+/// European playground, with its API username and password.
+pub fn simulator_config(api_type: &str) -> crate::runtime::ConnectionConfig {
+    use crate::runtime::{Auth, BasicAuth, ConnectionConfig};
+    ConnectionConfig {
+        api_type: api_type.into(),
+        environment: "playground".into(),
+        region: "eu".into(),
+        auth: Auth::Basic(BasicAuth { username: crate::sim::USERNAME.into(), password: crate::sim::PASSWORD.into() }),
+        settings: vec![],
+    }
+}
+
 /// Serves every request from the in-process simulator.
 pub struct SimulatorBackend(pub Simulator);
 

@@ -19,8 +19,8 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::backend::SimulatorBackend;
 use crate::runtime::{
-    engine_config, Auth, BasicAuth, ConnectionConfig, HttpBackend, HttpError, Limits, Method, Params, PublishRequest,
-    Request, Response, Runtime, SubscribeRequest,
+    engine_config, HttpBackend, HttpError, Limits, Method, Params, PublishRequest, Request, Response, Runtime,
+    SubscribeRequest,
 };
 use crate::sim::{self, SimRequest, Simulator};
 
@@ -100,15 +100,7 @@ impl Transport for NativeCanned {
     }
 }
 
-fn config(api_type: &str) -> ConnectionConfig {
-    ConnectionConfig {
-        api_type: api_type.into(),
-        environment: "playground".into(),
-        region: "eu".into(),
-        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: sim::PASSWORD.into() }),
-        settings: vec![],
-    }
-}
+use crate::backend::simulator_config as config;
 
 fn native_config(api_type: &str) -> native::ConnectionConfig {
     native::ConnectionConfig {

@@ -7,10 +7,10 @@ use std::sync::OnceLock;
 
 use host_test::backend::SimulatorBackend;
 use host_test::runtime::{
-    default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, Instance, Limits, Method, Page, Params,
-    PublishRequest, PublishResult, Runtime, SubscribeRequest,
+    default_component_path, ConnectionConfig, ConnectorError, Instance, Limits, Method, Page, Params, PublishRequest,
+    PublishResult, Runtime, SubscribeRequest,
 };
-use host_test::sim::{self, Simulator};
+use host_test::sim::Simulator;
 use serde_json::Value;
 use wasmtime::component::ResourceAny;
 
@@ -26,13 +26,7 @@ pub fn runtime() -> &'static Runtime {
 
 /// A configuration with the simulator's credentials.
 pub fn config(api_type: &str) -> ConnectionConfig {
-    ConnectionConfig {
-        api_type: api_type.into(),
-        environment: "playground".into(),
-        region: "eu".into(),
-        auth: Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: sim::PASSWORD.into() }),
-        settings: vec![],
-    }
+    host_test::backend::simulator_config(api_type)
 }
 
 /// Pairs from string pairs.

@@ -784,6 +784,55 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             );
             assert!(matches!(h.read(n, entity, &[("webhook_id", "krn:nope")]), Err(ConnectorError::NotFound(_))));
         }
+        ("webhook", Method::Patch) => {
+            let n = network(h);
+            let id =
+                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+            let disable = json!({"status": "DISABLED", "url": "https://shop.example/klarna/v2"});
+            let updated = h.publish(n, entity, method, &[("webhook_id", &id)], Some(disable), None).expect("update");
+            assert_eq!(updated.status, 200);
+            let read = h.read(n, entity, &[("webhook_id", &id)]).expect("webhook");
+            assert_eq!(
+                (read["status"].as_str(), read["url"].as_str()),
+                (Some("DISABLED"), Some("https://shop.example/klarna/v2"))
+            );
+            let bad = h.publish(n, entity, method, &[("webhook_id", &id)], Some(json!({"url": "ftp://x"})), None);
+            assert!(matches!(bad, Err(ConnectorError::Rejected(ref e)) if e.status == 400), "{bad:?}");
+        }
+        ("webhook", Method::Delete) => {
+            let n = network(h);
+            let id =
+                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+            assert_eq!(h.publish(n, entity, method, &[("webhook_id", &id)], None, None).expect("delete").status, 204);
+            assert!(matches!(h.read(n, entity, &[("webhook_id", &id)]), Err(ConnectorError::NotFound(_))));
+            assert!(h.subscribe(n, "webhooks", &[], &[], None, None).expect("list").records.is_empty());
+        }
+        ("signing-keys", Method::Post) => {
+            let n = network(h);
+            let created = h.publish(n, entity, method, &[], None, None).expect("key");
+            assert_eq!(created.status, 201);
+            assert!(created
+                .id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("krn:partner:global:notification:signing-key:")));
+            let data: Value = serde_json::from_str(&created.data.expect("data")).expect("json");
+            assert!(data["signing_key"].as_str().is_some_and(|k| !k.is_empty()), "the key is handed over once");
+            for n_key in 1..50 {
+                h.publish(n, entity, method, &[], None, Some(&format!("key-{n_key}"))).expect("keys up to 50");
+            }
+            let over = h.publish(n, entity, method, &[], None, Some("key-51"));
+            assert!(matches!(over, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{over:?}");
+        }
+        ("signing-key", Method::Delete) => {
+            let n = network(h);
+            let id = h.publish(n, "signing-keys", Method::Post, &[], None, None).expect("key").id.expect("id");
+            assert_eq!(
+                h.publish(n, entity, method, &[("signing_key_id", &id)], None, None).expect("delete").status,
+                204
+            );
+            let again = h.publish(n, entity, method, &[("signing_key_id", &id)], None, Some("again"));
+            assert!(matches!(again, Err(ConnectorError::NotFound(_))), "{again:?}");
+        }
         _ => return false,
     }
     true
@@ -956,7 +1005,7 @@ fn every_operation_in_connector_json_has_a_passing_scenario() {
         }
     }
     assert!(missing.is_empty(), "entities in connector.json without a test: {missing:?}");
-    assert!(ran >= 60, "{ran} scenarios");
+    assert!(ran >= 64, "{ran} scenarios");
 }
 
 #[test]

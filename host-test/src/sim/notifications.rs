@@ -21,10 +21,14 @@ const EVENT_TYPES: [&str; 11] = [
     "partner.account.product.payment.state-change.enabled",
 ];
 
-/// Webhooks of one account.
+/// Klarna allows at most 50 signing keys per account.
+const MAX_SIGNING_KEYS: usize = 50;
+
+/// Webhooks and signing keys of one account.
 #[derive(Debug, Default)]
 pub struct Notifications {
     webhooks: Vec<Value>,
+    signing_keys: Vec<String>,
     serial: u64,
 }
 
@@ -38,13 +42,7 @@ impl Notifications {
                     return errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "The body must be a JSON object.");
                 };
                 if let Err(reason) = check_webhook(&hook) {
-                    return SimResponse::json(
-                        400,
-                        &json!({
-                            "error_id": errors::correlation_id(), "error_type": "INPUT_ERROR", "error_code": "VALIDATION_ERROR",
-                            "error_message": "The request is not valid.", "validation_errors": [reason],
-                        }),
-                    );
+                    return validation_error(reason);
                 }
                 let duplicate =
                     self.webhooks.iter().any(|w| w["url"] == hook["url"] && w["event_types"] == hook["event_types"]);
@@ -70,8 +68,64 @@ impl Notifications {
             }
             ("GET", ["webhooks", id]) => match self.webhooks.iter().find(|w| w["webhook_id"] == *id) {
                 Some(w) => SimResponse::json(200, w),
-                None => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The webhook does not exist."),
+                None => no_webhook(),
             },
+            ("PATCH", ["webhooks", id]) => {
+                let Some(update) = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object) else {
+                    return errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "The body must be a JSON object.");
+                };
+                let Some(hook) = self.webhooks.iter_mut().find(|w| w["webhook_id"] == *id) else { return no_webhook() };
+                let mut merged = hook.clone();
+                for (key, value) in update.as_object().into_iter().flatten() {
+                    if matches!(key.as_str(), "url" | "event_types" | "event_version" | "signing_key_id" | "status") {
+                        merged[key] = value.clone();
+                    }
+                }
+                if let Err(reason) = check_webhook(&merged) {
+                    return validation_error(reason);
+                }
+                if !matches!(merged["status"].as_str(), Some("ENABLED" | "DISABLED")) {
+                    return validation_error(json!({ "parameter": "status", "reason": "must be ENABLED or DISABLED" }));
+                }
+                *hook = merged;
+                SimResponse::json(200, hook)
+            }
+            ("DELETE", ["webhooks", id]) => {
+                let before = self.webhooks.len();
+                self.webhooks.retain(|w| w["webhook_id"] != *id);
+                if self.webhooks.len() == before {
+                    return no_webhook();
+                }
+                SimResponse::empty(204)
+            }
+            ("POST", ["signing-keys"]) => {
+                if self.signing_keys.len() >= MAX_SIGNING_KEYS {
+                    return errors::network(
+                        409,
+                        "RESOURCE_ERROR",
+                        "LIMIT_REACHED",
+                        "An account has at most 50 signing keys.",
+                    );
+                }
+                self.serial += 1;
+                let id =
+                    format!("krn:partner:global:notification:signing-key:{}", super::clock::uuid(0x5191, self.serial));
+                let key = json!({
+                    "signing_key_id": id,
+                    "signing_key": format!("sim-hmac-key-{:016x}", self.serial.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                    "created_at": super::clock::rfc3339(now),
+                });
+                self.signing_keys.push(id);
+                SimResponse::json(201, &key)
+            }
+            ("DELETE", ["signing-keys", id]) => {
+                let before = self.signing_keys.len();
+                self.signing_keys.retain(|k| k != id);
+                if self.signing_keys.len() == before {
+                    return errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The signing key does not exist.");
+                }
+                SimResponse::empty(204)
+            }
             _ => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         }
     }
@@ -102,4 +156,19 @@ fn check_webhook(hook: &Value) -> Result<(), Value> {
         return Err(invalid("signing_key_id", "is required"));
     }
     Ok(())
+}
+
+fn no_webhook() -> SimResponse {
+    errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The webhook does not exist.")
+}
+
+/// 400 in the Network shape, with one validation error.
+fn validation_error(reason: Value) -> SimResponse {
+    SimResponse::json(
+        400,
+        &json!({
+            "error_id": errors::correlation_id(), "error_type": "INPUT_ERROR", "error_code": "VALIDATION_ERROR",
+            "error_message": "The request is not valid.", "validation_errors": [reason],
+        }),
+    )
 }

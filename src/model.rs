@@ -34,17 +34,6 @@ pub enum Auth {
     Token(Secret),
 }
 
-impl Auth {
-    /// The manifest id of this auth kind (`basic`, `oauth2`, `token`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Auth::Basic { .. } => "basic",
-            Auth::OAuth2 { .. } => "oauth2",
-            Auth::Token(_) => "token",
-        }
-    }
-}
-
 /// What the user filled in on the connection panel.
 #[derive(Clone, Debug)]
 pub struct ConnectionConfig {

@@ -183,11 +183,6 @@ impl Runtime {
         Ok(Self { engine, pre, limits, allowed_hosts: allowed_hosts(), ticker_stop })
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     /// A fresh instance whose HTTP goes to `backend`.
     pub fn instantiate(&self, backend: Box<dyn HttpBackend>) -> wasmtime::Result<Instance> {
         let state = HostState {

@@ -45,11 +45,6 @@ impl TokenBook {
         self.tokens.insert(token_id.to_string(), token);
     }
 
-    /// The status of a token.
-    pub fn status(&self, token_id: &str) -> Option<TokenStatus> {
-        self.tokens.get(token_id).map(|t| t.status)
-    }
-
     /// Answers `/customer-token/v1/tokens/<token>/<rest>`.
     pub fn handle(
         &mut self,

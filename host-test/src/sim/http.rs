@@ -54,11 +54,6 @@ impl SimResponse {
         self.headers.push((name.to_string(), value.into()));
         self
     }
-
-    /// The body as JSON, if it is JSON.
-    pub fn json_body(&self) -> Option<Value> {
-        serde_json::from_slice(&self.body).ok()
-    }
 }
 
 /// A failure below HTTP: what a real network would do instead of answering.

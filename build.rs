@@ -162,12 +162,40 @@ fn pairs(value: &Value, key: &str, at: &str) -> String {
 
 /// The checks an entity's payload gets; only known ones are accepted.
 fn checks(entity: &Value, at: &str) -> String {
+    const KNOWN: [&str; 2] = ["order", "payment_request"];
     for check in list(entity, "checks", at) {
-        if check.as_str() != Some("order") {
-            fail(&format!("connector.json: {at}.checks: unknown check {check} (known: \"order\")"));
+        if !check.as_str().is_some_and(|c| KNOWN.contains(&c)) {
+            fail(&format!("connector.json: {at}.checks: unknown check {check} (known: {KNOWN:?})"));
         }
     }
     strings(entity, "checks", at)
+}
+
+/// A file upload (`multipart/form-data`): the part's name, the size limit and
+/// the accepted content types with their file name extensions.
+fn upload(entity: &Value, at: &str) -> String {
+    let Some(spec) = obj(entity, at).get("upload") else { return "None".into() };
+    let at = format!("{at}.upload");
+    let max_bytes = spec["max_bytes"]
+        .as_u64()
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| fail(&format!("connector.json: {at}.max_bytes must be a positive whole number")));
+    let types: Vec<String> = obj(field(spec, "types", &at), &format!("{at}.types"))
+        .iter()
+        .map(|(content_type, extensions)| {
+            let extensions =
+                strings(&serde_json::json!({ "e": extensions }), "e", &format!("{at}.types.{content_type}"));
+            format!("({content_type:?}, {extensions})")
+        })
+        .collect();
+    if types.is_empty() {
+        fail(&format!("connector.json: {at}.types must name at least one content type"));
+    }
+    format!(
+        "Some(UploadSpec {{ part: {}, max_bytes: {max_bytes}, types: &[{}] }})",
+        text(spec, "part", &at),
+        types.join(", ")
+    )
 }
 
 fn manifest_code(m: &Value) -> String {
@@ -257,7 +285,7 @@ fn manifest_code(m: &Value) -> String {
                 })
                 .collect();
             format!(
-                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {}, file_response: {}, header_params: {} }}",
+                "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {}, primary_key: {}, created_id: {}, checks: {}, file_response: {}, header_params: {}, upload: {} }}",
                 text(e, "name", &at),
                 text(e, "label", &at),
                 text(e, "description", &at),
@@ -274,6 +302,7 @@ fn manifest_code(m: &Value) -> String {
                     Some(other) => fail(&format!("connector.json: {at}.response is {other:?}, expected \"json\" or \"file\"")),
                 },
                 strings(e, "header_params", &at),
+                upload(e, &at),
             )
         })
         .collect();

@@ -25,8 +25,10 @@ pub struct Call {
     pub path: String,
     /// Query string, already encoded (no `?`).
     pub query: String,
-    /// JSON body.
+    /// Body.
     pub body: Option<Vec<u8>>,
+    /// The body's `Content-Type` when it is not JSON.
+    pub content_type: Option<String>,
     /// Extra headers (idempotency key, ...).
     pub headers: Vec<(String, String)>,
     /// Whether sending it twice is harmless (a read, or a keyed write).
@@ -125,7 +127,8 @@ impl<T: Transport> Client<T> {
             ("Accept".to_string(), "application/json".to_string()),
         ];
         if call.body.is_some() {
-            headers.push(("Content-Type".to_string(), "application/json".to_string()));
+            let content_type = call.content_type.as_deref().unwrap_or("application/json");
+            headers.push(("Content-Type".to_string(), content_type.to_string()));
         }
         headers.extend(call.headers.iter().cloned());
         Ok(HttpRequest {

@@ -6,9 +6,9 @@ use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec};
-use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
+use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
-use crate::{idempotency, order_data, pagination, path, response};
+use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
 
 /// Klarna refuses request bodies over 1 MB (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -45,6 +45,7 @@ impl<T: Transport> Connection<T> {
             path: probe.path.to_string(),
             query: path::query_string(&probe.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             body: None,
+            content_type: None,
             headers: vec![],
             retry_safe: true,
         };
@@ -100,7 +101,7 @@ impl<T: Transport> Connection<T> {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
         path::check_query(&request.params.query)?;
-        let (query, headers) = split_header_params(entity, &request.params.query)?;
+        let (query, headers) = header_params::split(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
         let call = Call {
@@ -108,6 +109,7 @@ impl<T: Transport> Connection<T> {
             path: rendered.clone(),
             query: query.clone(),
             body: None,
+            content_type: None,
             headers,
             retry_safe: true,
         };
@@ -122,20 +124,11 @@ impl<T: Transport> Connection<T> {
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
         path::check_query(&request.params.query)?;
-        let (query, mut headers) = split_header_params(entity, &request.params.query)?;
+        let (query, mut headers) = header_params::split(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
-        let payload = parse_payload(&request.params)?;
-        if let (true, Some(payload)) = (entity.checks.contains(&"order"), &payload) {
-            order_data::check(payload)?;
-        }
-        let body = payload.as_ref().map(|p| p.to_string().into_bytes());
-        if let Some(body) = &body {
-            if body.len() > MAX_BODY_BYTES {
-                return Err(ConnectorError::input(
-                    "params.payload",
-                    format!("{} bytes is over Klarna's 1 MB limit", body.len()),
-                ));
-            }
+        let payload = parse_payload(&request.params, entity)?;
+        if let Some(payload) = &payload {
+            run_checks(entity, payload)?;
         }
         let keyed = matches!(request.method, Method::POST | Method::PATCH);
         if keyed {
@@ -144,16 +137,20 @@ impl<T: Transport> Connection<T> {
                     idempotency::check_key(key)?;
                     key.clone()
                 }
-                None => idempotency::derive(entity.name, &request.method, &request.params.path, payload.as_ref()),
+                None => {
+                    idempotency::derive(entity.name, &request.method, &request.params.path, &headers, payload.as_ref())
+                }
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
         }
+        let (body, content_type) = request_body(entity, payload)?;
         let retry_safe = keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
         let call = Call {
             method: request.method.clone(),
             path: rendered,
             query: path::query_string(&query),
             body,
+            content_type,
             headers,
             retry_safe,
         };
@@ -203,30 +200,57 @@ impl<T: Transport> Connection<T> {
     }
 }
 
-/// Moves the entity's header parameters out of the query: `(query, headers)`.
-fn split_header_params(entity: &EntitySpec, query: &Pairs) -> Result<(Pairs, Vec<(String, String)>)> {
-    let (headers, query): (Pairs, Pairs) =
-        query.iter().cloned().partition(|(k, _)| entity.header_params.contains(&k.as_str()));
-    for (name, value) in &headers {
-        if value.is_empty() || !value.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
-            return Err(ConnectorError::input(
-                format!("params.query.{name}"),
-                "a header value of visible ASCII characters",
-            ));
+/// The entity's `checks` on a write's payload.
+fn run_checks(entity: &EntitySpec, payload: &Value) -> Result<()> {
+    for check in entity.checks {
+        match *check {
+            "order" => order_data::check(payload)?,
+            "payment_request" => payment_request::check(payload)?,
+            _ => {}
         }
     }
-    Ok((query, headers))
+    Ok(())
 }
 
-fn parse_payload(params: &Params) -> Result<Option<Value>> {
+/// The body to send and its content type when not JSON: the payload as JSON
+/// (at most Klarna's 1 MB), or an upload's file as `multipart/form-data`.
+/// Takes the payload, so a large upload's parsed record is freed early.
+fn request_body(entity: &EntitySpec, payload: Option<Value>) -> Result<(Option<Vec<u8>>, Option<String>)> {
+    match (&entity.upload, payload) {
+        (Some(spec), Some(record)) => {
+            let multipart = upload::encode(spec, &record)?;
+            Ok((Some(multipart.body), Some(multipart.content_type)))
+        }
+        (Some(_), None) => Err(ConnectorError::input(
+            "params.payload",
+            "a file record {content_type, filename, content_base64} is required",
+        )),
+        (None, None) => Ok((None, None)),
+        (None, Some(payload)) => {
+            let body = payload.to_string().into_bytes();
+            if body.len() > MAX_BODY_BYTES {
+                return Err(ConnectorError::input(
+                    "params.payload",
+                    format!("{} bytes is over Klarna's 1 MB limit", body.len()),
+                ));
+            }
+            Ok((Some(body), None))
+        }
+    }
+}
+
+/// The payload as a JSON object; an upload's may be as large as its file
+/// in base64, any other's at most Klarna's 1 MB.
+fn parse_payload(params: &Params, entity: &EntitySpec) -> Result<Option<Value>> {
     let Some(text) = params.payload.as_deref() else {
         return Ok(None);
     };
-    if text.len() > MAX_BODY_BYTES {
-        return Err(ConnectorError::input(
-            "params.payload",
-            format!("{} bytes is over Klarna's 1 MB limit", text.len()),
-        ));
+    let (limit, what) = match &entity.upload {
+        Some(spec) => (upload::max_payload_chars(spec), "the upload limit (the largest file in base64)"),
+        None => (MAX_BODY_BYTES, "Klarna's 1 MB limit"),
+    };
+    if text.len() > limit {
+        return Err(ConnectorError::input("params.payload", format!("{} bytes is over {what}", text.len())));
     }
     match serde_json::from_str::<Value>(text) {
         Ok(value @ Value::Object(_)) => Ok(Some(value)),

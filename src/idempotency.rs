@@ -1,7 +1,8 @@
 //! `Klarna-Idempotency-Key`: the host's key, or one derived from the request.
 //!
 //! A derived key is a UUID v5 (the form Klarna suggests) of the entity, the
-//! method, the path parameters and the payload in canonical JSON. A host that
+//! method, the path parameters, the header parameters and the payload in
+//! canonical JSON. A host that
 //! re-sends the same record after a crash therefore gets the same key, and
 //! Klarna applies the write once. The price: two deliberate, identical writes
 //! (two equal partial captures) need two distinct host keys.
@@ -30,17 +31,30 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// The key derived from a request (`payload` already parsed, so key order and
-/// white space do not matter).
-pub fn derive(entity: &str, method: &Method, path: &Pairs, payload: Option<&Value>) -> String {
+/// white space do not matter). Header parameters count (a payment request
+/// with a customer token is another request than one without); requests
+/// without any derive the same keys as before header parameters existed.
+pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payload: Option<&Value>) -> String {
     let mut path: Vec<_> = path.iter().collect();
     path.sort();
-    let canonical = serde_json::json!({
-        "entity": entity,
-        "method": method.as_str(),
-        "path": path,
-        "payload": payload,
-    });
-    Uuid::new_v5(&NAMESPACE, canonical.to_string().as_bytes()).to_string()
+    let mut headers: Vec<_> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    headers.sort();
+    let canonical = Canonical { entity, headers, method: method.as_str(), path, payload };
+    // Serializing a struct of references cannot fail; a payload is never copied (uploads are large).
+    let text = serde_json::to_vec(&canonical).unwrap_or_default();
+    Uuid::new_v5(&NAMESPACE, &text).to_string()
+}
+
+/// What a derived key is a hash of. Fields in alphabetical order, as a JSON
+/// object with sorted keys would have them, so keys stay what they were.
+#[derive(serde::Serialize)]
+struct Canonical<'a> {
+    entity: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    headers: Vec<(String, &'a String)>,
+    method: &'a str,
+    path: Vec<&'a (String, String)>,
+    payload: Option<&'a Value>,
 }
 
 #[cfg(test)]
@@ -51,16 +65,42 @@ mod tests {
     #[test]
     fn same_request_same_key_whatever_the_json_layout() {
         let path = vec![("order_id".to_string(), "o1".to_string())];
-        let a =
-            derive("order-captures", &Method::POST, &path, Some(&json!({"captured_amount": 100, "description": "x"})));
+        let a = derive(
+            "order-captures",
+            &Method::POST,
+            &path,
+            &vec![],
+            Some(&json!({"captured_amount": 100, "description": "x"})),
+        );
         let b: Value = serde_json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
-        assert_eq!(a, derive("order-captures", &Method::POST, &path, Some(&b)));
-        assert_ne!(a, derive("order-captures", &Method::POST, &path, Some(&json!({"captured_amount": 101}))));
+        assert_eq!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&b)));
+        assert_ne!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 101}))));
         assert_ne!(
             a,
-            derive("order-refunds", &Method::POST, &path, Some(&json!({"captured_amount": 100, "description": "x"})))
+            derive(
+                "order-refunds",
+                &Method::POST,
+                &path,
+                &vec![],
+                Some(&json!({"captured_amount": 100, "description": "x"}))
+            )
         );
         assert_eq!(Uuid::parse_str(&a).map(|u| u.get_version_num()), Ok(5));
+    }
+
+    #[test]
+    fn header_parameters_count_and_keys_stay_stable() {
+        let payload = json!({"currency": "EUR", "amount": 100});
+        let plain = derive("payment-requests", &Method::POST, &vec![], &vec![], Some(&payload));
+        let token = vec![("Klarna-Customer-Token".to_string(), "krn:t".to_string())];
+        let tokenized = derive("payment-requests", &Method::POST, &vec![], &token, Some(&payload));
+        assert_ne!(plain, tokenized, "a customer token makes another request");
+        let lower = vec![("klarna-customer-token".to_string(), "krn:t".to_string())];
+        assert_eq!(tokenized, derive("payment-requests", &Method::POST, &vec![], &lower, Some(&payload)));
+        // A host retrying across a connector upgrade must get the same key.
+        let path = vec![("order_id".to_string(), "o1".to_string())];
+        let capture = derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 100})));
+        assert_eq!(capture, "5b539176-bf8a-5f3c-b8f1-9aec70f1fc60");
     }
 
     #[test]

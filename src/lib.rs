@@ -12,6 +12,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod header_params;
 pub mod idempotency;
 pub mod manifest;
 pub mod model;
@@ -19,9 +20,11 @@ pub mod oauth;
 pub mod order_data;
 pub mod pagination;
 pub mod path;
+pub mod payment_request;
 pub mod response;
 pub mod secret;
 pub mod transport;
+pub mod upload;
 
 #[cfg(target_arch = "wasm32")]
 mod component {

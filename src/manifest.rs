@@ -254,6 +254,22 @@ pub struct EntitySpec {
     /// Request headers the host passes as `params.query` pairs of the same
     /// name (e.g. Merchant Card Service's `KeyId`); they are sent as headers.
     pub header_params: &'static [&'static str],
+    /// Whether a write uploads a file as `multipart/form-data` rather than
+    /// sending its payload as JSON.
+    pub upload: Option<UploadSpec>,
+}
+
+/// A file upload: the payload is a file record `{content_type, filename,
+/// content_base64}` (the shape file reads return), sent as one
+/// `multipart/form-data` part.
+#[derive(Debug)]
+pub struct UploadSpec {
+    /// The form field that carries the file.
+    pub part: &'static str,
+    /// The largest file Klarna accepts, in bytes (decoded).
+    pub max_bytes: u64,
+    /// Accepted content types, each with its file name extensions.
+    pub types: &'static [(&'static str, &'static [&'static str])],
 }
 
 impl EntitySpec {

@@ -3,6 +3,7 @@
 
 mod common;
 
+use base64::Engine as _;
 use common::Harness;
 use host_test::runtime::{ConnectorError, Method};
 use klarna_connector::manifest::Manifest;
@@ -833,6 +834,136 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             let again = h.publish(n, entity, method, &[("signing_key_id", &id)], None, Some("again"));
             assert!(matches!(again, Err(ConnectorError::NotFound(_))), "{again:?}");
         }
+        ("payment-requests", Method::Post) => {
+            let n = network(h);
+            let interop = "eyJhbGciOiJIUzI1NiJ9.eyJzdGF0dXMiOiJQQVlNRU5UX1BSRVBBUkVEIn0.c2lnbmF0dXJl";
+            let headers = [("Klarna-Interoperability-Token", interop), ("Partner-Correlation-Id", "shop42order7")];
+            let created = h
+                .publish_with_query(n, entity, method, &[], &headers, Some(payment_request()), None)
+                .expect("payment request");
+            assert_eq!(created.status, 201);
+            let id = created.id.expect("payment_request_id");
+            assert!(id.starts_with("krn:payment:eu1:request:"), "{id}");
+            let data: Value = serde_json::from_str(&created.data.expect("data")).expect("json");
+            assert_eq!(data["state"], "SUBMITTED");
+            let url = data["state_context"]["customer_interaction"]["payment_request_url"].as_str().expect("url");
+            assert!(url.starts_with("https://pay.test.klarna.com/"), "{url}");
+            let sent = h.sim.received().pop().expect("request");
+            for (name, value) in headers {
+                assert!(sent.headers.iter().any(|(k, v)| k == name && v == value), "{name} sent as a header");
+            }
+            assert!(!sent.url.contains('?'), "header parameters stay out of the query: {}", sent.url);
+            assert!(sent.headers.iter().any(|(k, _)| k == "Klarna-Idempotency-Key"));
+            let replay = h
+                .publish_with_query(n, entity, method, &[], &headers, Some(payment_request()), None)
+                .expect("replayed");
+            assert_eq!(replay.id.as_deref(), Some(id.as_str()), "same payload, same key: one payment request");
+            let before = h.sim.received().len();
+            let refused = [
+                (json!({"currency": "JPY", "amount": 1000}), "params.payload.currency"),
+                (json!({"currency": "EUR", "amount": 0}), "params.payload.amount"),
+            ];
+            for (payload, field) in refused {
+                match h.publish(n, entity, method, &[], Some(payload), None) {
+                    Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with(field), "{m}"),
+                    other => panic!("expected invalid input on {field}, got {other:?}"),
+                }
+            }
+            let bad_header = [("Partner-Correlation-Id", "order-7")];
+            let refused = h.publish_with_query(n, entity, method, &[], &bad_header, Some(payment_request()), None);
+            assert!(matches!(refused, Err(ConnectorError::InvalidInput(ref m)) if m.contains("letters and digits")));
+            assert_eq!(h.sim.received().len(), before, "nothing sent for refused requests");
+            let returning = h
+                .publish_with_query(
+                    n,
+                    entity,
+                    method,
+                    &[],
+                    &[("Klarna-Customer-Token", "krn:partner:eu1:test:identity:customer-token:abc")],
+                    Some(payment_request()),
+                    None,
+                )
+                .expect("tokenized");
+            let data: Value = serde_json::from_str(&returning.data.expect("data")).expect("json");
+            assert_eq!(data["state"], "COMPLETED", "a stored customer token completes the request at once");
+        }
+        ("payment-request", Method::Get) => {
+            let n = network(h);
+            let id = h
+                .publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), None)
+                .expect("payment request")
+                .id
+                .expect("id");
+            let path = [("payment_request_id", id.as_str())];
+            let page = h.subscribe(n, entity, &path, &[("Partner-Correlation-Id", "poll1")], None, None).expect("read");
+            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            assert_eq!((record["state"].as_str(), record["amount"].as_i64()), (Some("SUBMITTED"), Some(12_336)));
+            let sent = h.sim.received().pop().expect("request");
+            assert!(sent.headers.iter().any(|(k, v)| k == "Partner-Correlation-Id" && v == "poll1"));
+            let token = h.sim.complete_payment_request(&id).expect("customer approves");
+            let record = h.read(n, entity, &path).expect("read");
+            assert_eq!(record["state"], "COMPLETED");
+            assert_eq!(record["state_context"]["klarna_network_session_token"], token.as_str());
+            let stale = h
+                .publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), Some("second"))
+                .expect("another")
+                .id
+                .expect("id");
+            h.sim.advance(host_test::sim::payment_requests::LIFETIME_S);
+            let record = h.read(n, entity, &[("payment_request_id", &stale)]).expect("read");
+            assert_eq!(
+                (record["state"].as_str(), record["previous_state"].as_str()),
+                (Some("EXPIRED"), Some("SUBMITTED"))
+            );
+            let missing = h.read(n, entity, &[("payment_request_id", "krn:payment:eu1:request:nope")]);
+            assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
+        }
+        ("dispute-attachments", Method::Post) => {
+            let (d, id) = first_dispute(h, "REPRESENTMENT");
+            let pdf = b"%PDF-1.4\n% delivery receipt, signed\n%%EOF\n";
+            let file = json!({
+                "content_type": "application/pdf",
+                "filename": "delivery-receipt.pdf",
+                "content_base64": base64::engine::general_purpose::STANDARD.encode(pdf),
+            });
+            let path = [("payment_dispute_id", id.as_str())];
+            let uploaded = h.publish(d, entity, method, &path, Some(file), None).expect("upload");
+            assert_eq!(uploaded.status, 201);
+            let attachment = uploaded.id.expect("payment_dispute_attachment_id");
+            let sent = h.sim.received().pop().expect("request");
+            let content_type = sent.headers.iter().find(|(k, _)| k == "Content-Type").map(|(_, v)| v.as_str());
+            assert!(content_type.is_some_and(|t| t.starts_with("multipart/form-data; boundary=")), "{content_type:?}");
+            let page = h
+                .subscribe(
+                    d,
+                    "dispute-attachment",
+                    &[("payment_dispute_id", &id), ("payment_dispute_attachment_id", &attachment)],
+                    &[],
+                    None,
+                    None,
+                )
+                .expect("download");
+            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            assert_eq!(
+                (record["content_type"].as_str(), record["filename"].as_str()),
+                (Some("application/pdf"), Some("delivery-receipt.pdf"))
+            );
+            let round_trip =
+                h.publish(d, entity, method, &path, Some(record.clone()), Some("again")).expect("re-upload");
+            assert_eq!(round_trip.status, 201, "a downloaded file record uploads unchanged");
+            let wrong_name =
+                json!({"content_type": "image/png", "filename": "photo.pdf", "content_base64": "iVBORw0KGgo="});
+            let before = h.sim.received().len();
+            let refused = h.publish(d, entity, method, &path, Some(wrong_name), None);
+            assert!(
+                matches!(refused, Err(ConnectorError::InvalidInput(ref m)) if m.starts_with("params.payload.filename")),
+                "{refused:?}"
+            );
+            assert_eq!(h.sim.received().len(), before, "nothing sent");
+            let (d, closed) = first_dispute(h, "CLOSED");
+            let late = h.publish(d, entity, method, &[("payment_dispute_id", &closed)], Some(record), None);
+            assert!(matches!(late, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{late:?}");
+        }
         _ => return false,
     }
     true
@@ -848,6 +979,16 @@ fn network(h: &mut Harness) -> wasmtime::component::ResourceAny {
         ..common::config("network")
     };
     h.try_open(&config).expect("open")
+}
+
+/// A payment request for a 123.36 EUR purchase, handed over to Klarna's purchase journey.
+fn payment_request() -> Value {
+    json!({
+        "currency": "EUR",
+        "amount": 12_336,
+        "payment_request_reference": "shop-order-7",
+        "customer_interaction_config": {"method": "HANDOVER", "return_url": "https://shop.example/klarna/return"}
+    })
 }
 
 fn webhook() -> Value {
@@ -1190,4 +1331,33 @@ fn bad_payloads_are_refused_before_sending() {
         other => panic!("expected invalid-input, got {other:?}"),
     }
     assert!(h.sim.received().is_empty());
+}
+
+#[test]
+fn evidence_files_up_to_7_mib_upload_and_larger_ones_are_refused_before_sending() {
+    let mut h = Harness::new();
+    let (d, id) = first_dispute(&mut h, "INITIATED");
+    let path = [("payment_dispute_id", id.as_str())];
+    let limit = host_test::sim::disputes::MAX_EVIDENCE_BYTES;
+    let record = |size: usize| {
+        let mut png = vec![0u8; size];
+        png[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+        json!({
+            "content_type": "image/png",
+            "filename": "parcel.png",
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(&png),
+        })
+    };
+    let uploaded = h.publish(d, "dispute-attachments", Method::Post, &path, Some(record(limit)), None);
+    assert_eq!(uploaded.expect("7 MiB upload").status, 201);
+    println!("peak linear memory after a 7 MiB upload: {} bytes", h.instance.peak_memory());
+    let sent = h.sim.received().pop().expect("request");
+    assert!(sent.body.len() > limit && sent.body.len() < limit + 512, "one part: {} bytes", sent.body.len());
+    let before = h.sim.received().len();
+    let refused = h.publish(d, "dispute-attachments", Method::Post, &path, Some(record(limit + 1)), None);
+    assert!(
+        matches!(refused, Err(ConnectorError::InvalidInput(ref m)) if m.contains("7340033 bytes is over Klarna's limit of 7340032")),
+        "{refused:?}"
+    );
+    assert_eq!(h.sim.received().len(), before, "nothing sent");
 }

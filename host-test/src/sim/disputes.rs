@@ -4,18 +4,40 @@
 
 use serde_json::{json, Value};
 
+use std::collections::BTreeMap;
+
 use super::clock;
 use super::errors;
-use super::http::{SimResponse, Target};
+use super::http::{SimRequest, SimResponse, Target};
+use super::multipart;
 
 /// Default and largest page.
 const DEFAULT_SIZE: usize = 20;
 const MAX_SIZE: usize = 100;
 
+/// Evidence files Klarna accepts: PDF, JPEG, PNG and DOCX, up to 7 MB.
+const EVIDENCE_TYPES: [&str; 4] = [
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+];
+/// Largest evidence file, in bytes.
+pub const MAX_EVIDENCE_BYTES: usize = 7 * 1024 * 1024;
+
+/// An uploaded evidence file.
+#[derive(Debug)]
+struct Upload {
+    content_type: String,
+    filename: String,
+    bytes: Vec<u8>,
+}
+
 /// The disputes of one merchant, oldest first.
 #[derive(Debug, Default)]
 pub struct DisputeBook {
     disputes: Vec<Value>,
+    uploads: BTreeMap<String, Upload>,
 }
 
 impl DisputeBook {
@@ -38,7 +60,7 @@ impl DisputeBook {
                 })
             })
             .collect();
-        Self { disputes }
+        Self { disputes, uploads: BTreeMap::new() }
     }
 
     /// The state of a dispute.
@@ -50,9 +72,9 @@ impl DisputeBook {
     }
 
     /// Answers `/v4/payment/disputes/<rest>`.
-    pub fn handle(&mut self, method: &str, rest: &[&str], body: &[u8], target: &Target, now: i64) -> SimResponse {
-        let payload = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);
-        match (method, rest) {
+    pub fn handle(&mut self, request: &SimRequest, rest: &[&str], target: &Target, now: i64) -> SimResponse {
+        let payload = serde_json::from_slice::<Value>(&request.body).ok().filter(Value::is_object);
+        match (request.method.as_str(), rest) {
             ("GET", []) => self.list(target),
             ("POST", ["merchants", merchant, "enroll"]) => match merchant.starts_with('N') || merchant.starts_with('K')
             {
@@ -72,7 +94,14 @@ impl DisputeBook {
                 Some(d) => SimResponse::json(200, d),
                 None => not_found(),
             },
+            ("POST", [id, "attachments"]) => self.upload(request, id, now),
             ("GET", [id, "attachments", attachment, "download"]) => match self.find(id) {
+                Some(_) if self.uploads.contains_key(*attachment) => {
+                    let upload = &self.uploads[*attachment];
+                    SimResponse { status: 200, headers: vec![], body: upload.bytes.clone() }
+                        .with_header("Content-Type", upload.content_type.clone())
+                        .with_header("Content-Disposition", format!("attachment; filename=\"{}\"", upload.filename))
+                }
                 Some(d)
                     if d["attachments"]
                         .as_array()
@@ -129,6 +158,62 @@ impl DisputeBook {
             }
             _ => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         }
+    }
+
+    /// Stores an evidence file sent as the `file` part of a
+    /// `multipart/form-data` body, while evidence can still be submitted.
+    fn upload(&mut self, request: &SimRequest, id: &str, now: i64) -> SimResponse {
+        let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == id) else {
+            return not_found();
+        };
+        if !matches!(dispute["state"].as_str(), Some("INITIATED" | "REPRESENTMENT" | "ARBITRATION")) {
+            return errors::network(
+                409,
+                "RESOURCE_ERROR",
+                "CONFLICT",
+                "The dispute is not in a state where attachments can be uploaded.",
+            );
+        }
+        let invalid = |reason: &str| errors::validation(json!({ "parameter": "file", "reason": reason }));
+        let parts = match multipart::parse(request.header("Content-Type").unwrap_or_default(), &request.body) {
+            Ok(parts) => parts,
+            Err(why) => return invalid(&why),
+        };
+        let Some(file) = parts.iter().find(|p| p.name == "file") else { return invalid("is required") };
+        let content_type = file.content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        if !EVIDENCE_TYPES.contains(&content_type.as_str()) {
+            return invalid("must be a PDF, JPEG, PNG or DOCX file");
+        }
+        if file.body.is_empty() || file.body.len() > MAX_EVIDENCE_BYTES {
+            return invalid("must hold 1 byte to 7 MB");
+        }
+        let original = file.filename.clone().unwrap_or_else(|| "evidence".to_string());
+        let filename = match parts.iter().find(|p| p.name == "filename") {
+            Some(name) => {
+                let name = String::from_utf8_lossy(&name.body).to_string();
+                let extension = |n: &str| n.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+                if extension(&name) != extension(&original) {
+                    return errors::validation(
+                        json!({ "parameter": "filename", "reason": "the extension must match the uploaded file's" }),
+                    );
+                }
+                name
+            }
+            None => original,
+        };
+        let attachment_id =
+            format!("krn:payment:eu1:dispute-attachment:{}", clock::uuid(0xa77a, self.uploads.len() as u64));
+        if let Some(list) = dispute["attachments"].as_array_mut() {
+            list.push(json!({
+                "payment_dispute_attachment_id": attachment_id,
+                "description": filename,
+                "mime_type": content_type,
+                "created_by": "PARTNER",
+            }));
+        }
+        dispute["updated_at"] = json!(clock::rfc3339(now));
+        self.uploads.insert(attachment_id.clone(), Upload { content_type, filename, bytes: file.body.clone() });
+        SimResponse::json(201, &json!({ "payment_dispute_attachment_id": attachment_id }))
     }
 
     fn find(&self, id: &str) -> Option<&Value> {

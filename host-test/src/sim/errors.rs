@@ -60,3 +60,14 @@ pub fn network(status: u16, error_type: &str, code: &str, message: &str) -> SimR
         &json!({ "error_id": correlation_id(), "error_type": error_type, "error_code": code, "error_message": message }),
     )
 }
+
+/// 400 in the Klarna Network shape, with one entry of `validation_errors`.
+pub fn validation(reason: serde_json::Value) -> SimResponse {
+    SimResponse::json(
+        400,
+        &json!({
+            "error_id": correlation_id(), "error_type": "INPUT_ERROR", "error_code": "VALIDATION_ERROR",
+            "error_message": "The request is not valid.", "validation_errors": [reason],
+        }),
+    )
+}

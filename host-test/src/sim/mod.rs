@@ -4,8 +4,9 @@
 //! It checks credentials per host ([`auth`]: username/password, API keys,
 //! OAuth 2.0 client credentials and bearer tokens), answers with Klarna's
 //! status codes, headers and error bodies (fresh `correlation_id` each), honours
-//! `Klarna-Idempotency-Key` on Order Management writes (same key: applied
-//! once, first answer returned), and can inject faults.
+//! `Klarna-Idempotency-Key` on Order Management, customer-token and payment
+//! request writes (same key: applied once, first answer returned), and can
+//! inject faults.
 
 pub mod auth;
 pub mod checkout;
@@ -17,8 +18,10 @@ pub mod faults;
 pub mod hosted_payment_page;
 pub mod http;
 pub mod merchant_card;
+pub mod multipart;
 pub mod notifications;
 pub mod order_management;
+pub mod payment_requests;
 pub mod payments;
 pub mod settlements;
 
@@ -36,6 +39,7 @@ pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
 use merchant_card::CardService;
 use notifications::Notifications;
 use order_management::OrderBook;
+use payment_requests::PaymentRequests;
 use payments::Payments;
 use settlements::Ledger;
 
@@ -72,6 +76,7 @@ struct Account {
     cards: CardService,
     disputes: DisputeBook,
     notifications: Notifications,
+    payment_requests: PaymentRequests,
 }
 
 impl Account {
@@ -137,6 +142,7 @@ impl Simulator {
                 cards: CardService::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
+                payment_requests: PaymentRequests::default(),
             }],
             now: clock::EPOCH_START,
             ..State::default()
@@ -205,6 +211,14 @@ impl Simulator {
     /// The state of a dispute (`INITIATED`, ..., `CLOSED`).
     pub fn dispute_state(&self, id: &str) -> Option<String> {
         self.lock().accounts[0].disputes.state(id)
+    }
+
+    /// The customer approves a Klarna Network payment request; returns the
+    /// `klarna_network_session_token`, or `None` when it is unknown or no longer open.
+    pub fn complete_payment_request(&self, id: &str) -> Option<String> {
+        let mut state = self.lock();
+        let now = state.now;
+        state.accounts[0].payment_requests.complete(id, now)
     }
 
     /// Moves the simulator's clock forward (sessions and authorizations expire).
@@ -301,10 +315,13 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
             errors::unauthorized()
         };
     };
-    // Klarna declares Klarna-Idempotency-Key on Order Management writes and on customer-token orders.
+    // Klarna declares Klarna-Idempotency-Key on Order Management writes and on customer-token orders;
+    // Klarna Network recommends it on its payment writes.
     let keyed_write = matches!(
         (request.method.as_str(), parts.as_slice()),
-        ("POST" | "PATCH", ["ordermanagement", ..]) | ("POST", ["customer-token", "v1", "tokens", _, "order"])
+        ("POST" | "PATCH", ["ordermanagement", ..])
+            | ("POST", ["customer-token", "v1", "tokens", _, "order"])
+            | ("POST", ["v2", "payment", "requests"])
     );
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (keyed_write, &key) {
@@ -337,11 +354,12 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (false, method, ["payments", "v1", rest @ ..]) => {
             account.payments.handle(method, rest, &request.body, &mut account.orders, &mut account.tokens, now)
         }
-        (false, method, ["v4", "payment", "disputes", rest @ ..]) => {
-            account.disputes.handle(method, rest, &request.body, target, now)
-        }
+        (false, _, ["v4", "payment", "disputes", rest @ ..]) => account.disputes.handle(request, rest, target, now),
         (true, method, ["v1", "notification", rest @ ..]) => {
             account.notifications.handle(method, rest, &request.body, now)
+        }
+        (true, _, ["v2", "payment", "requests", rest @ ..]) => {
+            account.payment_requests.handle(request, rest, account.environment == "production", now)
         }
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),

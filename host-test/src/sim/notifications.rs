@@ -42,7 +42,7 @@ impl Notifications {
                     return errors::network(400, "INPUT_ERROR", "VALIDATION_ERROR", "The body must be a JSON object.");
                 };
                 if let Err(reason) = check_webhook(&hook) {
-                    return validation_error(reason);
+                    return errors::validation(reason);
                 }
                 let duplicate =
                     self.webhooks.iter().any(|w| w["url"] == hook["url"] && w["event_types"] == hook["event_types"]);
@@ -82,10 +82,12 @@ impl Notifications {
                     }
                 }
                 if let Err(reason) = check_webhook(&merged) {
-                    return validation_error(reason);
+                    return errors::validation(reason);
                 }
                 if !matches!(merged["status"].as_str(), Some("ENABLED" | "DISABLED")) {
-                    return validation_error(json!({ "parameter": "status", "reason": "must be ENABLED or DISABLED" }));
+                    return errors::validation(
+                        json!({ "parameter": "status", "reason": "must be ENABLED or DISABLED" }),
+                    );
                 }
                 *hook = merged;
                 SimResponse::json(200, hook)
@@ -160,15 +162,4 @@ fn check_webhook(hook: &Value) -> Result<(), Value> {
 
 fn no_webhook() -> SimResponse {
     errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "The webhook does not exist.")
-}
-
-/// 400 in the Network shape, with one validation error.
-fn validation_error(reason: Value) -> SimResponse {
-    SimResponse::json(
-        400,
-        &json!({
-            "error_id": errors::correlation_id(), "error_type": "INPUT_ERROR", "error_code": "VALIDATION_ERROR",
-            "error_message": "The request is not valid.", "validation_errors": [reason],
-        }),
-    )
 }

@@ -129,10 +129,25 @@ impl Harness {
         payload: Option<Value>,
         key: Option<&str>,
     ) -> Result<PublishResult, ConnectorError> {
+        self.publish_with_query(connection, entity, method, path, &[], payload, key)
+    }
+
+    /// [`Harness::publish`] with query pairs (header parameters among them).
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_with_query(
+        &mut self,
+        connection: ResourceAny,
+        entity: &str,
+        method: Method,
+        path: &[(&str, &str)],
+        query: &[(&str, &str)],
+        payload: Option<Value>,
+        key: Option<&str>,
+    ) -> Result<PublishResult, ConnectorError> {
         let request = PublishRequest {
             entity: entity.into(),
             method,
-            params: Params { path: pairs(path), query: vec![], payload: payload.map(|p| p.to_string()) },
+            params: Params { path: pairs(path), query: pairs(query), payload: payload.map(|p| p.to_string()) },
             idempotency_key: key.map(str::to_string),
         };
         self.instance.publish(connection, &request).expect("no trap")

@@ -1,7 +1,8 @@
 //! Klarna's order-data rules, checked before an order is sent
 //! (../shared/docs/klarna-rules.md §4): integer minor units, line totals,
-//! line tax, order totals, at most 1000 lines, and a purchase country,
-//! currency and locale that Klarna supports together.
+//! line tax, order totals, at most 1000 lines, a complete `subscription` on
+//! recurring lines, and a purchase country, currency and locale that Klarna
+//! supports together.
 
 use serde_json::{Map, Value};
 
@@ -9,6 +10,9 @@ use crate::error::{ConnectorError, Result};
 
 /// Klarna accepts at most this many order lines.
 pub const MAX_ORDER_LINES: usize = 1000;
+
+/// The cadence units of a subscription order line.
+const SUBSCRIPTION_INTERVALS: [&str; 4] = ["DAY", "WEEK", "MONTH", "YEAR"];
 
 /// Country → (currency, locales), Klarna Payments' supported combinations.
 const MARKETS: &[(&str, &str, &[&str])] = &[
@@ -145,7 +149,33 @@ fn check_line(line: &Map<String, Value>, at: &str) -> Result<(i64, i64)> {
             ));
         }
     }
+    if let Some(subscription) = line.get("subscription") {
+        check_subscription(subscription, &format!("params.payload.{at}.subscription"))?;
+    }
     Ok((total, tax.unwrap_or(0)))
+}
+
+/// A recurring line's `subscription`: `name` (1 to 255 characters), `interval`
+/// (DAY, WEEK, MONTH or YEAR) and `interval_count` (at least 1), all required.
+fn check_subscription(subscription: &Value, at: &str) -> Result<()> {
+    let Some(subscription) = subscription.as_object() else {
+        return Err(ConnectorError::input(at, "must be an object {name, interval, interval_count}"));
+    };
+    let name = subscription.get("name").and_then(Value::as_str).map(|n| n.chars().count());
+    if !name.is_some_and(|n| (1..=255).contains(&n)) {
+        return Err(ConnectorError::input(format!("{at}.name"), "required, 1 to 255 characters"));
+    }
+    let interval = subscription.get("interval").and_then(Value::as_str);
+    if !interval.is_some_and(|i| SUBSCRIPTION_INTERVALS.contains(&i)) {
+        return Err(ConnectorError::input(
+            format!("{at}.interval"),
+            format!("required, one of {}", SUBSCRIPTION_INTERVALS.join(", ")),
+        ));
+    }
+    if !subscription.get("interval_count").and_then(Value::as_i64).is_some_and(|n| n >= 1) {
+        return Err(ConnectorError::input(format!("{at}.interval_count"), "required, a whole number of at least 1"));
+    }
+    Ok(())
 }
 
 /// An amount that must be a whole number of minor units, when present.
@@ -222,6 +252,25 @@ mod tests {
     #[test]
     fn a_consistent_order_passes() {
         assert_eq!(check(&order()), Ok(()));
+    }
+
+    #[test]
+    fn subscription_lines_need_name_interval_and_count() {
+        let mut o = order();
+        o["order_lines"][0]["subscription"] = json!({"name": "Coffee club", "interval": "MONTH", "interval_count": 1});
+        assert!(check(&o).is_ok());
+        let cases = [
+            (json!({"interval": "MONTH", "interval_count": 1}), "subscription.name: required, 1 to 255 characters"),
+            (json!({"name": "x", "interval": "month", "interval_count": 1}), "subscription.interval: required, one of"),
+            (json!({"name": "x", "interval": "WEEK", "interval_count": 0}), "subscription.interval_count: required"),
+            (json!("monthly"), "subscription: must be an object"),
+        ];
+        for (subscription, expected) in cases {
+            let mut o = order();
+            o["order_lines"][0]["subscription"] = subscription;
+            let m = message(o);
+            assert!(m.starts_with(&format!("params.payload.order_lines[0].{expected}")), "{m}");
+        }
     }
 
     #[test]

@@ -200,6 +200,21 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 other => panic!("expected invalid-input, got {other:?}"),
             }
             assert_eq!(h.sim.received().len(), before, "nothing sent");
+            let mut recurring = session_order();
+            recurring["intent"] = json!("buy_and_tokenize");
+            recurring["order_lines"][1]["subscription"] =
+                json!({"name": "Shoe care plan", "interval": "MONTH", "interval_count": 1});
+            h.publish(p, entity, method, &[], Some(recurring.clone()), None).expect("recurring session");
+            let sent: Value = serde_json::from_slice(&h.sim.received().pop().expect("sent").body).expect("json");
+            assert_eq!(sent["order_lines"][1]["subscription"]["interval"], "MONTH");
+            recurring["order_lines"][1]["subscription"]["interval"] = json!("QUARTER");
+            let before = h.sim.received().len();
+            let refused = h.publish(p, entity, method, &[], Some(recurring), None);
+            assert!(
+                matches!(refused, Err(ConnectorError::InvalidInput(ref m)) if m.starts_with("params.payload.order_lines[1].subscription.interval")),
+                "{refused:?}"
+            );
+            assert_eq!(h.sim.received().len(), before, "nothing sent");
         }
         ("payment-session", Method::Get) => {
             let (p, session_id) = session(h);

@@ -120,6 +120,11 @@ fn exercise(h: &mut Harness) {
     });
     let created = h.publish(p, "payment-sessions", Method::Post, &[], Some(order.clone()), None).expect("session");
     let session_id = created.id.expect("session id");
+    let mut recurring = order.clone();
+    recurring["intent"] = json!("buy_and_tokenize");
+    recurring["order_lines"][0]["subscription"] =
+        json!({"name": "Battery plan", "interval": "MONTH", "interval_count": 3});
+    h.publish(p, "payment-sessions", Method::Post, &[], Some(recurring), None).expect("recurring session");
     let _ = h.read(p, "payment-session", &[("session_id", &session_id)]);
     let _ = h.publish(
         p,

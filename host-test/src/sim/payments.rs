@@ -240,6 +240,22 @@ fn check_order(payload: &Value, create: bool) -> Result<(), SimResponse> {
         }
     }
     let Some(lines) = payload.get("order_lines").and_then(Value::as_array) else { return Ok(()) };
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(subscription) = line.get("subscription") {
+            let field = |name: &str| format!("order_lines[{i}].subscription.{name}");
+            let name = subscription.get("name").and_then(Value::as_str).map(|n| n.chars().count());
+            if !name.is_some_and(|n| (1..=255).contains(&n)) {
+                return Err(errors::bad_value(&field("name")));
+            }
+            let interval = subscription.get("interval").and_then(Value::as_str);
+            if !interval.is_some_and(|i| ["DAY", "WEEK", "MONTH", "YEAR"].contains(&i)) {
+                return Err(errors::bad_value(&field("interval")));
+            }
+            if !subscription.get("interval_count").and_then(Value::as_i64).is_some_and(|n| n >= 1) {
+                return Err(errors::bad_value(&field("interval_count")));
+            }
+        }
+    }
     let total: Option<i64> = lines.iter().map(|l| l.get("total_amount").and_then(Value::as_i64)).sum();
     match (total, payload.get("order_amount").and_then(Value::as_i64)) {
         (Some(t), Some(a)) if t == a => Ok(()),

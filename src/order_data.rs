@@ -172,7 +172,7 @@ fn check_subscription(subscription: &Value, at: &str) -> Result<()> {
             format!("required, one of {}", SUBSCRIPTION_INTERVALS.join(", ")),
         ));
     }
-    if !subscription.get("interval_count").and_then(Value::as_i64).is_some_and(|n| n >= 1) {
+    if subscription.get("interval_count").and_then(Value::as_i64).is_none_or(|n| n < 1) {
         return Err(ConnectorError::input(format!("{at}.interval_count"), "required, a whole number of at least 1"));
     }
     Ok(())

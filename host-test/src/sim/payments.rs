@@ -251,7 +251,7 @@ fn check_order(payload: &Value, create: bool) -> Result<(), SimResponse> {
             if !interval.is_some_and(|i| ["DAY", "WEEK", "MONTH", "YEAR"].contains(&i)) {
                 return Err(errors::bad_value(&field("interval")));
             }
-            if !subscription.get("interval_count").and_then(Value::as_i64).is_some_and(|n| n >= 1) {
+            if subscription.get("interval_count").and_then(Value::as_i64).is_none_or(|n| n < 1) {
                 return Err(errors::bad_value(&field("interval_count")));
             }
         }

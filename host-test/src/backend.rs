@@ -21,13 +21,23 @@ pub fn method_name(method: Method) -> &'static str {
 /// European playground, with its API username and password.
 pub fn simulator_config(api_type: &str) -> crate::runtime::ConnectionConfig {
     use crate::runtime::{Auth, BasicAuth, ConnectionConfig};
+    let auth = if api_key_only(api_type) {
+        BasicAuth { username: String::new(), password: crate::sim::API_KEY.into() }
+    } else {
+        BasicAuth { username: crate::sim::USERNAME.into(), password: crate::sim::PASSWORD.into() }
+    };
     ConnectionConfig {
         api_type: api_type.into(),
         environment: "playground".into(),
         region: "eu".into(),
-        auth: Auth::Basic(BasicAuth { username: crate::sim::USERNAME.into(), password: crate::sim::PASSWORD.into() }),
+        auth: Auth::Basic(auth),
         settings: vec![],
     }
+}
+
+/// Whether the API type takes a Klarna API key only (Klarna Network).
+pub fn api_key_only(api_type: &str) -> bool {
+    klarna_connector::manifest::Manifest::get().api_type(api_type).is_some_and(|t| t.auth == ["api_key"])
 }
 
 /// Serves every request from the in-process simulator.

@@ -180,14 +180,20 @@ fn config(options: &Options, api_type: &str) -> Result<ConnectionConfig, String>
             None => Ok(fallback.to_string()),
         }
     };
+    // Klarna Network takes an API key only: sent as the password with no username.
+    let auth = if crate::backend::api_key_only(api_type) {
+        BasicAuth { username: String::new(), password: env_or(&options.password, "KLARNA_API_KEY", sim::API_KEY)? }
+    } else {
+        BasicAuth {
+            username: env_or(&options.username, "KLARNA_API_USERNAME", sim::USERNAME)?,
+            password: env_or(&options.password, "KLARNA_API_PASSWORD", sim::PASSWORD)?,
+        }
+    };
     Ok(ConnectionConfig {
         api_type: api_type.to_string(),
         environment: options.environment.clone().unwrap_or_else(|| "playground".into()),
         region: options.region.clone().unwrap_or_else(|| "eu".into()),
-        auth: Auth::Basic(BasicAuth {
-            username: env_or(&options.username, "KLARNA_API_USERNAME", sim::USERNAME)?,
-            password: env_or(&options.password, "KLARNA_API_PASSWORD", sim::PASSWORD)?,
-        }),
+        auth: Auth::Basic(auth),
         settings: vec![],
     })
 }

@@ -986,14 +986,7 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
 
 /// A Klarna Network connection (API key auth on the global host).
 fn network(h: &mut Harness) -> wasmtime::component::ResourceAny {
-    let config = host_test::runtime::ConnectionConfig {
-        auth: host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
-            username: String::new(),
-            password: host_test::sim::API_KEY.into(),
-        }),
-        ..common::config("network")
-    };
-    h.try_open(&config).expect("open")
+    h.open("network")
 }
 
 /// A payment request for a 123.36 EUR purchase, handed over to Klarna's purchase journey.

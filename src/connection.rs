@@ -138,7 +138,8 @@ impl<T: Transport> Connection<T> {
                     key.clone()
                 }
                 None => {
-                    idempotency::derive(entity.name, &request.method, &request.params.path, &headers, payload.as_ref())
+                    let semantic = header_params::semantic(&headers);
+                    idempotency::derive(entity.name, &request.method, &request.params.path, &semantic, payload.as_ref())
                 }
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));

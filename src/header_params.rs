@@ -21,6 +21,16 @@ const RULES: [Rule; 3] = [
     Rule { name: "Klarna-Customer-Token", max_len: 1024, alphanumeric: false },
 ];
 
+/// Headers that only label a request for tracing; they do not change what it
+/// does, so a retry with a new one is still the same request.
+const LABELS: [&str; 1] = ["Partner-Correlation-Id"];
+
+/// The header parameters that change what a request does (all but [`LABELS`]):
+/// those a derived idempotency key must count.
+pub fn semantic(headers: &Pairs) -> Pairs {
+    headers.iter().filter(|(name, _)| !LABELS.iter().any(|l| l.eq_ignore_ascii_case(name))).cloned().collect()
+}
+
 /// Moves the entity's header parameters out of the query: `(query, headers)`.
 pub fn split(entity: &EntitySpec, query: &Pairs) -> Result<(Pairs, Pairs)> {
     let (headers, query): (Pairs, Pairs) =
@@ -52,6 +62,15 @@ fn check(name: &str, value: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn correlation_ids_only_label_a_request() {
+        let headers = vec![
+            ("Partner-Correlation-Id".to_string(), "attempt2".to_string()),
+            ("Klarna-Customer-Token".to_string(), "krn:t".to_string()),
+        ];
+        assert_eq!(semantic(&headers), vec![("Klarna-Customer-Token".to_string(), "krn:t".to_string())]);
+    }
 
     #[test]
     fn documented_limits_are_enforced() {

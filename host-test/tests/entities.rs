@@ -869,10 +869,14 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             }
             assert!(!sent.url.contains('?'), "header parameters stay out of the query: {}", sent.url);
             assert!(sent.headers.iter().any(|(k, _)| k == "Klarna-Idempotency-Key"));
-            let replay = h
-                .publish_with_query(n, entity, method, &[], &headers, Some(payment_request()), None)
-                .expect("replayed");
-            assert_eq!(replay.id.as_deref(), Some(id.as_str()), "same payload, same key: one payment request");
+            let retry = [("Klarna-Interoperability-Token", interop), ("Partner-Correlation-Id", "shop42order7retry")];
+            let replay =
+                h.publish_with_query(n, entity, method, &[], &retry, Some(payment_request()), None).expect("replayed");
+            assert_eq!(
+                replay.id.as_deref(),
+                Some(id.as_str()),
+                "same request (a new correlation id only labels it), same key: one payment request"
+            );
             let before = h.sim.received().len();
             let refused = [
                 (json!({"currency": "JPY", "amount": 1000}), "params.payload.currency"),

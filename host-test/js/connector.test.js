@@ -14,6 +14,7 @@ import { connector } from './out/klarna_connector.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const USERNAME = 'PK46120_sim0a1b2c3d';
 const PASSWORD = 'sim-pass-7f3c9e21';
+const API_KEY = 'klarna_test_api_c2ltLWtleS0xLTdmM2M5ZTIx';
 let server;
 let simulator;
 
@@ -154,6 +155,43 @@ test('a 429 with a long Retry-After is handed to the host as rate-limited', asyn
   // A short one is retried by the connector itself.
   await control('POST', 'faults', [{ kind: 'rate_limited', retry_after_s: 0 }, { kind: 'server_timeout' }]);
   assert.equal(settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 2 }).records.length, 2);
+});
+
+test('Klarna Network: a payment request carries its header parameters and is created once', () => {
+  const network = connector.Connection.open(config('network', { auth: { tag: 'basic', val: { username: '', password: API_KEY } } }));
+  const headers = [['Klarna-Interoperability-Token', 'eyJhbGciOiJIUzI1NiJ9.e30.c2ln'], ['Partner-Correlation-Id', 'node1']];
+  const request = { currency: 'EUR', amount: 2500, customer_interaction_config: { method: 'HANDOVER', return_url: 'https://shop.example/return' } };
+  const created = network.publish({ entity: 'payment-requests', method: 'post', params: params([], request, headers) });
+  assert.equal(created.status, 201);
+  assert.match(created.id, /^krn:payment:eu1:request:/);
+  const wire = sent[sent.length - 1];
+  for (const [name, value] of headers) {
+    assert.ok(wire.headers.some(([k, v]) => k === name && v === value), `${name} sent as a header`);
+  }
+  assert.ok(!wire.url.includes('?'), 'and not in the query');
+  const again = network.publish({ entity: 'payment-requests', method: 'post', params: params([], request, headers) });
+  assert.equal(again.id, created.id, 'a re-sent request is created once');
+  const read = JSON.parse(network.subscribe({ entity: 'payment-request', params: params([['payment_request_id', created.id]]) }).records[0]);
+  assert.equal(read.state, 'SUBMITTED');
+});
+
+test('a dispute evidence file uploads as multipart/form-data and downloads unchanged', () => {
+  const disputes = connector.Connection.open(config('disputes'));
+  const dispute = disputes
+    .subscribe({ entity: 'disputes', params: params(), pageSize: 10 })
+    .records.map((r) => JSON.parse(r))
+    .find((d) => d.state === 'INITIATED');
+  const bytes = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from([0, 255, 13, 10, 45, 45]), Buffer.from('\n%%EOF\n')]);
+  const file = { content_type: 'application/pdf', filename: 'proof-of-delivery.pdf', content_base64: bytes.toString('base64') };
+  const path = [['payment_dispute_id', dispute.payment_dispute_id]];
+  const uploaded = disputes.publish({ entity: 'dispute-attachments', method: 'post', params: params(path, file) });
+  assert.equal(uploaded.status, 201);
+  const wire = sent[sent.length - 1];
+  assert.ok(wire.headers.some(([k, v]) => k === 'Content-Type' && v.startsWith('multipart/form-data; boundary=')));
+  const downloaded = JSON.parse(
+    disputes.subscribe({ entity: 'dispute-attachment', params: params([...path, ['payment_dispute_attachment_id', uploaded.id]]) }).records[0],
+  );
+  assert.deepEqual(downloaded, file, 'the same record back, byte for byte');
 });
 
 test("the component's exports have the shape of wit/connector.wit", () => {

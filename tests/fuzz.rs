@@ -85,6 +85,9 @@ impl Rng {
                     "pagination",
                     "next",
                     "error_code",
+                    "currency",
+                    "amount",
+                    "request_customer_token",
                     "x",
                 ];
                 let fields: Vec<String> =
@@ -305,5 +308,68 @@ fn random_inputs_and_answers_never_panic() {
     if cases >= 1_000 {
         assert!(reached.opened * 10 >= cases, "too few cases get past open: {}", reached.opened);
         assert!(reached.ok > 0, "no call ever succeeded: the inputs are too broken to test anything");
+    }
+}
+
+/// Random file records, payment requests and header parameters through the
+/// checks that run before sending: never a panic; an accepted upload is one
+/// well-formed `multipart/form-data` part holding exactly the file.
+#[test]
+fn random_uploads_payment_requests_and_headers_never_panic() {
+    use base64::Engine as _;
+    use klarna_connector::manifest::Manifest;
+    use klarna_connector::{header_params, payment_request, upload};
+
+    let cases: u64 = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let first: u64 = std::env::var("FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let manifest = Manifest::get();
+    let uploads = manifest.entity("dispute-attachments").and_then(|e| e.upload.as_ref()).expect("an upload entity");
+    let requests = manifest.entity("payment-requests").expect("payment requests");
+    let mut accepted = 0u64;
+    for seed in first..first + cases {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let file: Vec<u8> = (0..rng.below(64)).map(|_| rng.next() as u8).collect();
+        let content_base64 = match rng.below(4) {
+            0 => rng.text(),
+            _ => base64::engine::general_purpose::STANDARD.encode(&file),
+        };
+        let content_type = rng.pick(&["application/pdf", "image/png", "IMAGE/JPEG; x=1", "text/html", ""]).to_string();
+        let extension = rng.pick(&["pdf", "png", "jpg", "JPEG", "docx", "exe", ""]);
+        let filename = format!("{}.{extension}", rng.text());
+        let record =
+            serde_json::json!({"content_type": content_type, "filename": filename, "content_base64": content_base64});
+        let outcome = std::panic::catch_unwind(|| upload::encode(uploads, &record));
+        match outcome {
+            Err(panic) => panic!("seed {seed}: upload panicked: {panic:?}"),
+            Ok(Ok(multipart)) => {
+                accepted += 1;
+                let boundary = multipart.content_type.strip_prefix("multipart/form-data; boundary=").expect("boundary");
+                let decoded = base64::engine::general_purpose::STANDARD.decode(&content_base64).expect("was valid");
+                let tail = format!("\r\n--{boundary}--\r\n");
+                assert!(multipart.body.ends_with(tail.as_bytes()), "seed {seed}: closed by the boundary");
+                let head_len = multipart.body.len() - tail.len() - decoded.len();
+                assert_eq!(&multipart.body[head_len..head_len + decoded.len()], decoded.as_slice(), "seed {seed}");
+                assert!(!decoded.windows(boundary.len()).any(|w| w == boundary.as_bytes()), "seed {seed}");
+            }
+            Ok(Err(ConnectorError::InvalidInput(_))) => {}
+            Ok(Err(other)) => panic!("seed {seed}: an upload check gave {other:?}"),
+        }
+        let payload: serde_json::Value = serde_json::from_str(&rng.json(0)).unwrap_or_default();
+        match std::panic::catch_unwind(|| payment_request::check(&payload)) {
+            Err(panic) => panic!("seed {seed}: payment request check panicked: {panic:?}"),
+            Ok(Err(ConnectorError::InvalidInput(_)) | Ok(())) => {}
+            Ok(Err(other)) => panic!("seed {seed}: a payment request check gave {other:?}"),
+        }
+        let query = rng.pairs(&["Partner-Correlation-Id", "Klarna-Interoperability-Token", "Klarna-Customer-Token"]);
+        match std::panic::catch_unwind(|| header_params::split(requests, &query)) {
+            Err(panic) => panic!("seed {seed}: header parameters panicked: {panic:?}"),
+            Ok(Ok((rest, headers))) => assert_eq!(rest.len() + headers.len(), query.len(), "seed {seed}"),
+            Ok(Err(ConnectorError::InvalidInput(_))) => {}
+            Ok(Err(other)) => panic!("seed {seed}: header parameters gave {other:?}"),
+        }
+    }
+    println!("{cases} cases: {accepted} uploads accepted");
+    if cases >= 1_000 {
+        assert!(accepted > 0, "no upload was ever accepted: the inputs are too broken to test anything");
     }
 }

@@ -690,45 +690,71 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             }
         }
         ("dispute-accept-loss", Method::Post) => {
-            let (d, id) = first_dispute(h, "REPRESENTMENT");
-            assert_eq!(
-                h.publish(d, entity, method, &[("payment_dispute_id", &id)], None, None).expect("accept").status,
-                200
-            );
+            let (d, id) = first_dispute(h, "INITIATED");
+            let path = [("payment_dispute_id", id.as_str())];
+            assert_eq!(h.publish(d, entity, method, &path, None, None).expect("accept").status, 200);
             assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("CLOSED"));
-            let again = h.publish(d, entity, method, &[("payment_dispute_id", &id)], None, Some("again"));
-            assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 403), "{again:?}");
+            assert_eq!(h.read(d, "dispute", &path).expect("dispute")["outcome"], "LOST");
+            let again = h.publish(d, entity, method, &path, None, Some("again"));
+            assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{again:?}");
+            let (_, in_review) = first_dispute(h, "REPRESENTMENT");
+            let refused = h.publish(d, entity, method, &[("payment_dispute_id", &in_review)], None, None);
+            assert!(matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{refused:?}");
         }
         ("dispute-representment", Method::Post) => {
             let (d, id) = first_dispute(h, "INITIATED");
-            let evidence = json!({"additional_information": "Delivered to the customer's address, signed for.", "attachment_ids": ["att-0"]});
-            assert_eq!(
-                h.publish(d, entity, method, &[("payment_dispute_id", &id)], Some(evidence), None)
-                    .expect("represent")
-                    .status,
-                200
+            let path = [("payment_dispute_id", id.as_str())];
+            let unknown = json!({"attachments": [{"payment_dispute_attachment_id": "att-404"}]});
+            let refused = h.publish(d, entity, method, &path, Some(unknown), None);
+            assert!(
+                matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.status == 400),
+                "evidence must be uploaded first: {refused:?}"
             );
-            assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("PRE_ARBITRATION"));
+            let attachment = upload_evidence(h, d, &id);
+            let too_much = json!({"attachments": [{"payment_dispute_attachment_id": attachment}], "partner_proposed_refund_amount": 1_000_000});
+            let refused = h.publish(d, entity, method, &path, Some(too_much), None);
+            assert!(matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.status == 400), "{refused:?}");
+            let evidence = json!({
+                "attachments": [{"payment_dispute_attachment_id": attachment, "description": "Signed delivery receipt"}],
+                "additional_information": "Delivered to the customer's address, signed for.",
+            });
+            let answer = h.publish(d, entity, method, &path, Some(evidence.clone()), None).expect("represent");
+            assert_eq!(answer.status, 200);
+            assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("REPRESENTMENT"), "Klarna reviews the evidence");
+            let record = h.read(d, "dispute", &path).expect("dispute");
+            assert_eq!(
+                record["partner_evidence"]["attachments"][0]["payment_dispute_attachment_id"],
+                attachment.as_str()
+            );
+            let again = h.publish(d, entity, method, &path, Some(evidence), Some("again"));
+            assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{again:?}");
         }
         ("dispute-appeal", Method::Post) => {
-            let (d, id) = first_dispute(h, "ARBITRATION");
-            assert_eq!(
-                h.publish(
-                    d,
-                    entity,
-                    method,
-                    &[("payment_dispute_id", &id)],
-                    Some(json!({"reason": "New evidence"})),
-                    None
-                )
-                .expect("appeal")
-                .status,
-                200
-            );
-            let (_, early) = first_dispute(h, "INITIATED");
-            let refused = h.publish(d, entity, method, &[("payment_dispute_id", &early)], Some(json!({})), None);
+            let (d, id) = first_dispute(h, "PRE_ARBITRATION");
+            let path = [("payment_dispute_id", id.as_str())];
+            let empty = h.publish(d, entity, method, &path, Some(json!({})), None);
             assert!(
-                matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.code.as_deref() == Some("NOT_ALLOWED")),
+                matches!(empty, Err(ConnectorError::Rejected(ref e)) if e.status == 400),
+                "a reason is required: {empty:?}"
+            );
+            let attachment = upload_evidence(h, d, &id);
+            let appeal = json!({
+                "additional_information": "The carrier's tracking shows delivery before the claim.",
+                "attachments": [{"payment_dispute_attachment_id": attachment}],
+            });
+            assert_eq!(h.publish(d, entity, method, &path, Some(appeal), None).expect("appeal").status, 200);
+            assert_eq!(h.sim.dispute_state(&id).as_deref(), Some("ARBITRATION"));
+            let (_, early) = first_dispute(h, "INITIATED");
+            let refused = h.publish(
+                d,
+                entity,
+                method,
+                &[("payment_dispute_id", &early)],
+                Some(json!({"additional_information": "x"})),
+                None,
+            );
+            assert!(
+                matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.code.as_deref() == Some("CONFLICT")),
                 "{refused:?}"
             );
         }
@@ -938,7 +964,7 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
         }
         ("dispute-attachments", Method::Post) => {
-            let (d, id) = first_dispute(h, "REPRESENTMENT");
+            let (d, id) = first_dispute(h, "INITIATED");
             let pdf = b"%PDF-1.4\n% delivery receipt, signed\n%%EOF\n";
             let file = json!({
                 "content_type": "application/pdf",
@@ -1025,6 +1051,19 @@ fn first_dispute(h: &mut Harness, state: &str) -> (wasmtime::component::Resource
         .and_then(|r| r["payment_dispute_id"].as_str().map(str::to_string))
         .expect("a dispute in that state");
     (d, id)
+}
+
+/// Uploads a small PDF as evidence to a dispute; returns its attachment id.
+fn upload_evidence(h: &mut Harness, d: wasmtime::component::ResourceAny, dispute_id: &str) -> String {
+    let file = json!({
+        "content_type": "application/pdf",
+        "filename": "evidence.pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n%%EOF\n"),
+    });
+    h.publish(d, "dispute-attachments", Method::Post, &[("payment_dispute_id", dispute_id)], Some(file), None)
+        .expect("upload")
+        .id
+        .expect("attachment id")
 }
 
 /// Promises 6,000 in one virtual card for the order; returns the promise id.

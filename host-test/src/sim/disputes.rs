@@ -1,6 +1,10 @@
 //! Payment Dispute API v4 (`/v4/payment/disputes`): seeded disputes, listed
 //! with cursor paging (`size`, `starting_after` = the previous page's
-//! `pagination.last_item`, which is null on the last page).
+//! `pagination.last_item`, which is null on the last page), and the
+//! merchant's side of a dispute: upload evidence files, accept the loss
+//! (INITIATED or PRE_ARBITRATION), represent with uploaded evidence
+//! (INITIATED → REPRESENTMENT, Klarna's review), appeal a preliminary decision
+//! (PRE_ARBITRATION → ARBITRATION); anything else is a 409.
 
 use serde_json::{json, Value};
 
@@ -119,54 +123,90 @@ impl DisputeBook {
                 None => not_found(),
             },
             ("POST", [id, action @ ("accept-loss" | "represent" | "appeal")]) => {
-                let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == *id) else {
-                    return not_found();
-                };
-                let state = dispute["state"].as_str().unwrap_or_default().to_string();
-                let next = match (*action, state.as_str()) {
-                    (_, "CLOSED") => None,
-                    ("accept-loss", _) => Some("CLOSED"),
-                    ("represent", "INITIATED" | "REPRESENTMENT") => Some("PRE_ARBITRATION"),
-                    ("appeal", "ARBITRATION") => Some("ARBITRATION"),
-                    _ => None,
-                };
-                let Some(next) = next else {
-                    return errors::network(
-                        403,
-                        "RESOURCE_ERROR",
-                        "NOT_ALLOWED",
-                        &format!("{action} is not possible in state {state}"),
-                    );
-                };
-                if *action == "represent"
-                    && payload.as_ref().and_then(|p| p["additional_information"].as_str()).is_none()
-                {
-                    return errors::network(
-                        400,
-                        "INPUT_ERROR",
-                        "VALIDATION_ERROR",
-                        "additional_information is required",
-                    );
-                }
-                dispute["previous_state"] = json!(state);
-                dispute["state"] = json!(next);
-                if *action == "accept-loss" {
-                    dispute["outcome"] = json!("LOST");
-                }
-                dispute["updated_at"] = json!(clock::rfc3339(now));
-                SimResponse::json(200, dispute)
+                self.act(id, action, payload.as_ref(), now)
             }
             _ => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         }
     }
 
+    /// Accept loss (INITIATED or PRE_ARBITRATION → CLOSED, LOST), represent
+    /// (INITIATED → REPRESENTMENT, with uploaded evidence) or appeal
+    /// (PRE_ARBITRATION → ARBITRATION, with a reason); 409 in any other state.
+    fn act(&mut self, id: &str, action: &str, payload: Option<&Value>, now: i64) -> SimResponse {
+        let uploads = &self.uploads;
+        let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == id) else {
+            return not_found();
+        };
+        let state = dispute["state"].as_str().unwrap_or_default().to_string();
+        let next = match (action, state.as_str()) {
+            ("accept-loss", "INITIATED" | "PRE_ARBITRATION") => "CLOSED",
+            ("represent", "INITIATED") => "REPRESENTMENT",
+            ("appeal", "PRE_ARBITRATION") => "ARBITRATION",
+            _ => {
+                return errors::network(
+                    409,
+                    "RESOURCE_ERROR",
+                    "CONFLICT",
+                    &format!("The dispute is in state {state}, where {action} is not possible."),
+                )
+            }
+        };
+        let empty = json!({});
+        let body = payload.unwrap_or(&empty);
+        let invalid =
+            |parameter: &str, reason: &str| errors::validation(json!({ "parameter": parameter, "reason": reason }));
+        // Evidence must be files uploaded to this dispute.
+        let attachments = body["attachments"].as_array().cloned().unwrap_or_default();
+        let known = |a: &Value| {
+            a["payment_dispute_attachment_id"].as_str().is_some_and(|x| {
+                uploads.contains_key(x)
+                    && dispute["attachments"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|d| d["payment_dispute_attachment_id"] == x))
+            })
+        };
+        if !attachments.iter().all(known) {
+            return invalid("attachments", "every payment_dispute_attachment_id must be uploaded to this dispute");
+        }
+        match action {
+            "represent" => {
+                if attachments.is_empty() {
+                    return invalid("attachments", "at least one uploaded evidence file is required");
+                }
+                let disputed = dispute["dispute_details"]["dispute_amount"].as_i64().unwrap_or(0);
+                if let Some(proposed) = body.get("partner_proposed_refund_amount") {
+                    if !proposed.as_i64().is_some_and(|p| (0..disputed).contains(&p)) {
+                        return invalid("partner_proposed_refund_amount", "must be less than the disputed amount");
+                    }
+                }
+                dispute["partner_evidence"] = json!({
+                    "created_at": clock::rfc3339(now),
+                    "additional_information": body.get("additional_information"),
+                    "attachments": attachments,
+                });
+            }
+            "appeal" => {
+                if !body["additional_information"].as_str().is_some_and(|t| !t.trim().is_empty()) {
+                    return invalid("additional_information", "is required");
+                }
+            }
+            _ => dispute["outcome"] = json!("LOST"),
+        }
+        dispute["previous_state"] = json!(state);
+        dispute["state"] = json!(next);
+        dispute["updated_at"] = json!(clock::rfc3339(now));
+        SimResponse::json(200, dispute)
+    }
+
     /// Stores an evidence file sent as the `file` part of a
-    /// `multipart/form-data` body, while evidence can still be submitted.
+    /// `multipart/form-data` body, while evidence can still be submitted
+    /// (409 otherwise, e.g. once the representment is in).
     fn upload(&mut self, request: &SimRequest, id: &str, now: i64) -> SimResponse {
         let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == id) else {
             return not_found();
         };
-        if !matches!(dispute["state"].as_str(), Some("INITIATED" | "REPRESENTMENT" | "ARBITRATION")) {
+        // Evidence goes with a representment (INITIATED) or an appeal (PRE_ARBITRATION).
+        if !matches!(dispute["state"].as_str(), Some("INITIATED" | "PRE_ARBITRATION")) {
             return errors::network(
                 409,
                 "RESOURCE_ERROR",

@@ -186,7 +186,7 @@ impl DisputeBook {
                 });
             }
             "appeal" => {
-                if !body["additional_information"].as_str().is_some_and(|t| !t.trim().is_empty()) {
+                if body["additional_information"].as_str().is_none_or(|t| t.trim().is_empty()) {
                     return invalid("additional_information", "is required");
                 }
             }

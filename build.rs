@@ -162,7 +162,7 @@ fn pairs(value: &Value, key: &str, at: &str) -> String {
 
 /// The checks an entity's payload gets; only known ones are accepted.
 fn checks(entity: &Value, at: &str) -> String {
-    const KNOWN: [&str; 2] = ["order", "payment_request"];
+    const KNOWN: [&str; 3] = ["order", "payment_request", "payment_authorization"];
     for check in list(entity, "checks", at) {
         if !check.as_str().is_some_and(|c| KNOWN.contains(&c)) {
             fail(&format!("connector.json: {at}.checks: unknown check {check} (known: {KNOWN:?})"));

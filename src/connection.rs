@@ -207,6 +207,7 @@ fn run_checks(entity: &EntitySpec, payload: &Value) -> Result<()> {
         match *check {
             "order" => order_data::check(payload)?,
             "payment_request" => payment_request::check(payload)?,
+            "payment_authorization" => payment_request::check_authorization(payload)?,
             _ => {}
         }
     }
@@ -288,8 +289,10 @@ fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
 
 /// The id of what a write created, from the sources the entity names.
 fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) -> Option<String> {
+    // `a.b.c` walks into nested objects.
     let body_field = |field: &str| {
-        data?.get(field).and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
+        let value = field.split('.').try_fold(data?, |v, key| v.get(key))?;
+        value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))
     };
     let location = || {
         answer

@@ -244,7 +244,8 @@ pub struct EntitySpec {
     /// Fields that identify a record.
     pub primary_key: &'static [&'static str],
     /// Where a create's id comes from, in order: `header:<Name>`, `location`,
-    /// `body:<field>`. When empty: `location`, then the primary key in the body.
+    /// `body:<field>` (`body:a.b.c` for a nested field). When empty:
+    /// `location`, then the primary key in the body.
     pub created_id: &'static [&'static str],
     /// Checks a write's payload gets before it is sent (`order`: Klarna's order-data rules).
     pub checks: &'static [&'static str],

@@ -1,7 +1,7 @@
-//! Klarna Network payment-request rules, checked before a payment request is
-//! sent (Partner Product API – Payment, v2/r6 and stable/v1): a supported
-//! ISO 4217 currency, and an amount in minor units between 1 and
-//! 2 147 483 647 unless the request only asks for a customer token.
+//! Klarna Network payment rules, checked before a payment request or a
+//! payment authorization is sent (Partner Product API – Payment, v2/r6 and
+//! stable/v1): a supported ISO 4217 currency, and amounts in minor units
+//! between 1 and 2 147 483 647, unless only a customer token is asked for.
 
 use serde_json::Value;
 
@@ -17,33 +17,60 @@ pub const MAX_AMOUNT: i64 = 2_147_483_647;
 /// Checks the payment request in `payload` (a JSON object).
 pub fn check(payload: &Value) -> Result<()> {
     let Some(request) = payload.as_object() else { return Ok(()) };
-    let currency = match request.get("currency") {
-        None => return Err(ConnectorError::input("params.payload.currency", "required (ISO 4217, e.g. EUR)")),
-        Some(value) => value.as_str().unwrap_or_default(),
-    };
-    if !CURRENCIES.iter().any(|c| c.eq_ignore_ascii_case(currency)) {
-        return Err(ConnectorError::input(
-            "params.payload.currency",
-            format!("{currency:?} is not a currency of the Payment Request API ({})", CURRENCIES.join(", ")),
-        ));
-    }
+    check_currency(request.get("currency"))?;
     match request.get("amount") {
         None if request.contains_key("request_customer_token") => Ok(()),
         None => Err(ConnectorError::input(
             "params.payload.amount",
             "required (minor units), unless the request only asks for a customer token (request_customer_token)",
         )),
-        Some(value) => match value.as_i64() {
-            Some(amount) if (1..=MAX_AMOUNT).contains(&amount) => Ok(()),
-            Some(amount) => Err(ConnectorError::input(
-                "params.payload.amount",
-                format!("must be 1 to {MAX_AMOUNT} minor units, got {amount}"),
-            )),
-            None => Err(ConnectorError::input(
-                "params.payload.amount",
-                format!("must be a whole number of minor units (25.00 EUR is 2500), got {value}"),
-            )),
+        Some(value) => check_amount("params.payload.amount", value),
+    }
+}
+
+/// Checks the payment authorization in `payload` (a JSON object): a currency,
+/// and a `request_payment_transaction` with its amount, or only a
+/// `request_customer_token`.
+pub fn check_authorization(payload: &Value) -> Result<()> {
+    let Some(request) = payload.as_object() else { return Ok(()) };
+    check_currency(request.get("currency"))?;
+    match request.get("request_payment_transaction") {
+        None if request.contains_key("request_customer_token") => Ok(()),
+        None => Err(ConnectorError::input(
+            "params.payload.request_payment_transaction",
+            "required ({amount, payment_transaction_reference}), unless only a customer token is asked for",
+        )),
+        Some(transaction) => match transaction.get("amount") {
+            None => Err(ConnectorError::input("params.payload.request_payment_transaction.amount", "required")),
+            Some(amount) => check_amount("params.payload.request_payment_transaction.amount", amount),
         },
+    }
+}
+
+fn check_currency(value: Option<&Value>) -> Result<()> {
+    let Some(value) = value else {
+        return Err(ConnectorError::input("params.payload.currency", "required (ISO 4217, e.g. EUR)"));
+    };
+    let currency = value.as_str().unwrap_or_default();
+    if CURRENCIES.iter().any(|c| c.eq_ignore_ascii_case(currency)) {
+        return Ok(());
+    }
+    Err(ConnectorError::input(
+        "params.payload.currency",
+        format!("{currency:?} is not a currency of Klarna Network payments ({})", CURRENCIES.join(", ")),
+    ))
+}
+
+fn check_amount(field: &str, value: &Value) -> Result<()> {
+    match value.as_i64() {
+        Some(amount) if (1..=MAX_AMOUNT).contains(&amount) => Ok(()),
+        Some(amount) => {
+            Err(ConnectorError::input(field, format!("must be 1 to {MAX_AMOUNT} minor units, got {amount}")))
+        }
+        None => Err(ConnectorError::input(
+            field,
+            format!("must be a whole number of minor units (25.00 EUR is 2500), got {value}"),
+        )),
     }
 }
 
@@ -77,6 +104,23 @@ mod tests {
             reason(json!({"currency": "JPY", "amount": 100})).starts_with("params.payload.currency: \"JPY\" is not")
         );
         assert!(reason(json!({"currency": 978, "amount": 100})).starts_with("params.payload.currency: \"\" is not"));
+    }
+
+    #[test]
+    fn an_authorization_needs_a_transaction_or_a_token_request() {
+        let approved = json!({"currency": "EUR", "request_payment_transaction": {"amount": 2500, "payment_transaction_reference": "t1"}});
+        assert!(check_authorization(&approved).is_ok());
+        assert!(check_authorization(&json!({"currency": "EUR", "request_customer_token": {"scopes": ["x"]}})).is_ok());
+        let bare = match check_authorization(&json!({"currency": "EUR"})) {
+            Err(ConnectorError::InvalidInput(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(bare.starts_with("params.payload.request_payment_transaction: required"), "{bare}");
+        let zero = json!({"currency": "EUR", "request_payment_transaction": {"amount": 0}});
+        assert!(
+            matches!(check_authorization(&zero), Err(ConnectorError::InvalidInput(m)) if m.starts_with("params.payload.request_payment_transaction.amount: must be 1"))
+        );
+        assert!(check_authorization(&json!({"currency": "XXX", "request_payment_transaction": {"amount": 1}})).is_err());
     }
 
     #[test]

@@ -88,6 +88,7 @@ impl Rng {
                     "currency",
                     "amount",
                     "request_customer_token",
+                    "request_payment_transaction",
                     "x",
                 ];
                 let fields: Vec<String> =
@@ -355,10 +356,12 @@ fn random_uploads_payment_requests_and_headers_never_panic() {
             Ok(Err(other)) => panic!("seed {seed}: an upload check gave {other:?}"),
         }
         let payload: serde_json::Value = serde_json::from_str(&rng.json(0)).unwrap_or_default();
-        match std::panic::catch_unwind(|| payment_request::check(&payload)) {
-            Err(panic) => panic!("seed {seed}: payment request check panicked: {panic:?}"),
-            Ok(Err(ConnectorError::InvalidInput(_)) | Ok(())) => {}
-            Ok(Err(other)) => panic!("seed {seed}: a payment request check gave {other:?}"),
+        for check in [payment_request::check, payment_request::check_authorization] {
+            match std::panic::catch_unwind(|| check(&payload)) {
+                Err(panic) => panic!("seed {seed}: a payment check panicked: {panic:?}"),
+                Ok(Err(ConnectorError::InvalidInput(_)) | Ok(())) => {}
+                Ok(Err(other)) => panic!("seed {seed}: a payment check gave {other:?}"),
+            }
         }
         let query = rng.pairs(&["Partner-Correlation-Id", "Klarna-Interoperability-Token", "Klarna-Customer-Token"]);
         match std::panic::catch_unwind(|| header_params::split(requests, &query)) {

@@ -954,7 +954,7 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
                 .expect("another")
                 .id
                 .expect("id");
-            h.sim.advance(host_test::sim::payment_requests::LIFETIME_S);
+            h.sim.advance(host_test::sim::network_payments::LIFETIME_S);
             let record = h.read(n, entity, &[("payment_request_id", &stale)]).expect("read");
             assert_eq!(
                 (record["state"].as_str(), record["previous_state"].as_str()),
@@ -962,6 +962,65 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             );
             let missing = h.read(n, entity, &[("payment_request_id", "krn:payment:eu1:request:nope")]);
             assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
+        }
+        ("payment-authorizations", Method::Post) => {
+            let n = network(h);
+            let id = h
+                .publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), None)
+                .expect("payment request")
+                .id
+                .expect("id");
+            let token = h.sim.complete_payment_request(&id).expect("customer approves");
+            let authorization = json!({
+                "currency": "EUR",
+                "request_payment_transaction": {"amount": 12_336, "payment_transaction_reference": "shop-order-7"},
+            });
+            let with_token = [("Klarna-Network-Session-Token", token.as_str())];
+            let approved = h
+                .publish_with_query(n, entity, method, &[], &with_token, Some(authorization.clone()), None)
+                .expect("authorized");
+            let data: Value = serde_json::from_str(&approved.data.expect("data")).expect("json");
+            assert_eq!(data["payment_transaction_response"]["result"], "APPROVED");
+            let transaction = approved.id.expect("payment_transaction_id");
+            assert!(transaction.starts_with("krn:payment:eu1:transaction:"), "{transaction}");
+            let sent = h.sim.received().pop().expect("request");
+            assert!(sent.headers.iter().any(|(k, v)| k == "Klarna-Network-Session-Token" && v == &token));
+            let replay = h
+                .publish_with_query(n, entity, method, &[], &with_token, Some(authorization.clone()), None)
+                .expect("replayed");
+            assert_eq!(replay.id.as_deref(), Some(transaction.as_str()), "a re-sent authorization is applied once");
+            let reused =
+                h.publish_with_query(n, entity, method, &[], &with_token, Some(authorization.clone()), Some("new"));
+            assert!(
+                matches!(reused, Err(ConnectorError::Rejected(ref e)) if e.status == 400),
+                "a token is usable once: {reused:?}"
+            );
+            let step_up = h.publish(n, entity, method, &[], Some(authorization.clone()), None).expect("step-up");
+            let data: Value = serde_json::from_str(&step_up.data.expect("data")).expect("json");
+            assert_eq!(data["payment_transaction_response"]["result"], "STEP_UP_REQUIRED");
+            let follow_up = step_up.id.expect("the payment request's id");
+            assert_eq!(
+                h.read(n, "payment-request", &[("payment_request_id", &follow_up)]).expect("read")["state"],
+                "SUBMITTED"
+            );
+            let late = h.sim.complete_payment_request(&follow_up).expect("approved");
+            h.sim.advance(host_test::sim::network_payments::SESSION_TOKEN_LIFETIME_S);
+            let expired = h.publish_with_query(
+                n,
+                entity,
+                method,
+                &[],
+                &[("Klarna-Network-Session-Token", late.as_str())],
+                Some(authorization),
+                None,
+            );
+            assert!(matches!(expired, Err(ConnectorError::Rejected(ref e)) if e.status == 400), "{expired:?}");
+            let before = h.sim.received().len();
+            let bare = h.publish(n, entity, method, &[], Some(json!({"currency": "EUR"})), None);
+            assert!(
+                matches!(bare, Err(ConnectorError::InvalidInput(ref m)) if m.starts_with("params.payload.request_payment_transaction"))
+            );
+            assert_eq!(h.sim.received().len(), before, "nothing sent");
         }
         ("dispute-attachments", Method::Post) => {
             let (d, id) = first_dispute(h, "INITIATED");

@@ -4,8 +4,8 @@
 //! It checks credentials per host ([`auth`]: username/password, API keys,
 //! OAuth 2.0 client credentials and bearer tokens), answers with Klarna's
 //! status codes, headers and error bodies (fresh `correlation_id` each), honours
-//! `Klarna-Idempotency-Key` on Order Management, customer-token and payment
-//! request writes (same key: applied once, first answer returned), and can
+//! `Klarna-Idempotency-Key` on Order Management, customer-token and Klarna
+//! Network payment writes (same key: applied once, first answer returned), and can
 //! inject faults.
 
 pub mod auth;
@@ -19,9 +19,9 @@ pub mod hosted_payment_page;
 pub mod http;
 pub mod merchant_card;
 pub mod multipart;
+pub mod network_payments;
 pub mod notifications;
 pub mod order_management;
-pub mod payment_requests;
 pub mod payments;
 pub mod settlements;
 
@@ -37,9 +37,9 @@ pub use faults::Fault;
 use hosted_payment_page::HostedPages;
 pub use http::{NetworkFailure, SimRequest, SimResponse, Target};
 use merchant_card::CardService;
+use network_payments::NetworkPayments;
 use notifications::Notifications;
 use order_management::OrderBook;
-use payment_requests::PaymentRequests;
 use payments::Payments;
 use settlements::Ledger;
 
@@ -76,7 +76,7 @@ struct Account {
     cards: CardService,
     disputes: DisputeBook,
     notifications: Notifications,
-    payment_requests: PaymentRequests,
+    network_payments: NetworkPayments,
 }
 
 impl Account {
@@ -142,7 +142,7 @@ impl Simulator {
                 cards: CardService::default(),
                 disputes: DisputeBook::seeded(45),
                 notifications: Notifications::default(),
-                payment_requests: PaymentRequests::default(),
+                network_payments: NetworkPayments::default(),
             }],
             now: clock::EPOCH_START,
             ..State::default()
@@ -218,7 +218,7 @@ impl Simulator {
     pub fn complete_payment_request(&self, id: &str) -> Option<String> {
         let mut state = self.lock();
         let now = state.now;
-        state.accounts[0].payment_requests.complete(id, now)
+        state.accounts[0].network_payments.complete(id, now)
     }
 
     /// Moves the simulator's clock forward (sessions and authorizations expire).
@@ -321,7 +321,7 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (request.method.as_str(), parts.as_slice()),
         ("POST" | "PATCH", ["ordermanagement", ..])
             | ("POST", ["customer-token", "v1", "tokens", _, "order"])
-            | ("POST", ["v2", "payment", "requests"])
+            | ("POST", ["v2", "payment", "requests" | "authorize"])
     );
     let key = request.header("Klarna-Idempotency-Key").map(str::to_string);
     if let (true, Some(key)) = (keyed_write, &key) {
@@ -358,8 +358,8 @@ fn serve(state: &mut State, request: &SimRequest, target: &Target) -> SimRespons
         (true, method, ["v1", "notification", rest @ ..]) => {
             account.notifications.handle(method, rest, &request.body, now)
         }
-        (true, _, ["v2", "payment", "requests", rest @ ..]) => {
-            account.payment_requests.handle(request, rest, account.environment == "production", now)
+        (true, _, ["v2", "payment", rest @ ..]) => {
+            account.network_payments.handle(request, rest, account.environment == "production", now)
         }
         (true, ..) => errors::network(404, "RESOURCE_ERROR", "NOT_FOUND", "Unknown resource."),
         _ => errors::unknown_path(),

@@ -137,6 +137,17 @@ fn settings(value: &Value, key: &str, at: &str) -> String {
     format!("&[{}]", items.join(",\n"))
 }
 
+/// The settings every API type has (timeouts, retries): integers whose
+/// defaults the connector uses when a field is left empty, so each needs one.
+fn common_settings(panel: &Value) -> String {
+    for (i, s) in list(panel, "common_settings", "panel").iter().enumerate() {
+        if s["type"] == "integer" && s["default"].as_str().is_none_or(|d| d.parse::<u64>().is_err()) {
+            fail(&format!("connector.json: panel.common_settings[{i}] needs a whole-number default"));
+        }
+    }
+    settings(panel, "common_settings", "panel")
+}
+
 fn choices(value: &Value, key: &str, at: &str) -> String {
     let items: Vec<String> = list(value, key, at)
         .iter()
@@ -161,14 +172,21 @@ fn pairs(value: &Value, key: &str, at: &str) -> String {
 }
 
 /// The checks an entity's payload gets; only known ones are accepted.
+const CHECKS: [(&str, &str); 3] = [
+    ("order", "Check::Order"),
+    ("payment_request", "Check::PaymentRequest"),
+    ("payment_authorization", "Check::PaymentAuthorization"),
+];
+
 fn checks(entity: &Value, at: &str) -> String {
-    const KNOWN: [&str; 3] = ["order", "payment_request", "payment_authorization"];
-    for check in list(entity, "checks", at) {
-        if !check.as_str().is_some_and(|c| KNOWN.contains(&c)) {
-            fail(&format!("connector.json: {at}.checks: unknown check {check} (known: {KNOWN:?})"));
-        }
-    }
-    strings(entity, "checks", at)
+    let items: Vec<String> = list(entity, "checks", at)
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            variant(&serde_json::json!({ "check": check }), "check", &format!("{at}.checks[{i}]"), &CHECKS)
+        })
+        .collect();
+    format!("&[{}]", items.join(", "))
 }
 
 /// A file upload (`multipart/form-data`): the part's name, the size limit and
@@ -317,7 +335,7 @@ fn manifest_code(m: &Value) -> String {
         choices(panel, "environments", "panel"),
         choices(panel, "regions", "panel"),
         auth_kinds.join(",\n"),
-        settings(panel, "common_settings", "panel"),
+        common_settings(panel),
         api_types.join(",\n"),
         strings(hosts, "allowed", "hosts"),
         oauth.join(", "),

@@ -95,7 +95,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
         .to_string();
     let kind = panel_kind(&config.auth);
-    check_auth(api_type, &config.auth, &environment)?;
+    check_auth(api_type, &config.auth, kind, &environment)?;
 
     let settings: Vec<&Setting> = api_type.settings.iter().chain(manifest.panel.common_settings).collect();
     let mut values: Vec<(&Setting, String)> = Vec::new();
@@ -132,7 +132,8 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             .map(|(_, v)| v.clone())
             .or_else(|| settings.iter().find(|s| s.key == key).and_then(|s| s.default).map(str::to_string))
     };
-    let number = |key: &str, fallback: u64| value_of(key).and_then(|v| v.parse().ok()).unwrap_or(fallback);
+    // Integer common settings always have a default (build.rs checks it).
+    let number = |key: &str| value_of(key).and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
     let credentials = match kind {
         "api_key" => Credentials::ApiKey,
         "basic" => Credentials::Basic,
@@ -159,11 +160,11 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         auth: config.auth,
         credentials,
         defaults,
-        timeout_ms: number("timeout_ms", 30_000) as u32,
+        timeout_ms: number("timeout_ms") as u32,
         retry: RetryPolicy {
-            max_attempts: number("max_attempts", 3) as u32,
-            budget_ms: number("retry_budget_ms", 5_000),
-            base_delay_ms: number("retry_delay_ms", 200),
+            max_attempts: number("max_attempts") as u32,
+            budget_ms: number("retry_budget_ms"),
+            base_delay_ms: number("retry_delay_ms"),
         },
     })
 }
@@ -195,8 +196,7 @@ fn api_key_environment(key: &str) -> Option<&'static str> {
     }
 }
 
-fn check_auth(api_type: &ApiType, auth: &Auth, environment: &str) -> Result<()> {
-    let kind = panel_kind(auth);
+fn check_auth(api_type: &ApiType, auth: &Auth, kind: &str, environment: &str) -> Result<()> {
     if !api_type.auth.contains(&kind) {
         return Err(ConnectorError::config(
             "auth",

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
-use crate::manifest::{EntitySpec, Manifest, OperationSpec};
+use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
 use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
 use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
@@ -204,11 +204,10 @@ impl<T: Transport> Connection<T> {
 /// The entity's `checks` on a write's payload.
 fn run_checks(entity: &EntitySpec, payload: &Value) -> Result<()> {
     for check in entity.checks {
-        match *check {
-            "order" => order_data::check(payload)?,
-            "payment_request" => payment_request::check(payload)?,
-            "payment_authorization" => payment_request::check_authorization(payload)?,
-            _ => {}
+        match check {
+            Check::Order => order_data::check(payload)?,
+            Check::PaymentRequest => payment_request::check(payload)?,
+            Check::PaymentAuthorization => payment_request::check_authorization(payload)?,
         }
     }
     Ok(())

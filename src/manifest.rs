@@ -247,8 +247,8 @@ pub struct EntitySpec {
     /// `body:<field>` (`body:a.b.c` for a nested field). When empty:
     /// `location`, then the primary key in the body.
     pub created_id: &'static [&'static str],
-    /// Checks a write's payload gets before it is sent (`order`: Klarna's order-data rules).
-    pub checks: &'static [&'static str],
+    /// Checks a write's payload gets before it is sent.
+    pub checks: &'static [Check],
     /// Whether a read answers a file (CSV, PDF) rather than JSON: it becomes one
     /// record `{content_type, filename, content_base64}`.
     pub file_response: bool,
@@ -258,6 +258,17 @@ pub struct EntitySpec {
     /// Whether a write uploads a file as `multipart/form-data` rather than
     /// sending its payload as JSON.
     pub upload: Option<UploadSpec>,
+}
+
+/// A check of a write's payload before it is sent (`checks` in connector.json).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// `order`: Klarna's order-data rules ([`crate::order_data`]).
+    Order,
+    /// `payment_request`: a Klarna Network payment request ([`crate::payment_request::check`]).
+    PaymentRequest,
+    /// `payment_authorization`: a Klarna Network authorization ([`crate::payment_request::check_authorization`]).
+    PaymentAuthorization,
 }
 
 /// A file upload: the payload is a file record `{content_type, filename,

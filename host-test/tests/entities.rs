@@ -760,17 +760,7 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
         }
         ("dispute-attachment", Method::Get) => {
             let (d, id) = first_dispute(h, "INITIATED");
-            let page = h
-                .subscribe(
-                    d,
-                    entity,
-                    &[("payment_dispute_id", &id), ("payment_dispute_attachment_id", "att-0")],
-                    &[],
-                    None,
-                    None,
-                )
-                .expect("file");
-            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            let record = download_attachment(h, d, &id, "att-0");
             assert_eq!(
                 (record["content_type"].as_str(), record["filename"].as_str()),
                 (Some("application/pdf"), Some("att-0.pdf"))
@@ -1037,17 +1027,7 @@ fn scenario(h: &mut Harness, entity: &str, method: Method) -> bool {
             let sent = h.sim.received().pop().expect("request");
             let content_type = sent.headers.iter().find(|(k, _)| k == "Content-Type").map(|(_, v)| v.as_str());
             assert!(content_type.is_some_and(|t| t.starts_with("multipart/form-data; boundary=")), "{content_type:?}");
-            let page = h
-                .subscribe(
-                    d,
-                    "dispute-attachment",
-                    &[("payment_dispute_id", &id), ("payment_dispute_attachment_id", &attachment)],
-                    &[],
-                    None,
-                    None,
-                )
-                .expect("download");
-            let record: Value = serde_json::from_str(&page.records[0]).expect("json");
+            let record = download_attachment(h, d, &id, &attachment);
             assert_eq!(
                 (record["content_type"].as_str(), record["filename"].as_str()),
                 (Some("application/pdf"), Some("delivery-receipt.pdf"))
@@ -1110,6 +1090,18 @@ fn first_dispute(h: &mut Harness, state: &str) -> (wasmtime::component::Resource
         .and_then(|r| r["payment_dispute_id"].as_str().map(str::to_string))
         .expect("a dispute in that state");
     (d, id)
+}
+
+/// Downloads a dispute attachment: one file record `{content_type, filename, content_base64}`.
+fn download_attachment(
+    h: &mut Harness,
+    d: wasmtime::component::ResourceAny,
+    dispute_id: &str,
+    attachment_id: &str,
+) -> Value {
+    let path = [("payment_dispute_id", dispute_id), ("payment_dispute_attachment_id", attachment_id)];
+    let page = h.subscribe(d, "dispute-attachment", &path, &[], None, None).expect("download");
+    serde_json::from_str(&page.records[0]).expect("json")
 }
 
 /// Uploads a small PDF as evidence to a dispute; returns its attachment id.

@@ -78,17 +78,15 @@ impl NetworkPayments {
     /// returns the `klarna_network_session_token`, or `None` when the request
     /// is unknown or no longer open.
     pub fn complete(&mut self, id: &str, now: i64) -> Option<String> {
-        let open =
-            self.find(id, now).is_some_and(|r| matches!(r.record["state"].as_str(), Some("SUBMITTED" | "IN_PROGRESS")));
-        if !open {
+        let token = session_token(self.serial + 1);
+        let found = self.find(id, now)?;
+        if !matches!(found.record["state"].as_str(), Some("SUBMITTED" | "IN_PROGRESS")) {
             return None;
         }
-        self.serial += 1;
-        let token = session_token(self.serial);
-        let found = self.requests.iter_mut().find(|r| r.record["payment_request_id"] == id)?;
         transition(&mut found.record, "COMPLETED", now);
         found.record["state_context"] = json!({ "klarna_network_session_token": token, "payment_token": token });
         found.token = Some(SessionToken { value: token.clone(), issued_at: now, used: false });
+        self.serial += 1;
         Some(token)
     }
 
@@ -206,7 +204,7 @@ impl NetworkPayments {
     }
 
     /// The request, expired first if its time is up.
-    fn find(&mut self, id: &str, now: i64) -> Option<&PaymentRequest> {
+    fn find(&mut self, id: &str, now: i64) -> Option<&mut PaymentRequest> {
         let found = self.requests.iter_mut().find(|r| r.record["payment_request_id"] == id)?;
         if now >= found.expires_at && matches!(found.record["state"].as_str(), Some("SUBMITTED" | "IN_PROGRESS")) {
             transition(&mut found.record, "EXPIRED", now);

@@ -1,5 +1,5 @@
 //! Klarna's order-data rules, checked before an order is sent
-//! (../shared/docs/klarna-rules.md §4): integer minor units, line totals,
+//! (Klarna's order-line rules, listed in the README): integer minor units, line totals,
 //! line tax, order totals, at most 1000 lines, a complete `subscription` on
 //! recurring lines, and a purchase country, currency and locale that Klarna
 //! supports together.
@@ -64,10 +64,16 @@ pub fn check(payload: &Value) -> Result<()> {
             .as_object()
             .ok_or_else(|| ConnectorError::input(format!("params.payload.{at}"), "must be an object"))?;
         let (total, tax) = check_line(line, &at)?;
-        sum_total += total;
-        sum_tax += tax;
+        let too_large = |what: &str| {
+            ConnectorError::input(
+                "params.payload.order_lines",
+                format!("the sum of the lines' {what} is too large to be an amount in minor units"),
+            )
+        };
+        sum_total = sum_total.checked_add(total).ok_or_else(|| too_large("total_amount"))?;
+        sum_tax = sum_tax.checked_add(tax).ok_or_else(|| too_large("total_tax_amount"))?;
         if line.get("type").and_then(Value::as_str) == Some("sales_tax") {
-            sales_tax += total;
+            sales_tax = sales_tax.checked_add(total).ok_or_else(|| too_large("sales_tax total_amount"))?;
         }
     }
     if let Some(amount) = order_amount {
@@ -127,7 +133,13 @@ fn check_line(line: &Map<String, Value>, at: &str) -> Result<(i64, i64)> {
     }
     let total = match (quantity, unit_price, total) {
         (Some(q), Some(p), Some(t)) => {
-            let expected = q * p - discount;
+            // Each value is bounded, but their product need not fit in 64 bits.
+            let expected = q.checked_mul(p).and_then(|gross| gross.checked_sub(discount)).ok_or_else(|| {
+                ConnectorError::input(
+                    format!("params.payload.{at}.total_amount"),
+                    format!("{q} × {p} − {discount} is too large to be an amount in minor units"),
+                )
+            })?;
             if t != expected {
                 return Err(ConnectorError::input(
                     format!("params.payload.{at}.total_amount"),
@@ -141,8 +153,9 @@ fn check_line(line: &Map<String, Value>, at: &str) -> Result<(i64, i64)> {
     };
     if let (Some(rate), Some(tax)) = (tax_rate, tax) {
         // total − total × 10000 / (10000 + tax_rate), within ±1 (Klarna's tolerance).
+        // |total| ≤ 1e12 and 0 ≤ rate ≤ 10000 were checked, so this cannot overflow.
         let expected = total - total * 10_000 / (10_000 + rate);
-        if (tax - expected).abs() > 1 {
+        if tax.abs_diff(expected) > 1 {
             return Err(ConnectorError::input(
                 format!("params.payload.{at}.total_tax_amount"),
                 format!("expected {expected} ± 1 ({total} − {total} × 10000 / (10000 + {rate})), got {tax}"),
@@ -184,7 +197,7 @@ fn optional_amount(object: &Map<String, Value>, key: &str, at: &str) -> Result<O
     match object.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if v.abs() <= 1_000_000_000_000 => Ok(Some(v)),
+            Some(v) if v.unsigned_abs() <= 1_000_000_000_000 => Ok(Some(v)),
             _ => Err(ConnectorError::input(
                 field,
                 format!("must be a whole number in minor units (25 EUR = 2500), got {n}"),
@@ -307,6 +320,30 @@ mod tests {
         o["order_amount"] = json!(1001);
         o["order_tax_amount"] = json!(0);
         assert_eq!(message(o), "params.payload.order_lines: 1001 lines is over Klarna's limit of 1000");
+    }
+
+    #[test]
+    fn amounts_whose_product_or_sum_overflows_are_invalid_input() {
+        let mut o = order();
+        o["order_lines"][0]["quantity"] = json!(10_000_000_000i64);
+        o["order_lines"][0]["unit_price"] = json!(10_000_000_000i64);
+        o["order_lines"][0]["total_discount_amount"] = json!(0);
+        assert_eq!(
+            message(o),
+            "params.payload.order_lines[0].total_amount: 10000000000 × 10000000000 − 0 is too large to be an amount in minor units"
+        );
+        let big = 1_000_000_000_000i64;
+        let line = json!({"quantity": 1, "unit_price": big, "total_amount": big});
+        let o = json!({"order_lines": vec![line; 1000]});
+        // 1000 × 1e12 fits in i64: the sum is checked, not refused.
+        assert_eq!(check(&o), Ok(()));
+        // i64::MIN has no absolute value in i64: it must not slip past the bound.
+        let mut o = order();
+        o["order_lines"][0]["unit_price"] = json!(i64::MIN);
+        assert!(message(o).starts_with("params.payload.order_lines[0].unit_price: must be a whole number"));
+        let line = json!({"quantity": -1, "unit_price": big, "total_amount": -big});
+        let o = json!({"order_lines": [line]});
+        assert!(message(o).starts_with("params.payload.order_lines[0].quantity: must not be negative"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The simulator's answers and the connector's request bodies, checked against
-//! Klarna's published OpenAPI files (../shared/specs/klarna).
+//! Klarna's published OpenAPI files, vendored in `host-test/specs/klarna`.
 
 mod common;
 
@@ -13,7 +13,7 @@ use host_test::sim::Fault;
 use serde_json::{json, Value};
 
 fn load(file: &str, base_path: &str) -> Spec {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs/klarna").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/klarna").join(file);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     // The copies carry stray control bytes from their source (see the specs' README).
     let text: String = String::from_utf8_lossy(&bytes)

@@ -1,5 +1,6 @@
 //! An honest, stateful fake of Klarna's merchant APIs, one module per API
-//! family, following Klarna's documented rules (../shared/docs, ../shared/specs).
+//! family, following Klarna's documented rules and the OpenAPI files vendored
+//! in `host-test/specs/klarna`.
 //!
 //! It checks credentials per host ([`auth`]: username/password, API keys,
 //! OAuth 2.0 client credentials and bearer tokens), answers with Klarna's

@@ -1,6 +1,6 @@
 //! Sending one Klarna request: headers, credentials, bounded retries.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -31,8 +31,6 @@ pub struct Call {
     pub content_type: Option<String>,
     /// Extra headers (idempotency key, ...).
     pub headers: Vec<(String, String)>,
-    /// Whether sending it twice is harmless (a read, or a keyed write).
-    pub retry_safe: bool,
 }
 
 /// Renew an OAuth 2.0 token this long before Klarna says it expires.
@@ -49,12 +47,15 @@ pub struct Client<T> {
     transport: T,
     config: ValidConfig,
     token: RefCell<Option<CachedToken>>,
+    /// State of this connection's jitter generator (seeded by the host's randomness).
+    jitter: Cell<u64>,
 }
 
 impl<T: Transport> Client<T> {
     /// A client for a validated configuration.
     pub fn new(transport: T, config: ValidConfig) -> Self {
-        Self { transport, config, token: RefCell::new(None) }
+        let jitter = Cell::new(transport.random_seed());
+        Self { transport, config, token: RefCell::new(None), jitter }
     }
 
     /// The configuration.
@@ -67,24 +68,25 @@ impl<T: Transport> Client<T> {
         &self.transport
     }
 
-    /// Sends `call`, retrying safe calls on 429, 5xx, `TIMEOUT` and
-    /// timeouts/connection failures within the retry policy. With OAuth 2.0,
-    /// a 401 drops the cached token and the call is sent once more with a
-    /// fresh one. Returns the final response whatever its status, or the
-    /// last transport error.
+    /// Sends `call`, retrying on 429, 5xx, `TIMEOUT` and timeouts/connection
+    /// failures within the retry policy: every call is safe to repeat, as
+    /// reads, PUT and DELETE are idempotent and every POST and PATCH carries
+    /// an idempotency key. With OAuth 2.0, a 401 drops the cached token and
+    /// the call is sent once more with a fresh one. Returns the final
+    /// response whatever its status, or the last transport error.
     pub fn send(&self, call: &Call) -> Result<HttpResponse> {
-        let answer = self.exchange(&self.http_request(call)?, call.retry_safe, &call.path)?;
+        let answer = self.exchange(&self.http_request(call)?, &call.path)?;
         if answer.status == 401 && matches!(self.config.credentials, Credentials::OAuth2 { .. }) {
             self.transport.log(Level::Info, "access token refused (401): fetching a new one and trying once more");
             self.token.replace(None);
-            return self.exchange(&self.http_request(call)?, call.retry_safe, &call.path);
+            return self.exchange(&self.http_request(call)?, &call.path);
         }
         Ok(answer)
     }
 
-    /// One request with the retry policy (a single attempt when not `retry_safe`).
-    fn exchange(&self, request: &HttpRequest, retry_safe: bool, label: &str) -> Result<HttpResponse> {
-        let policy = if retry_safe { self.config.retry } else { RetryPolicy { max_attempts: 1, ..self.config.retry } };
+    /// One request with the retry policy.
+    fn exchange(&self, request: &HttpRequest, label: &str) -> Result<HttpResponse> {
+        let policy: RetryPolicy = self.config.retry;
         let mut waited_ms = 0u64;
         let mut attempt = 1u32;
         loop {
@@ -98,8 +100,8 @@ impl<T: Transport> Client<T> {
             if !retryable || attempt >= policy.max_attempts {
                 return outcome.map_err(transport_error);
             }
-            let wait = hinted_wait.unwrap_or_else(|| backoff_ms(policy.base_delay_ms, attempt, &request.url));
-            if waited_ms + wait > policy.budget_ms {
+            let wait = hinted_wait.unwrap_or_else(|| backoff_ms(policy.base_delay_ms, attempt, self.next_random()));
+            if waited_ms.saturating_add(wait) > policy.budget_ms {
                 self.transport.log(
                     Level::Warn,
                     &format!(
@@ -109,10 +111,21 @@ impl<T: Transport> Client<T> {
                 );
                 return outcome.map_err(transport_error);
             }
+            self.transport.log(Level::Info, &format!("{} {label}: retrying in {wait} ms", request.method));
             self.transport.sleep(Duration::from_millis(wait));
             waited_ms += wait;
             attempt += 1;
         }
+    }
+
+    /// The next number of this connection's jitter sequence (SplitMix64).
+    fn next_random(&self) -> u64 {
+        let state = self.jitter.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        self.jitter.set(state);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 
     fn http_request(&self, call: &Call) -> Result<HttpRequest> {
@@ -191,7 +204,7 @@ impl<T: Transport> Client<T> {
             body: Some(body.into_bytes()),
             timeout_ms: Some(self.config.timeout_ms),
         };
-        let answer = self.exchange(&request, true, "OAuth 2.0 token")?;
+        let answer = self.exchange(&request, "OAuth 2.0 token")?;
         let token = oauth::parse_token(token_url, &answer)?;
         let renew_at = token.expires_in.map(|secs| {
             let lifetime = Duration::from_secs(secs);
@@ -222,15 +235,11 @@ fn is_retryable_status(response: &HttpResponse) -> bool {
 }
 
 /// Exponential backoff with jitter: a wait in `[d/2, d]` for `d = base × 2^(attempt-1)`,
-/// the jitter taken from a hash of the URL and attempt so that concurrent
-/// connections spread out while one request's waits stay reproducible.
-fn backoff_ms(base_ms: u64, attempt: u32, url: &str) -> u64 {
-    let ceiling = base_ms << (attempt - 1).min(10);
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in url.bytes().chain(attempt.to_le_bytes()) {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    ceiling / 2 + hash % (ceiling / 2 + 1)
+/// placed within that range by `random` (from the connection's own generator,
+/// so that connections retrying the same URL spread out).
+fn backoff_ms(base_ms: u64, attempt: u32, random: u64) -> u64 {
+    let ceiling = base_ms.saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    ceiling / 2 + random % (ceiling / 2 + 1)
 }
 
 fn transport_error(error: TransportError) -> ConnectorError {
@@ -250,9 +259,12 @@ mod tests {
     fn backoff_grows_and_stays_in_range() {
         for attempt in 1..6 {
             let ceiling = 200 << (attempt - 1);
-            let wait = backoff_ms(200, attempt, "https://api.klarna.com/x");
-            assert!((ceiling / 2..=ceiling).contains(&wait), "attempt {attempt}: {wait}");
+            for random in [0, 1, 77, u64::MAX] {
+                let wait = backoff_ms(200, attempt, random);
+                assert!((ceiling / 2..=ceiling).contains(&wait), "attempt {attempt}: {wait}");
+            }
         }
+        assert_eq!(backoff_ms(u64::MAX, 11, 0), u64::MAX / 2, "saturates instead of wrapping");
     }
 
     #[test]

@@ -47,7 +47,6 @@ impl<T: Transport> Connection<T> {
             body: None,
             content_type: None,
             headers: vec![],
-            retry_safe: true,
         };
         let answer = self.client.send(&call).map_err(|e| self.explain(e))?;
         if probe.accept.contains(&answer.status) {
@@ -89,9 +88,9 @@ impl<T: Transport> Connection<T> {
     }
 
     /// The entities of the connection's API type.
-    pub fn entities(&self) -> Result<Vec<&'static EntitySpec>> {
+    pub fn entities(&self) -> Vec<&'static EntitySpec> {
         let api_type = &self.config().api_type.id;
-        Ok(Manifest::get().entities.iter().filter(|e| e.api_type == *api_type).collect())
+        Manifest::get().entities.iter().filter(|e| e.api_type == *api_type).collect()
     }
 
     /// Reads one page of `request.entity` with its `get` operation.
@@ -111,13 +110,12 @@ impl<T: Transport> Connection<T> {
             body: None,
             content_type: None,
             headers,
-            retry_safe: true,
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         if entity.file_response {
             return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None });
         }
-        pagination::read_page(entity, &answer.body, &self.config().base_url(), &rendered, &query)
+        pagination::read_page(entity, &answer.body, &self.config().host, &rendered, &query)
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.
@@ -145,7 +143,6 @@ impl<T: Transport> Connection<T> {
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
         }
         let (body, content_type) = request_body(entity, payload)?;
-        let retry_safe = keyed || matches!(request.method, Method::GET | Method::PUT | Method::DELETE);
         let call = Call {
             method: request.method.clone(),
             path: rendered,
@@ -153,7 +150,6 @@ impl<T: Transport> Connection<T> {
             body,
             content_type,
             headers,
-            retry_safe,
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let data = response::json_body(&answer)?;

@@ -117,13 +117,7 @@ mod component {
         }
 
         fn entities(&self) -> Vec<t::Entity> {
-            match self.0.entities() {
-                Ok(entities) => entities.into_iter().map(to_wit_entity).collect(),
-                Err(e) => {
-                    HostTransport.log(Level::Error, &e.to_string());
-                    Vec::new()
-                }
-            }
+            self.0.entities().into_iter().map(to_wit_entity).collect()
         }
 
         fn subscribe(&self, request: t::SubscribeRequest) -> Result<t::Page, t::ConnectorError> {

@@ -67,10 +67,10 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
 /// as the records: each record is handed on as Klarna's own JSON text
 /// (validated, never rebuilt), which keeps paging cheap.
 ///
-/// `base_url` and `path` are those of the request; the next cursor is the
-/// query of Klarna's `pagination.next` link, after checking the link stays on
-/// that host and path. Never guessed from counts.
-pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str, sent_query: &str) -> Result<Page> {
+/// `host` and `path` are those of the request; the next cursor is the query
+/// of Klarna's `pagination.next` link, after checking the link stays on that
+/// host and path. Never guessed from counts.
+pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_query: &str) -> Result<Page> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
@@ -103,7 +103,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str, s
     let next_cursor = match entity.pagination {
         Pagination::None => None,
         Pagination::Offset => match links.next.filter(|n| !n.is_empty()) {
-            Some(next) => Some(cursor_from_link(entity, &next, base_url, path)?),
+            Some(next) => Some(cursor_from_link(entity, &next, host, path)?),
             None => None,
         },
         // The same query, continuing after the last item of this page.
@@ -120,15 +120,28 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], base_url: &str, path: &str, s
     Ok(Page { records, next_cursor })
 }
 
-fn cursor_from_link(entity: &EntitySpec, next: &str, base_url: &str, path: &str) -> Result<String> {
-    let Some(rest) = next.strip_prefix(base_url) else {
-        return Err(malformed(entity, &format!("pagination.next {next:?} leaves the API host")));
-    };
-    let (next_path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if next_path != path {
-        return Err(malformed(entity, &format!("pagination.next {next:?} leaves {path}")));
+/// The query of Klarna's `pagination.next` link, which must point at the
+/// same resource: an absolute `https` URL on the API host (its name in any
+/// case, with or without the default port 443) or a link relative to it, and
+/// the request's path. Anything else is refused rather than followed.
+fn cursor_from_link(entity: &EntitySpec, next: &str, host: &str, path: &str) -> Result<String> {
+    let refuse = |why: &str| malformed(entity, &format!("pagination.next {next:?} {why}"));
+    let uri: http::Uri = next.parse().map_err(|_| refuse("is not a URL"))?;
+    if let Some(authority) = uri.authority() {
+        if uri.scheme() != Some(&http::uri::Scheme::HTTPS) {
+            return Err(refuse("is not https"));
+        }
+        let same_host = authority.host().eq_ignore_ascii_case(host);
+        if !same_host || !matches!(authority.port_u16(), None | Some(443)) || authority.as_str().contains('@') {
+            return Err(refuse(&format!("leaves the API host {host}")));
+        }
+    } else if !next.starts_with('/') {
+        return Err(refuse("is neither an https URL nor a path on the API host"));
     }
-    Ok(query.to_string())
+    if uri.path() != path {
+        return Err(refuse(&format!("leaves {path}")));
+    }
+    Ok(uri.query().unwrap_or_default().to_string())
 }
 
 /// The query to send for a page: the cursor's, or the host's with `size`.
@@ -164,4 +177,52 @@ fn malformed(entity: &EntitySpec, what: &str) -> ConnectorError {
         messages: vec![format!("unexpected response for entity {}: {what}", entity.name)],
         correlation_id: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    fn next_of(link: &str) -> Result<Option<String>> {
+        let entity = Manifest::get().entity("payouts").expect("an offset-paged entity");
+        let body = format!(r#"{{"payouts":[{{"payment_reference":"p1"}}],"pagination":{{"next":{link:?}}}}}"#);
+        read_page(entity, body.as_bytes(), "api.klarna.com", "/settlements/v1/payouts", "size=1")
+            .map(|page| page.next_cursor)
+    }
+
+    #[test]
+    fn next_links_on_the_api_host_are_followed_in_every_form() {
+        for link in [
+            "https://api.klarna.com/settlements/v1/payouts?offset=1&size=1",
+            "/settlements/v1/payouts?offset=1&size=1",
+            "https://api.klarna.com:443/settlements/v1/payouts?offset=1&size=1",
+            "https://API.KLARNA.COM/settlements/v1/payouts?offset=1&size=1",
+            "HTTPS://Api.Klarna.Com:443/settlements/v1/payouts?offset=1&size=1",
+        ] {
+            assert_eq!(next_of(link), Ok(Some("offset=1&size=1".to_string())), "{link}");
+        }
+    }
+
+    #[test]
+    fn next_links_elsewhere_are_refused() {
+        for (link, why) in [
+            ("http://api.klarna.com/settlements/v1/payouts?offset=1", "is not https"),
+            ("https://api.klarna.com.evil.example/settlements/v1/payouts?offset=1", "leaves the API host"),
+            ("https://evil.example/settlements/v1/payouts?offset=1", "leaves the API host"),
+            ("https://api.klarna.com:8443/settlements/v1/payouts?offset=1", "leaves the API host"),
+            ("https://user@api.klarna.com/settlements/v1/payouts?offset=1", "leaves the API host"),
+            ("https://api.klarna.com/settlements/v1/transactions?offset=1", "leaves /settlements/v1/payouts"),
+            ("settlements/v1/payouts?offset=1", "is neither an https URL nor a path"),
+            ("//evil.example/settlements/v1/payouts?offset=1", ""),
+            ("https://api.klarna.com/settlements/v1/payouts?offset=1 x", "is not a URL"),
+        ] {
+            match next_of(link) {
+                Err(ConnectorError::Unavailable(e)) => {
+                    assert!(e.messages[0].contains(why), "{link}: {}", e.messages[0])
+                }
+                other => panic!("{link}: expected a refusal, got {other:?}"),
+            }
+        }
+    }
 }

@@ -78,4 +78,13 @@ pub trait Transport {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+
+    /// A random number, drawn once per connection to seed its retry jitter,
+    /// so that connections retrying the same URL at the same moment spread
+    /// out. The default draws it from std's `RandomState`, whose keys come
+    /// from the platform's randomness: `wasi:random` in the component.
+    fn random_seed(&self) -> u64 {
+        use std::hash::{BuildHasher, RandomState};
+        RandomState::new().hash_one(0x6a69_7474_6572_u64)
+    }
 }

@@ -26,16 +26,36 @@ pub use ipaas::connector::types::{
 pub struct Limits {
     /// Linear memory cap per instance.
     pub memory_bytes: usize,
-    /// Epoch ticks (of [`EPOCH_TICK`]) one call may run.
-    pub deadline_ticks: u64,
+    /// Epoch ticks (of [`EPOCH_TICK`]) one call may spend on the component's
+    /// own work. Each call's deadline adds the waits its connection's timing
+    /// settings allow ([`longest_wait_ms`]), since the epoch also advances
+    /// while the guest waits in a host import (an HTTP exchange, a sleep).
+    pub compute_ticks: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        // 64 MiB is far above what paging needs; 300 ticks of 10 ms = 3 s of
-        // CPU-bound guest time per call (time in host imports also counts).
-        Self { memory_bytes: 64 << 20, deadline_ticks: 300 }
+        // 64 MiB is far above what paging needs; 300 ticks of 10 ms = 3 s.
+        Self { memory_bytes: 64 << 20, compute_ticks: 300 }
     }
+}
+
+/// The longest one call on a connection with `config` may wait on the host,
+/// read from the connection's settings and connector.json's defaults, as any
+/// host can: each request may run `max_attempts` times to `timeout_ms` and
+/// wait up to `retry_budget_ms` between attempts; with OAuth 2.0 a token
+/// request precedes it, and a refused token repeats both once.
+pub fn longest_wait_ms(config: &ConnectionConfig) -> u64 {
+    let common = klarna_connector::manifest::Manifest::get().panel.common_settings;
+    let setting = |key: &str| -> u64 {
+        let given = config.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+        let default = common.iter().find(|s| s.key == key).and_then(|s| s.default);
+        given.or(default).and_then(|v| v.parse().ok()).unwrap_or(0)
+    };
+    let per_request =
+        setting("timeout_ms").saturating_mul(setting("max_attempts")).saturating_add(setting("retry_budget_ms"));
+    let requests = if matches!(config.auth, Auth::Oauth2(_)) { 4 } else { 1 };
+    per_request.saturating_mul(requests)
 }
 
 /// How often the engine's epoch advances.
@@ -198,9 +218,9 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(self.limits.deadline_ticks);
+        store.set_epoch_deadline(self.limits.compute_ticks);
         let plugin = self.pre.instantiate(&mut store)?;
-        Ok(Instance { store, plugin, deadline_ticks: self.limits.deadline_ticks })
+        Ok(Instance { store, plugin, compute_ticks: self.limits.compute_ticks, wait_ticks: 0 })
     }
 }
 
@@ -213,13 +233,15 @@ fn allowed_hosts() -> Vec<String> {
 pub struct Instance {
     store: Store<HostState>,
     plugin: Plugin,
-    deadline_ticks: u64,
+    compute_ticks: u64,
+    /// The longest wait of any connection opened on this instance, in ticks.
+    wait_ticks: u64,
 }
 
 impl Instance {
     /// Gives the next call its full epoch deadline.
     fn arm(&mut self) {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.set_epoch_deadline(self.compute_ticks.saturating_add(self.wait_ticks));
     }
 
     /// `describe()`.
@@ -233,7 +255,12 @@ impl Instance {
     pub fn open(&mut self, config: &ConnectionConfig) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
         self.arm();
         let guest = self.plugin.ipaas_connector_connector();
-        guest.connection().call_open(&mut self.store, config)
+        let opened = guest.connection().call_open(&mut self.store, config)?;
+        if opened.is_ok() {
+            let ticks = longest_wait_ms(config).div_ceil(EPOCH_TICK.as_millis() as u64);
+            self.wait_ticks = self.wait_ticks.max(ticks);
+        }
+        Ok(opened)
     }
 
     /// `connection.test()`.

@@ -127,3 +127,71 @@ fn secrets_never_reach_errors_or_logs() {
         assert!(!text.contains(secret), "secret leaked: {text}");
     }
 }
+
+/// Reads `payouts` once on a fresh instance after injecting `faults`: the
+/// result, how many requests reached Klarna, and the waits the component logged.
+fn payouts_after(faults: Vec<Fault>, settings: &[(&str, &str)]) -> (Result<usize, ConnectorError>, usize, Vec<u64>) {
+    let mut h = Harness::new();
+    let mut config = common::config("settlements");
+    config.settings = common::pairs(settings);
+    let st = h.try_open(&config).expect("open");
+    h.sim.inject(faults);
+    let result = h.subscribe(st, "payouts", &[], &[], None, Some(2)).map(|page| page.records.len());
+    let waits = h
+        .instance
+        .logs()
+        .iter()
+        .filter_map(|line| line.message.split("retrying in ").nth(1)?.strip_suffix(" ms")?.parse().ok())
+        .collect();
+    (result, h.sim.received().len(), waits)
+}
+
+#[test]
+fn every_retry_after_up_to_past_the_budget_ends_without_a_trap() {
+    // Default settings: 3 attempts and a 5 s retry budget. Each value runs on
+    // its own instance, in parallel, because the waits are real.
+    std::thread::scope(|scope| {
+        let once: Vec<_> = (0..=6u32)
+            .map(|s| (s, scope.spawn(move || payouts_after(vec![Fault::RateLimited { retry_after_s: s }], &[]))))
+            .collect();
+        let always = scope.spawn(|| payouts_after(vec![Fault::RateLimited { retry_after_s: 2 }; 3], &[]));
+        for (s, handle) in once {
+            let (result, sent, waits) = handle.join().expect("no trap, no panic");
+            if s <= 5 {
+                assert_eq!((result, sent), (Ok(2), 2), "Retry-After {s}: waited, then succeeded");
+                assert_eq!(waits, [u64::from(s) * 1000], "Retry-After {s}");
+            } else {
+                match result {
+                    Err(ConnectorError::RateLimited(r)) => assert_eq!(r.retry_after_ms, Some(6_000)),
+                    other => panic!("Retry-After {s}: expected rate-limited, got {other:?}"),
+                }
+                assert_eq!((sent, waits.len()), (1, 0), "Retry-After {s} is past the 5 s budget: no wait");
+            }
+        }
+        let (result, sent, waits) = always.join().expect("no trap, no panic");
+        assert!(matches!(result, Err(ConnectorError::RateLimited(_))), "{result:?}");
+        assert_eq!((sent, waits), (3, vec![2_000, 2_000]), "3 attempts, 4 s of the 5 s budget");
+    });
+}
+
+#[test]
+fn connections_retrying_the_same_url_wait_different_times() {
+    // Three hosts' instances, each with a 503 on the same URL and a first
+    // wait drawn from [500, 1000] ms: the same wait for all three would be a
+    // synchronised retry storm.
+    let settings = [("retry_delay_ms", "1000")];
+    let waits: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            (0..3).map(|_| scope.spawn(|| payouts_after(vec![Fault::ServiceUnavailable], &settings))).collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (result, sent, waits) = h.join().expect("no panic");
+                assert_eq!((result, sent, waits.len()), (Ok(2), 2, 1));
+                waits[0]
+            })
+            .collect()
+    });
+    assert!(waits.iter().all(|w| (500..=1000).contains(w)), "{waits:?}");
+    assert!(waits.iter().any(|w| *w != waits[0]), "three connections waited exactly {waits:?}");
+}

@@ -79,7 +79,7 @@ impl HttpBackend for Misbehaving {
             return Ok(Response { status: 200, headers: vec![], body: vec![b' '; 48 << 20] });
         }
         if self.slow.swap(false, Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(1_300));
         }
         self.sim.send(request)
     }
@@ -87,15 +87,18 @@ impl HttpBackend for Misbehaving {
 
 #[test]
 fn a_trapped_instance_is_replaced_and_the_next_call_succeeds() {
-    // 16 MiB of linear memory and 100 ms per call.
-    let limits = Limits { memory_bytes: 16 << 20, deadline_ticks: 10 };
+    // 16 MiB of linear memory; 100 ms of compute per call, plus the one
+    // attempt of at most 1 s this connection's settings allow.
+    let limits = Limits { memory_bytes: 16 << 20, compute_ticks: 10 };
     let runtime = Runtime::load(&default_component_path(), limits).expect("component");
     let sim = Simulator::default();
     let (huge, slow) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let make = || -> Box<dyn HttpBackend> {
         Box::new(Misbehaving { sim: SimulatorBackend(sim.clone()), huge: huge.clone(), slow: slow.clone() })
     };
-    let mut sandbox = Sandbox::new(&runtime, common::config("settlements"), make);
+    let mut config = common::config("settlements");
+    config.settings = common::pairs(&[("timeout_ms", "1000"), ("max_attempts", "1"), ("retry_budget_ms", "0")]);
+    let mut sandbox = Sandbox::new(&runtime, config, make);
     let request = SubscribeRequest {
         entity: "payouts".into(),
         params: Params { path: vec![], query: vec![], payload: None },
@@ -110,7 +113,7 @@ fn a_trapped_instance_is_replaced_and_the_next_call_succeeds() {
     assert_eq!(sandbox.subscribe(&request).expect("fresh instance").expect("page").records.len(), 3);
 
     slow.store(true, Ordering::SeqCst);
-    let trap = sandbox.subscribe(&request).expect_err("300 ms is past the 100 ms deadline");
+    let trap = sandbox.subscribe(&request).expect_err("a host import that overruns the 1 s timeout by 300 ms");
     assert_eq!(sandbox.restarts, 2, "{:?}", trap.0);
     assert_eq!(sandbox.subscribe(&request).expect("fresh instance").expect("page").records.len(), 3);
 }

@@ -181,3 +181,17 @@ impl Rng {
         self.next() % n.max(1)
     }
 }
+
+/// A disputes connection and the first seeded dispute in `state`.
+pub fn first_dispute(h: &mut Harness, state: &str) -> (ResourceAny, String) {
+    let d = h.open("disputes");
+    let page = h.subscribe(d, "disputes", &[], &[], None, Some(20)).expect("disputes");
+    let id = page
+        .records
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r).expect("json"))
+        .find(|r| r["state"] == state)
+        .and_then(|r| r["payment_dispute_id"].as_str().map(str::to_string))
+        .expect("a dispute in that state");
+    (d, id)
+}

@@ -1,0 +1,224 @@
+//! The connection's rules through the real component, against the
+//! simulator: describe, entities, test(), what open and each call refuse
+//! before sending, and the limits of uploads.
+
+mod common;
+
+use base64::Engine as _;
+use common::{first_dispute, Harness};
+use host_test::runtime::{ConnectorError, Method};
+use klarna_connector::manifest::Manifest;
+use serde_json::json;
+
+#[test]
+fn describe_returns_the_manifest_byte_for_byte() {
+    let mut h = Harness::new();
+    assert_eq!(h.instance.describe().expect("describe"), include_str!("../../connector.json"));
+}
+
+#[test]
+fn entities_are_those_of_the_api_type() {
+    let mut h = Harness::new();
+    let manifest = Manifest::get();
+    for api_type in ["purchase", "post-purchase", "settlements", "disputes"] {
+        let connection = h.open(api_type);
+        let entities = h.instance.entities(connection).expect("entities");
+        let expected: Vec<_> = manifest.entities.iter().filter(|e| e.api_type == api_type).collect();
+        assert_eq!(entities.len(), expected.len());
+        for (got, want) in entities.iter().zip(expected) {
+            assert_eq!(
+                (got.name.as_str(), got.api_type.as_str(), got.paginated),
+                (want.name, api_type, want.paginated())
+            );
+            assert_eq!(got.operations.len(), want.operations.len());
+            assert_eq!(got.operations[0].path, want.operations[0].path);
+            assert_eq!(got.primary_key, want.primary_key);
+        }
+    }
+}
+
+#[test]
+fn test_checks_credentials() {
+    let mut h = Harness::new();
+    for api_type in ["post-purchase", "settlements"] {
+        let connection = h.open(api_type);
+        assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
+    }
+    let mut wrong = common::config("settlements");
+    wrong.auth = host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
+        username: host_test::sim::USERNAME.into(),
+        password: "not-the-password".into(),
+    });
+    let connection = h.try_open(&wrong).expect("open sends nothing, so it succeeds");
+    match h.instance.test(connection).expect("no trap") {
+        Err(ConnectorError::Unauthorized(e)) => assert_eq!(e.status, 401),
+        other => panic!("expected unauthorized, got {other:?}"),
+    }
+    // The same credentials on another region's host are refused too.
+    let mut na = common::config("settlements");
+    na.region = "na".into();
+    let connection = h.try_open(&na).expect("open");
+    assert!(matches!(h.instance.test(connection).expect("no trap"), Err(ConnectorError::Unauthorized(_))));
+}
+
+#[test]
+fn open_names_the_wrong_field_and_sends_nothing() {
+    let mut h = Harness::new();
+    let mut config = common::config("post-purchase");
+    config.region = "xx".into();
+    match h.try_open(&config) {
+        Err(ConnectorError::InvalidConfig(m)) => {
+            assert!(m.starts_with("region:") && m.contains("\"xx\""), "{m}")
+        }
+        other => panic!("expected invalid-config, got {other:?}"),
+    }
+    assert!(h.sim.received().is_empty(), "open sent a request");
+}
+
+#[test]
+fn unknown_order_is_not_found_and_unknown_entity_is_invalid_input() {
+    let mut h = Harness::new();
+    let om = h.open("post-purchase");
+    match h.read(om, "order", &[("order_id", "does-not-exist")]) {
+        Err(ConnectorError::NotFound(e)) => {
+            assert_eq!((e.status, e.code.as_deref()), (404, Some("NO_SUCH_ORDER")));
+            assert!(e.correlation_id.is_some());
+        }
+        other => panic!("expected not-found, got {other:?}"),
+    }
+    match h.subscribe(om, "orders", &[], &[], None, None) {
+        Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with("entity:"), "{m}"),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    // An entity of another API type is unknown on this connection.
+    assert!(matches!(h.subscribe(om, "payouts", &[], &[], None, None), Err(ConnectorError::InvalidInput(_))));
+    // A method the entity does not offer.
+    match h.publish(om, "order", Method::Delete, &[("order_id", "x")], None, None) {
+        Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with("method:"), "{m}"),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    let requests = h.sim.received().len();
+    assert_eq!(requests, 1, "only the order read was sent");
+}
+
+#[test]
+fn path_parameters_cannot_steer_the_request() {
+    let mut h = Harness::new();
+    let om = h.open("post-purchase");
+    for hostile in ["../../settlements/v1/payouts", "a/b", "..", "x\r\nHost: evil.example"] {
+        match h.read(om, "order", &[("order_id", hostile)]) {
+            Err(ConnectorError::InvalidInput(m)) => {
+                assert!(m.starts_with("params.path.order_id"), "{m}")
+            }
+            other => panic!("{hostile:?}: expected invalid-input, got {other:?}"),
+        }
+    }
+    // Characters that are legal in a value are encoded, never interpreted.
+    let _ = h.read(om, "order", &[("order_id", "a?b#c@evil.example")]);
+    let urls: Vec<String> = h.sim.received().into_iter().map(|r| r.url).collect();
+    assert_eq!(urls, ["https://api.playground.klarna.com/ordermanagement/v1/orders/a%3Fb%23c%40evil.example"]);
+}
+
+#[test]
+fn a_cursor_is_only_ever_a_query() {
+    let mut h = Harness::new();
+    let st = h.open("settlements");
+    let page = h.subscribe(st, "transactions", &[], &[], Some("offset=20&size=5".into()), None).expect("page");
+    assert_eq!(page.records.len(), 5);
+    let _ = h.subscribe(st, "transactions", &[], &[], Some("https://evil.example/x?offset=0".into()), None);
+    for request in h.sim.received() {
+        assert!(
+            request.url.starts_with("https://api.playground.klarna.com/settlements/v1/transactions?"),
+            "{}",
+            request.url
+        );
+    }
+}
+
+#[test]
+fn writes_carry_idempotency_keys_and_standard_headers() {
+    let mut h = Harness::new();
+    let om = h.open("post-purchase");
+    let order_id = h.order(10_000);
+    let order = [("order_id", order_id.as_str())];
+    let payload = json!({"captured_amount": 1000});
+    let first = h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), None).expect("capture");
+    let again = h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), None).expect("capture");
+    assert_eq!(first.id, again.id, "a re-sent record is applied once");
+    assert_eq!(h.sim.order(&order_id).expect("order").captures.len(), 1);
+    // Two deliberate identical captures need two host keys.
+    h.publish(om, "order-captures", Method::Post, &order, Some(payload.clone()), Some("shipment-2")).expect("capture");
+    h.publish(om, "order-captures", Method::Post, &order, Some(payload), Some("shipment-3")).expect("capture");
+    assert_eq!(h.sim.order(&order_id).expect("order").captures.len(), 3);
+    let received = h.sim.received();
+    let keys: Vec<_> = received
+        .iter()
+        .map(|r| r.headers.iter().find(|(k, _)| k == "Klarna-Idempotency-Key").map(|(_, v)| v.clone()))
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    assert_eq!(keys[2].as_deref(), Some("shipment-2"));
+    for r in &received {
+        let header = |name: &str| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.1.0 ")));
+        assert_eq!(header("Content-Type"), Some("application/json"));
+        assert!(header("Authorization").is_some_and(|a| a.starts_with("Basic ")));
+    }
+}
+
+#[test]
+fn bad_payloads_are_refused_before_sending() {
+    let mut h = Harness::new();
+    let om = h.open("post-purchase");
+    let cases = [("not json", "params.payload: not valid JSON"), ("[1,2]", "params.payload: must be a JSON object")];
+    for (payload, expected) in cases {
+        let request = host_test::runtime::PublishRequest {
+            entity: "order-captures".into(),
+            method: Method::Post,
+            params: host_test::runtime::Params {
+                path: common::pairs(&[("order_id", "o")]),
+                query: vec![],
+                payload: Some(payload.into()),
+            },
+            idempotency_key: None,
+        };
+        match h.instance.publish(om, &request).expect("no trap") {
+            Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with(expected), "{m}"),
+            other => panic!("expected invalid-input, got {other:?}"),
+        }
+    }
+    let big = json!({"captured_amount": 1, "description": "x".repeat(1_000_001)});
+    match h.publish(om, "order-captures", Method::Post, &[("order_id", "o")], Some(big), None) {
+        Err(ConnectorError::InvalidInput(m)) => assert!(m.contains("1 MB"), "{m}"),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    assert!(h.sim.received().is_empty());
+}
+
+#[test]
+fn evidence_files_up_to_7_mib_upload_and_larger_ones_are_refused_before_sending() {
+    let mut h = Harness::new();
+    let (d, id) = first_dispute(&mut h, "INITIATED");
+    let path = [("payment_dispute_id", id.as_str())];
+    let limit = host_test::sim::disputes::MAX_EVIDENCE_BYTES;
+    let record = |size: usize| {
+        let mut png = vec![0u8; size];
+        png[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+        json!({
+            "content_type": "image/png",
+            "filename": "parcel.png",
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(&png),
+        })
+    };
+    let uploaded = h.publish(d, "dispute-attachments", Method::Post, &path, Some(record(limit)), None);
+    assert_eq!(uploaded.expect("7 MiB upload").status, 201);
+    println!("peak linear memory after a 7 MiB upload: {} bytes", h.instance.peak_memory());
+    let sent = h.sim.received().pop().expect("request");
+    assert!(sent.body.len() > limit && sent.body.len() < limit + 512, "one part: {} bytes", sent.body.len());
+    let before = h.sim.received().len();
+    let refused = h.publish(d, "dispute-attachments", Method::Post, &path, Some(record(limit + 1)), None);
+    assert!(
+        matches!(refused, Err(ConnectorError::InvalidInput(ref m)) if m.contains("7340033 bytes is over Klarna's limit of 7340032")),
+        "{refused:?}"
+    );
+    assert_eq!(h.sim.received().len(), before, "nothing sent");
+}

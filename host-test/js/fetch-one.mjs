@@ -5,7 +5,7 @@ const job = JSON.parse(input);
 try {
   const response = await fetch(job.url, {
     method: job.method,
-    headers: job.headers.filter(([name]) => name.toLowerCase() !== 'user-agent' || true),
+    headers: job.headers,
     body: job.body === null ? undefined : Buffer.from(job.body, 'base64'),
     signal: AbortSignal.timeout(job.timeoutMs),
   });

@@ -25,7 +25,7 @@ export function send(request) {
   if (target.protocol !== 'https:' || !allowedHosts.has(target.hostname)) {
     throw { tag: 'denied', val: `${target.hostname} is not in the connector's host allow-list` };
   }
-  sent.push({ method: request.method, url: request.url, headers: request.headers });
+  sent.push({ method: request.method, url: request.url, headers: request.headers, body: request.body ?? null });
   const job = {
     url: `${simulatorUrl}${target.pathname}${target.search}`,
     method: request.method.toUpperCase(),

@@ -7,7 +7,6 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod docs;
-pub mod openapi;
 pub mod runtime;
 pub mod serve;
 pub mod sim;

@@ -7,6 +7,7 @@ mod common;
 use base64::Engine as _;
 use common::{first_dispute, Harness};
 use host_test::runtime::{ConnectorError, Method};
+use host_test::sim::{Fault, SimResponse};
 use klarna_connector::manifest::Manifest;
 use serde_json::json;
 
@@ -221,4 +222,58 @@ fn evidence_files_up_to_7_mib_upload_and_larger_ones_are_refused_before_sending(
         "{refused:?}"
     );
     assert_eq!(h.sim.received().len(), before, "nothing sent");
+}
+
+#[test]
+fn an_order_line_whose_amounts_overflow_is_invalid_input_and_nothing_is_sent() {
+    let mut h = Harness::new();
+    let p = h.open("purchase");
+    let order = json!({
+        "purchase_country": "DE", "purchase_currency": "EUR", "locale": "de-DE",
+        "order_amount": 5, "order_tax_amount": 0,
+        "order_lines": [{"name": "x", "quantity": 10_000_000_000i64, "unit_price": 10_000_000_000i64,
+            "total_amount": 5, "tax_rate": 0, "total_tax_amount": 0}]
+    });
+    match h.publish(p, "payment-sessions", Method::Post, &[], Some(order), None) {
+        Err(ConnectorError::InvalidInput(m)) => assert_eq!(
+            m,
+            "params.payload.order_lines[0].total_amount: 10000000000 × 10000000000 − 0 is too large to be an amount in minor units"
+        ),
+        other => panic!("expected invalid-input, got {other:?}"),
+    }
+    assert!(h.sim.received().is_empty(), "nothing sent");
+}
+
+#[test]
+fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere() {
+    let forms = [
+        ("https://api.playground.klarna.com/settlements/v1/payouts?offset=1&size=1", true),
+        ("/settlements/v1/payouts?offset=1&size=1", true),
+        ("https://api.playground.klarna.com:443/settlements/v1/payouts?offset=1&size=1", true),
+        ("https://API.PLAYGROUND.KLARNA.COM/settlements/v1/payouts?offset=1&size=1", true),
+        ("http://api.playground.klarna.com/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.klarna.com/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.klarna.com.evil.example/settlements/v1/payouts?offset=1&size=1", false),
+    ];
+    for (link, follow) in forms {
+        let mut h = Harness::new();
+        let st = h.open("settlements");
+        let page =
+            json!({"payouts": [{"payment_reference": "XISA00001000"}], "pagination": {"count": 1, "next": link}});
+        h.sim.inject([Fault::Answer(SimResponse::json(200, &page))]);
+        let first = h.subscribe(st, "payouts", &[], &[], None, Some(1));
+        match (first, follow) {
+            (Ok(page), true) => {
+                assert_eq!(page.next_cursor.as_deref(), Some("offset=1&size=1"), "{link}");
+                let second = h.subscribe(st, "payouts", &[], &[], page.next_cursor, None).expect("the next page");
+                assert_eq!(second.records.len(), 1, "{link}");
+                assert!(h.sim.received()[1].url.ends_with("/settlements/v1/payouts?offset=1&size=1"), "{link}");
+            }
+            (Err(ConnectorError::Unavailable(e)), false) => {
+                assert!(e.messages[0].contains("pagination.next"), "{link}: {:?}", e.messages);
+                assert_eq!(h.sim.received().len(), 1, "{link}: not retried");
+            }
+            (other, _) => panic!("{link}: {other:?}"),
+        }
+    }
 }

@@ -2,14 +2,15 @@
 //! Klarna's published OpenAPI files, vendored in `host-test/specs/klarna`.
 
 mod common;
+mod openapi;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::Harness;
-use host_test::openapi::Spec;
 use host_test::runtime::Method;
 use host_test::sim::Fault;
+use openapi::Spec;
 use serde_json::{json, Value};
 
 fn load(file: &str, base_path: &str) -> Spec {

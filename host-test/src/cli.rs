@@ -399,10 +399,21 @@ fn demo(options: &Options) -> Result<String, String> {
     );
     let session = publish(&mut s, "payment-sessions", vec![], &order)?.map_err(|e| describe_error(&e))?;
     let session_id = session.id.unwrap_or_default();
+    let read = SubscribeRequest {
+        entity: "payment-session".into(),
+        params: Params { path: vec![("session_id".into(), session_id.clone())], query: vec![], payload: None },
+        cursor: None,
+        page_size: None,
+    };
+    let page = s.instance.subscribe(purchase, &read).map_err(trap)?.map_err(|e| describe_error(&e))?;
+    let record: Value = page.records.first().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
     step(
         &mut out,
-        "publish(payment-sessions)",
-        format!("HTTP {} · session {session_id} (open 48 hours)", session.status),
+        "publish(payment-sessions), then subscribe(payment-session)",
+        format!(
+            "HTTP {} · session {session_id} · status {} · expires_at {}",
+            session.status, record["status"], record["expires_at"]
+        ),
     );
     let token = simulator.authorize_session(&session_id).ok_or("the simulator lost the session")?;
     step(&mut out, "the customer authorizes in Klarna's widget (simulated)", format!("authorization token {token}"));
@@ -411,10 +422,26 @@ fn demo(options: &Options) -> Result<String, String> {
     let order_id = placed.id.unwrap_or_default();
     step(&mut out, "publish(payment-authorization-orders)", format!("HTTP {} · order {order_id}", placed.status));
 
+    let before = simulator.received().len();
     let om = s.open(&config(options, "post-purchase")?)?;
-    step(&mut out, "open(post-purchase, playground, eu)", "configuration valid; nothing sent".into());
+    let sent = simulator.received().len() - before;
+    step(&mut out, "open(post-purchase, playground, eu)", format!("configuration valid; {sent} requests sent"));
     s.instance.test(om).map_err(trap)?.map_err(|e| describe_error(&e))?;
-    step(&mut out, "test()", "credentials accepted by Order Management (probe order answered 404, not 401)".into());
+    let said = s.instance.logs().iter().rev().find_map(|l| l.message.strip_prefix("test passed: ").map(str::to_string));
+    let probe = simulator.received().pop().map(|r| {
+        let path = r.url.split_once(".com").map_or(r.url.as_str(), |(_, p)| p).to_string();
+        let status = r.response.map_or("no answer".to_string(), |a| format!("HTTP {}", a.status));
+        format!("{} {path} → {status}", r.method)
+    });
+    step(
+        &mut out,
+        "test()",
+        format!(
+            "the component: {} · the simulator saw: {}",
+            said.as_deref().unwrap_or("(logged nothing)"),
+            probe.as_deref().unwrap_or("(no request)")
+        ),
+    );
     let names: Vec<String> = s.instance.entities(om).map_err(trap)?.into_iter().map(|e| e.name).collect();
     step(&mut out, "entities()", names.join(", "));
 

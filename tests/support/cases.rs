@@ -120,7 +120,7 @@ impl ConnectionCase {
             .iter()
             .filter(|t| !self.with_entities || manifest.entities.iter().any(|e| e.api_type == t.id))
             .collect();
-        *self.api_type.get(&types)
+        types[self.api_type.index(types.len())]
     }
 }
 

@@ -135,8 +135,6 @@ fn cursor_from_link(entity: &EntitySpec, next: &str, host: &str, path: &str) -> 
         if !same_host || !matches!(authority.port_u16(), None | Some(443)) || authority.as_str().contains('@') {
             return Err(refuse(&format!("leaves the API host {host}")));
         }
-    } else if !next.starts_with('/') {
-        return Err(refuse("is neither an https URL nor a path on the API host"));
     }
     if uri.path() != path {
         return Err(refuse(&format!("leaves {path}")));
@@ -213,7 +211,8 @@ mod tests {
             ("https://api.klarna.com:8443/settlements/v1/payouts?offset=1", "leaves the API host"),
             ("https://user@api.klarna.com/settlements/v1/payouts?offset=1", "leaves the API host"),
             ("https://api.klarna.com/settlements/v1/transactions?offset=1", "leaves /settlements/v1/payouts"),
-            ("settlements/v1/payouts?offset=1", "is neither an https URL nor a path"),
+            ("settlements/v1/payouts?offset=1", "is not a URL"),
+            ("*", "leaves /settlements/v1/payouts"),
             ("//evil.example/settlements/v1/payouts?offset=1", ""),
             ("https://api.klarna.com/settlements/v1/payouts?offset=1 x", "is not a URL"),
         ] {

@@ -1,0 +1,322 @@
+//! The format of `connector.json`, as serde types: `build.rs` reads the
+//! manifest through them (an unknown or missing key fails the build, naming
+//! it), and `connector.schema.json`, the JSON Schema hosts validate against,
+//! is generated from them (`host-test/tests/manifest_schema.rs` keeps it in
+//! sync). The `///` docs below become the schema's descriptions.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// The Klarna connector's manifest: the connection panel a host draws, the
+/// hosts the connector may call, and every entity it can read or write.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The JSON Schema this file follows (`./connector.schema.json`).
+    #[serde(rename = "$schema")]
+    pub schema: String,
+    /// Stable connector id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Connector version; equals the crate's version.
+    pub version: String,
+    /// The WIT package the component implements, e.g. `ipaas:connector@0.1.0`.
+    pub wit: String,
+    /// One line on what the connector does.
+    pub description: String,
+    /// The connection panel.
+    pub panel: Panel,
+    /// Where requests may go.
+    pub hosts: Hosts,
+    /// Every entity, in the order hosts list them.
+    pub entities: Vec<Entity>,
+}
+
+/// The connection panel: API type, environment, region, credentials and settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Panel {
+    /// Environments (`playground`, `production`).
+    pub environments: Vec<Choice>,
+    /// Regions (`eu`, `na`, `oc`).
+    pub regions: Vec<Choice>,
+    /// The auth kinds, with the fields each shows and how they fill the WIT `auth` variant.
+    pub auth_kinds: Vec<AuthKind>,
+    /// Settings every API type shows (timeouts, retries); integers need a default.
+    pub common_settings: Vec<Setting>,
+    /// The API types (Celigo's "API type"); a connection is opened for one.
+    pub api_types: Vec<ApiType>,
+}
+
+/// One choice of a select field.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// The value sent in the connection config.
+    pub id: String,
+    /// What the user sees.
+    pub label: String,
+}
+
+/// An auth kind: the fields it shows and the WIT `auth` value they make.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthKind {
+    /// `api_key`, `basic`, `oauth2` or `token`.
+    pub id: String,
+    /// What the user sees.
+    pub label: String,
+    /// How the fields fill the WIT `auth` variant: `{field}` is replaced by the field's value.
+    pub wit: WitAuth,
+    /// The fields the kind shows.
+    pub fields: Vec<Setting>,
+}
+
+/// The WIT `auth` variant an auth kind's fields become.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "variant", deny_unknown_fields)]
+pub enum WitAuth {
+    /// `basic(basic-auth)`.
+    #[serde(rename = "basic")]
+    Basic {
+        /// The username template (empty for an API key).
+        username: String,
+        /// The password template.
+        password: String,
+    },
+    /// `oauth2(oauth2-client)`.
+    #[serde(rename = "oauth2")]
+    OAuth2 {
+        /// The client id template.
+        #[serde(rename = "client-id")]
+        client_id: String,
+        /// The client secret template.
+        #[serde(rename = "client-secret")]
+        client_secret: String,
+        /// The template of the space-separated scopes.
+        scopes: String,
+    },
+    /// `token(string)`.
+    #[serde(rename = "token")]
+    Token {
+        /// The token template.
+        value: String,
+    },
+}
+
+/// One field of the panel.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    /// The key in the connection's `settings` (or the auth template's `{key}`).
+    pub key: String,
+    /// The field's label.
+    pub label: String,
+    /// Help shown beside the field.
+    pub help: String,
+    /// The value's type.
+    #[serde(rename = "type")]
+    pub kind: SettingType,
+    /// Whether the field must be filled.
+    pub required: bool,
+    /// Whether the value is write-only: never shown again, never logged.
+    pub secret: bool,
+    /// The value used when the field is left empty.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Smallest allowed value of an integer setting.
+    #[serde(default)]
+    pub min: Option<u64>,
+    /// Largest allowed value of an integer setting.
+    #[serde(default)]
+    pub max: Option<u64>,
+    /// Show (and accept) the field only for these auth kinds.
+    #[serde(default)]
+    pub show_when: Option<ShowWhen>,
+}
+
+/// The type of a setting's value.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingType {
+    /// Free text.
+    String,
+    /// A whole number.
+    Integer,
+    /// Space-separated words.
+    StringList,
+}
+
+/// When a setting is shown.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShowWhen {
+    /// The auth kinds that show it.
+    pub auth: Vec<String>,
+}
+
+/// An API type: its host family, auth kinds, settings and test probe.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiType {
+    /// Id, e.g. `post-purchase`.
+    pub id: String,
+    /// What the user sees.
+    pub label: String,
+    /// What it covers.
+    pub description: String,
+    /// The host family (a key of `hosts`) its requests go to.
+    pub hosts: String,
+    /// The auth kinds it allows.
+    pub auth: Vec<String>,
+    /// Its own settings; string settings fill path parameters a request leaves out.
+    pub settings: Vec<Setting>,
+    /// The cheapest authenticated read, which `test()` makes.
+    pub test: Probe,
+}
+
+/// The request `test()` sends to prove the credentials work.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// The method.
+    pub method: MethodName,
+    /// The path (no placeholders).
+    pub path: String,
+    /// Query pairs.
+    #[serde(default)]
+    pub query: Vec<(String, String)>,
+    /// Statuses that mean the credentials were accepted.
+    pub accept: Vec<u16>,
+    /// What a success proves, in words for the user.
+    pub checks: String,
+}
+
+/// An HTTP method, as the manifest spells it.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MethodName {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+/// The hosts: the allow-list, the OAuth 2.0 token URLs, and one host family
+/// per other key (`environment → region → host`).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Hosts {
+    /// Every host name the connector may call; hosts may enforce it.
+    pub allowed: Vec<String>,
+    /// Environment → token URL, with `{subdomain}` for the OAuth subdomain setting.
+    pub oauth_token: BTreeMap<String, String>,
+    /// Host families: family → environment → region → host name.
+    #[serde(flatten)]
+    pub families: BTreeMap<String, BTreeMap<String, BTreeMap<String, String>>>,
+}
+
+/// An entity: one Klarna path template and its operations.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// Stable id, e.g. `order-captures`.
+    pub name: String,
+    /// Short label.
+    pub label: String,
+    /// What it is and when to use it.
+    pub description: String,
+    /// The API type it belongs to.
+    pub api_type: String,
+    /// Its operations, at most one per method, all on one path template.
+    pub operations: Vec<Operation>,
+    /// Where a read's records are: absent when the body is one record, `*`
+    /// for an array body, otherwise the key of the array in the body.
+    #[serde(default)]
+    pub records: Option<String>,
+    /// How reads are paged.
+    pub pagination: Pagination,
+    /// Fields that identify a record.
+    pub primary_key: Vec<String>,
+    /// Where a create's id comes from, in order: `header:<Name>`, `location`,
+    /// `body:<field>` (`body:a.b` for a nested field).
+    #[serde(default)]
+    pub created_id: Vec<String>,
+    /// Checks a write's payload gets before it is sent.
+    #[serde(default)]
+    pub checks: Vec<CheckName>,
+    /// `file` when a read answers a file (CSV, PDF), which becomes one record
+    /// `{content_type, filename, content_base64}`.
+    #[serde(default)]
+    pub response: Option<ResponseKind>,
+    /// Request headers the host passes as `params.query` pairs of the same name.
+    #[serde(default)]
+    pub header_params: Vec<String>,
+    /// Present when a write uploads a file as `multipart/form-data`.
+    #[serde(default)]
+    pub upload: Option<Upload>,
+}
+
+/// One operation of an entity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// The method.
+    pub method: MethodName,
+    /// The path template, exactly as Klarna's API reference writes it.
+    pub path: String,
+}
+
+/// How a list is paged.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Pagination {
+    /// One answer is everything.
+    None,
+    /// `offset` + `size`, following the answer's `pagination.next` link.
+    Offset,
+    /// `size` + `starting_after`, from the answer's `pagination.last_item`.
+    Cursor,
+}
+
+/// A check of a write's payload.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    /// Klarna's order-data rules (amounts, totals, tax, market).
+    Order,
+    /// A Klarna Network payment request (currency, amount).
+    PaymentRequest,
+    /// A Klarna Network payment authorization.
+    PaymentAuthorization,
+}
+
+/// What a read answers.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseKind {
+    /// JSON (the default).
+    Json,
+    /// A file.
+    File,
+}
+
+/// A file upload.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The form field that carries the file.
+    pub part: String,
+    /// The largest file Klarna accepts, in bytes.
+    pub max_bytes: u64,
+    /// Accepted content types, each with its file name extensions.
+    pub types: BTreeMap<String, Vec<String>>,
+}

@@ -48,6 +48,15 @@ fn check(m: &Manifest) {
         }
     }
     for e in &m.entities {
+        let max_page = match &e.pagination {
+            Some(
+                format::Pagination::Offset { max_page_size, .. } | format::Pagination::Cursor { max_page_size, .. },
+            ) => Some(*max_page_size),
+            None => None,
+        };
+        if max_page == Some(0) || (max_page.is_some() && e.records.is_none()) {
+            fail(&format!("connector.json: entity {}: paging needs max_page_size > 0 and records", e.name));
+        }
         if let Some(upload) = &e.upload {
             if upload.max_bytes == 0 || upload.types.is_empty() {
                 fail(&format!("connector.json: entity {}: upload needs max_bytes > 0 and a content type", e.name));
@@ -131,15 +140,28 @@ fn entity(e: &Entity) -> String {
         .map(|op| format!("OperationSpec {{ method: MethodName::{:?}, path: {} }}", op.method, lit(&op.path)))
         .collect();
     let checks: Vec<String> = e.checks.iter().map(|c| format!("Check::{c:?}")).collect();
+    let pagination = match &e.pagination {
+        None => "Pagination::None".to_string(),
+        Some(format::Pagination::Offset { page_size_param, max_page_size, next_link }) => format!(
+            "Pagination::Offset {{ page_size_param: {}, max_page_size: {max_page_size}, next_link: {} }}",
+            lit(page_size_param),
+            lit(next_link)
+        ),
+        Some(format::Pagination::Cursor { page_size_param, max_page_size, cursor_param, cursor_from }) => format!(
+            "Pagination::Cursor {{ page_size_param: {}, max_page_size: {max_page_size}, cursor_param: {}, cursor_from: {} }}",
+            lit(page_size_param),
+            lit(cursor_param),
+            lit(cursor_from)
+        ),
+    };
     format!(
-        "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: Pagination::{:?}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
+        "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
         lit(&e.name),
         lit(&e.label),
         lit(&e.description),
         lit(&e.api_type),
         operations.join(", "),
         opt(&e.records),
-        e.pagination,
         strings(&e.primary_key),
         strings(&e.created_id),
         checks.join(", "),

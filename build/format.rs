@@ -242,8 +242,9 @@ pub struct Entity {
     /// for an array body, otherwise the key of the array in the body.
     #[serde(default)]
     pub records: Option<String>,
-    /// How reads are paged.
-    pub pagination: Pagination,
+    /// How reads are paged; absent when one answer holds every record.
+    #[serde(default)]
+    pub pagination: Option<Pagination>,
     /// Fields that identify a record.
     pub primary_key: Vec<String>,
     /// Where a create's id comes from, in order: `header:<Name>`, `location`,
@@ -275,16 +276,31 @@ pub struct Operation {
     pub path: String,
 }
 
-/// How a list is paged.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+/// How a list is paged: the parameters to send and where the answer says
+/// what comes next. Paths into the answer are dotted (`pagination.next`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "style", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Pagination {
-    /// One answer is everything.
-    None,
-    /// `offset` + `size`, following the answer's `pagination.next` link.
-    Offset,
-    /// `size` + `starting_after`, from the answer's `pagination.last_item`.
-    Cursor,
+    /// `offset` + page size; the next page is the query of the answer's next link.
+    Offset {
+        /// The query parameter of the page size (`size`).
+        page_size_param: String,
+        /// The largest page the API serves; larger requests are capped to it.
+        max_page_size: u32,
+        /// Where the answer holds the link to the next page (absent or empty on the last).
+        next_link: String,
+    },
+    /// A cursor: the same query, continuing after the last item of this page.
+    Cursor {
+        /// The query parameter of the page size (`size`).
+        page_size_param: String,
+        /// The largest page the API serves; larger requests are capped to it.
+        max_page_size: u32,
+        /// The query parameter that continues after an item (`starting_after`).
+        cursor_param: String,
+        /// Where the answer holds the last item's id (null on the last page).
+        cursor_from: String,
+    },
 }
 
 /// A check of a write's payload.

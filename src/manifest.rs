@@ -175,15 +175,35 @@ impl Hosts {
     }
 }
 
-/// How a list is paged.
+/// How a list is paged (connector.json's `pagination`): the parameters to
+/// send, and where the answer says what comes next (dotted paths such as
+/// `pagination.next`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pagination {
-    /// One response is everything.
+    /// One answer is everything.
     None,
-    /// `offset` + `size`, following the response's `pagination.next` link.
-    Offset,
-    /// `size` + `starting_after`, the response's `pagination.last_item` (null on the last page).
-    Cursor,
+    /// An offset and a page size; the next page is the query of the answer's
+    /// link at `next_link` (absent or empty on the last page).
+    Offset {
+        /// The page size's query parameter.
+        page_size_param: &'static str,
+        /// The largest page the API serves; a larger request is capped to it.
+        max_page_size: u32,
+        /// Where the answer holds the next page's link.
+        next_link: &'static str,
+    },
+    /// A cursor: the same query again, with `cursor_param` set to the value
+    /// at `cursor_from` (null on the last page).
+    Cursor {
+        /// The page size's query parameter.
+        page_size_param: &'static str,
+        /// The largest page the API serves; a larger request is capped to it.
+        max_page_size: u32,
+        /// The query parameter that continues after an item.
+        cursor_param: &'static str,
+        /// Where the answer holds the last item's id.
+        cursor_from: &'static str,
+    },
 }
 
 /// A method name as the manifest spells it.
@@ -239,7 +259,7 @@ pub struct EntitySpec {
     /// Where a read's records are: `None` = the body is one record, `*` = the
     /// body is an array of records, otherwise the key of an array in the body.
     pub records: Option<&'static str>,
-    /// Paging style of the `get` operation.
+    /// How the `get` operation pages.
     pub pagination: Pagination,
     /// Fields that identify a record.
     pub primary_key: &'static [&'static str],

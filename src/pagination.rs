@@ -3,35 +3,27 @@
 use std::borrow::Cow;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
 use serde_json::value::RawValue;
+use serde_json::Value;
 
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::manifest::{EntitySpec, Pagination};
 use crate::model::Page;
 use crate::path;
 
-/// Klarna Settlements serves at most 500 records a page.
-pub const MAX_OFFSET_PAGE: u32 = 500;
-
-/// The part of a list response's `pagination` object the connector follows.
-#[derive(Deserialize)]
-struct PaginationLinks {
-    #[serde(default)]
-    next: Option<String>,
-    #[serde(default)]
-    last_item: Option<String>,
-}
-
-/// A list response read in one pass: the records under `key` kept as raw
-/// JSON, `pagination` parsed, everything else skipped unparsed.
+/// A list response read in one pass: the records under their key kept as
+/// raw JSON, the top-level value that holds the paging field parsed,
+/// everything else skipped unparsed.
 struct ListBody<'a> {
     records: Option<Vec<&'a RawValue>>,
-    pagination: Option<PaginationLinks>,
+    paging: Option<Value>,
 }
 
-/// Reads a [`ListBody`] whose records are under `key`.
-struct ListSeed<'k>(&'k str);
+/// Reads a [`ListBody`]: the records under `records`, the value under `paging`.
+struct ListSeed<'k> {
+    records: &'k str,
+    paging: Option<&'k str>,
+}
 
 impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
     type Value = ListBody<'de>;
@@ -45,16 +37,16 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     type Value = ListBody<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "an object with `{}`", self.0)
+        write!(f, "an object with `{}`", self.records)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut body = ListBody { records: None, pagination: None };
+        let mut body = ListBody { records: None, paging: None };
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.0 {
+            if key == self.records {
                 body.records = map.next_value::<Option<Vec<&'de RawValue>>>()?;
-            } else if key == "pagination" {
-                body.pagination = map.next_value::<Option<PaginationLinks>>()?;
+            } else if Some(key.as_ref()) == self.paging {
+                body.paging = map.next_value::<Option<Value>>()?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -63,18 +55,38 @@ impl<'de> Visitor<'de> for ListSeed<'_> {
     }
 }
 
+/// A dotted path into an answer (`pagination.next`): its top-level key and
+/// the JSON pointer of the rest within that key's value.
+fn split_path(path: &str) -> (&str, String) {
+    match path.split_once('.') {
+        Some((top, rest)) => (top, format!("/{}", rest.replace('.', "/"))),
+        None => (path, String::new()),
+    }
+}
+
+/// Where the entity's paging field is read from, if it pages.
+fn paging_field(entity: &EntitySpec) -> Option<&'static str> {
+    match entity.pagination {
+        Pagination::None => None,
+        Pagination::Offset { next_link, .. } => Some(next_link),
+        Pagination::Cursor { cursor_from, .. } => Some(cursor_from),
+    }
+}
+
 /// One page out of a read response. The body is parsed once, and only as far
 /// as the records: each record is handed on as Klarna's own JSON text
 /// (validated, never rebuilt), which keeps paging cheap.
 ///
-/// `host` and `path` are those of the request; the next cursor is the query
-/// of Klarna's `pagination.next` link, after checking the link stays on that
-/// host and path. Never guessed from counts.
+/// `host` and `path` are those of the request; what comes next is read where
+/// the entity's `pagination` says: the query of the next link (after checking
+/// the link stays on that host and path), or the same query continuing after
+/// the last item. Never guessed from counts.
 pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_query: &str) -> Result<Page> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
-    let (items, links): (Vec<&RawValue>, Option<PaginationLinks>) = match entity.records {
+    let field = paging_field(entity).map(split_path);
+    let (items, paging): (Vec<&RawValue>, Option<Value>) = match entity.records {
         None => {
             let record = serde_json::from_slice::<&RawValue>(body)
                 .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?;
@@ -85,11 +97,12 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
         }
         Some(key) => {
             let mut deserializer = serde_json::Deserializer::from_slice(body);
-            let list = ListSeed(key)
+            let seed = ListSeed { records: key, paging: field.as_ref().map(|(top, _)| *top) };
+            let list = seed
                 .deserialize(&mut deserializer)
                 .and_then(|list| deserializer.end().map(|()| list))
                 .map_err(|e| malformed(entity, &format!("expected an object with a `{key}` list ({e})")))?;
-            (list.records.unwrap_or_default(), list.pagination)
+            (list.records.unwrap_or_default(), list.paging)
         }
     };
     let records = items
@@ -99,23 +112,27 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
             false => Err(malformed(entity, "a record is not a JSON object")),
         })
         .collect::<Result<Vec<_>>>()?;
-    let links = links.unwrap_or(PaginationLinks { next: None, last_item: None });
-    let next_cursor = match entity.pagination {
-        Pagination::None => None,
-        Pagination::Offset => match links.next.filter(|n| !n.is_empty()) {
-            Some(next) => Some(cursor_from_link(entity, &next, host, path)?),
-            None => None,
-        },
-        // The same query, continuing after the last item of this page.
-        Pagination::Cursor => match links.last_item.filter(|l| !l.is_empty()) {
-            Some(last) => {
-                let mut query = path::parse_query(sent_query)?;
-                query.retain(|(k, _)| k != "starting_after");
-                query.push(("starting_after".to_string(), last));
-                Some(path::query_string(&query))
+    let next = match (&paging, &field) {
+        (Some(value), Some((_, rest))) => match value.pointer(rest) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => Some(text.clone()).filter(|t| !t.is_empty()),
+            Some(other) => {
+                let at = paging_field(entity).unwrap_or_default();
+                return Err(malformed(entity, &format!("{at} is {other}, not a string")));
             }
-            None => None,
         },
+        _ => None,
+    };
+    let next_cursor = match (entity.pagination, next) {
+        (_, None) | (Pagination::None, _) => None,
+        (Pagination::Offset { .. }, Some(link)) => Some(cursor_from_link(entity, &link, host, path)?),
+        // The same query, continuing after the last item of this page.
+        (Pagination::Cursor { cursor_param, .. }, Some(last)) => {
+            let mut query = path::parse_query(sent_query)?;
+            query.retain(|(k, _)| k != cursor_param);
+            query.push((cursor_param.to_string(), last));
+            Some(path::query_string(&query))
+        }
     };
     Ok(Page { records, next_cursor })
 }
@@ -142,7 +159,8 @@ fn cursor_from_link(entity: &EntitySpec, next: &str, host: &str, path: &str) -> 
     Ok(uri.query().unwrap_or_default().to_string())
 }
 
-/// The query to send for a page: the cursor's, or the host's with `size`.
+/// The query to send for a page: the cursor's, or the host's with the page
+/// size (capped at the API's largest page) in the entity's parameter.
 pub fn page_query(
     entity: &EntitySpec,
     query: &crate::model::Pairs,
@@ -157,13 +175,17 @@ pub fn page_query(
         return Ok(path::query_string(&path::parse_query(cursor)?));
     }
     let mut query = query.clone();
-    if let (Pagination::Offset | Pagination::Cursor, Some(size)) = (entity.pagination, page_size) {
+    let sizing = match entity.pagination {
+        Pagination::None => None,
+        Pagination::Offset { page_size_param, max_page_size, .. }
+        | Pagination::Cursor { page_size_param, max_page_size, .. } => Some((page_size_param, max_page_size)),
+    };
+    if let (Some((param, max)), Some(size)) = (sizing, page_size) {
         if size == 0 {
             return Err(ConnectorError::input("page-size", "must be at least 1"));
         }
-        let size = if entity.pagination == Pagination::Offset { size.min(MAX_OFFSET_PAGE) } else { size };
-        query.retain(|(k, _)| k != "size");
-        query.push(("size".to_string(), size.to_string()));
+        query.retain(|(k, _)| k != param);
+        query.push((param.to_string(), size.min(max).to_string()));
     }
     Ok(path::query_string(&query))
 }

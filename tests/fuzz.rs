@@ -204,7 +204,7 @@ fn check_answer(
     tally: &Tally,
 ) -> Result<(), TestCaseError> {
     let json_read = matches!(request, Request::Subscribe(_)) && !entity.file_response;
-    let offset_read = json_read && entity.pagination == Pagination::Offset;
+    let offset_read = json_read && matches!(entity.pagination, Pagination::Offset { .. });
     match answer {
         AnswerChange::None => {
             let outcome = result.map_err(|e| TestCaseError::fail(format!("usual answer, got {e:?}")))?;

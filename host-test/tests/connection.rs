@@ -277,3 +277,16 @@ fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere
         }
     }
 }
+
+#[test]
+fn page_sizes_are_capped_at_the_largest_page_the_manifest_declares() {
+    let mut h = Harness::new();
+    let st = h.open("settlements");
+    h.subscribe(st, "transactions", &[], &[], None, Some(5_000)).expect("a capped page");
+    let d = h.open("disputes");
+    let page = h.subscribe(d, "disputes", &[], &[], None, Some(5_000)).expect("a capped page");
+    let sent: Vec<String> = h.sim.received().iter().map(|r| r.url.clone()).collect();
+    assert!(sent[0].ends_with("/settlements/v1/transactions?size=500"), "{}", sent[0]);
+    assert!(sent[1].ends_with("/v4/payment/disputes?size=100"), "{}", sent[1]);
+    assert!(page.records.len() <= 100);
+}

@@ -92,11 +92,11 @@ impl FakeKlarna {
         match (self.entity.records, self.entity.pagination) {
             (None, _) => json(200, record.to_string()),
             (Some("*"), _) => json(200, records),
-            (Some(key), Pagination::Offset) => {
+            (Some(key), Pagination::Offset { .. }) => {
                 let next = self.next_link(request);
                 json(200, format!(r#"{{"{key}":{records},"pagination":{{"count":2,"next":{next:?}}}}}"#))
             }
-            (Some(key), Pagination::Cursor) => {
+            (Some(key), Pagination::Cursor { .. }) => {
                 json(200, format!(r#"{{"{key}":{records},"pagination":{{"last_item":"r2"}}}}"#))
             }
             (Some(key), Pagination::None) => json(200, format!(r#"{{"{key}":{records}}}"#)),

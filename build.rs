@@ -65,6 +65,11 @@ fn check(m: &Manifest) {
     }
 }
 
+/// The `http::Method` constant of a manifest method (`GET`, `POST`, ...).
+fn method_const(method: format::MethodName) -> String {
+    format!("{method:?}").to_ascii_uppercase()
+}
+
 /// A Rust string literal.
 fn lit(text: &str) -> String {
     format!("{text:?}")
@@ -106,14 +111,14 @@ fn settings(items: &[Setting]) -> String {
 fn api_type(t: &ApiType) -> String {
     let query: Vec<String> = t.test.query.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
     format!(
-        "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: Probe {{ method: MethodName::{:?}, path: {}, query: &[{}], accept: &{:?}, checks: {} }} }}",
+        "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }} }}",
         lit(&t.id),
         lit(&t.label),
         lit(&t.description),
         lit(&t.hosts),
         strings(&t.auth),
         settings(&t.settings),
-        t.test.method,
+        method_const(t.test.method),
         lit(&t.test.path),
         query.join(", "),
         t.test.accept,
@@ -137,7 +142,7 @@ fn entity(e: &Entity) -> String {
     let operations: Vec<String> = e
         .operations
         .iter()
-        .map(|op| format!("OperationSpec {{ method: MethodName::{:?}, path: {} }}", op.method, lit(&op.path)))
+        .map(|op| format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), lit(&op.path)))
         .collect();
     let checks: Vec<String> = e.checks.iter().map(|c| format!("Check::{c:?}")).collect();
     let pagination = match &e.pagination {

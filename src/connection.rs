@@ -41,7 +41,7 @@ impl<T: Transport> Connection<T> {
     pub fn test(&self) -> Result<String> {
         let probe = &self.config().api_type.test;
         let call = Call {
-            method: probe.method.to_method(),
+            method: probe.method.clone(),
             path: probe.path.to_string(),
             query: path::query_string(&probe.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             body: None,
@@ -169,7 +169,7 @@ impl<T: Transport> Connection<T> {
                 )
             })?;
         let operation = entity.operation(method).ok_or_else(|| {
-            let offered: Vec<_> = entity.operations.iter().map(|o| o.method.to_method().to_string()).collect();
+            let offered: Vec<_> = entity.operations.iter().map(|o| o.method.to_string()).collect();
             ConnectorError::input(
                 "method",
                 format!("entity {name} has no {method} operation (offers {})", offered.join(", ")),

@@ -50,8 +50,11 @@ mod component {
 
     impl Transport for HostTransport {
         fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+            let method = to_wit_method(&request.method).ok_or_else(|| {
+                TransportError::Other(format!("{} cannot be sent through ipaas:connector/http", request.method))
+            })?;
             let wit_request = wit_http::Request {
-                method: to_wit_method(&request.method),
+                method,
                 url: request.url.clone(),
                 headers: request.headers.clone(),
                 body: request.body.clone(),
@@ -147,13 +150,16 @@ mod component {
         model::Params { path: params.path, query: params.query, payload: params.payload }
     }
 
-    fn to_wit_method(method: &Method) -> t::Method {
+    /// The WIT method of an HTTP method; none for the methods the contract
+    /// does not carry (the manifest and the core use only the five it does).
+    fn to_wit_method(method: &Method) -> Option<t::Method> {
         match *method {
-            Method::POST => t::Method::Post,
-            Method::PUT => t::Method::Put,
-            Method::PATCH => t::Method::Patch,
-            Method::DELETE => t::Method::Delete,
-            _ => t::Method::Get,
+            Method::GET => Some(t::Method::Get),
+            Method::POST => Some(t::Method::Post),
+            Method::PUT => Some(t::Method::Put),
+            Method::PATCH => Some(t::Method::Patch),
+            Method::DELETE => Some(t::Method::Delete),
+            _ => None,
         }
     }
 
@@ -176,15 +182,12 @@ mod component {
             operations: entity
                 .operations
                 .iter()
-                .map(|op| t::Operation { method: from_wit_method_name(op.method), path: op.path.to_string() })
+                // build.rs emits only the five methods the contract carries.
+                .filter_map(|op| Some(t::Operation { method: to_wit_method(&op.method)?, path: op.path.to_string() }))
                 .collect(),
             paginated: entity.paginated(),
             primary_key: entity.primary_key.iter().map(|k| k.to_string()).collect(),
         }
-    }
-
-    fn from_wit_method_name(method: crate::manifest::MethodName) -> t::Method {
-        to_wit_method(&method.to_method())
     }
 
     fn to_wit_api_error(e: ApiError) -> t::ApiError {

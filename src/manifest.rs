@@ -130,8 +130,8 @@ pub struct ApiType {
 /// A request that proves the credentials work.
 #[derive(Debug)]
 pub struct Probe {
-    /// Method.
-    pub method: MethodName,
+    /// The method.
+    pub method: Method,
     /// Path (no placeholders).
     pub path: &'static str,
     /// Query.
@@ -206,39 +206,11 @@ pub enum Pagination {
     },
 }
 
-/// A method name as the manifest spells it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MethodName {
-    /// GET
-    Get,
-    /// POST
-    Post,
-    /// PUT
-    Put,
-    /// PATCH
-    Patch,
-    /// DELETE
-    Delete,
-}
-
-impl MethodName {
-    /// As an `http` method.
-    pub fn to_method(self) -> Method {
-        match self {
-            Self::Get => Method::GET,
-            Self::Post => Method::POST,
-            Self::Put => Method::PUT,
-            Self::Patch => Method::PATCH,
-            Self::Delete => Method::DELETE,
-        }
-    }
-}
-
 /// One operation of an entity.
 #[derive(Debug)]
 pub struct OperationSpec {
-    /// Method.
-    pub method: MethodName,
+    /// The method.
+    pub method: Method,
     /// Path template, exactly as Klarna's API reference writes it.
     pub path: &'static str,
 }
@@ -307,7 +279,7 @@ pub struct UploadSpec {
 impl EntitySpec {
     /// The operation with `method`, if the entity has one.
     pub fn operation(&self, method: &Method) -> Option<&'static OperationSpec> {
-        self.operations.iter().find(|op| op.method.to_method() == *method)
+        self.operations.iter().find(|op| op.method == *method)
     }
 
     /// Whether `subscribe` pages through results.

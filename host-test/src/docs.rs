@@ -18,7 +18,7 @@ pub fn tables() -> Result<String, String> {
     );
     for e in m.entities {
         for op in e.operations {
-            let method = op.method.to_method();
+            let method = op.method.clone();
             let paged = if e.paginated() && method == http::Method::GET { "yes" } else { "" };
             let _ = writeln!(out, "| {} | `{}` | {method} | `{}` | {paged} |", e.api_type, e.name, op.path);
         }

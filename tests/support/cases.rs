@@ -246,7 +246,7 @@ impl RequestCase {
             query: entity.header_params.iter().map(|h| (h.to_string(), "Abc123".to_string())).collect(),
             payload: None,
         };
-        let method = operation.method.to_method();
+        let method = operation.method.clone();
         let mut payload = self.payload(entity, &method);
         let (mut name, mut method_used, mut cursor, mut key) = (entity.name.to_string(), method.clone(), None, None);
         let mut page_size = self.page_size.filter(|_| entity.paginated());
@@ -257,7 +257,7 @@ impl RequestCase {
                 Some("entity".to_string())
             }
             RequestChange::Method(which) => {
-                let offered: Vec<Method> = entity.operations.iter().map(|o| o.method.to_method()).collect();
+                let offered: Vec<Method> = entity.operations.iter().map(|o| o.method.clone()).collect();
                 let absent: Vec<Method> = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE]
                     .into_iter()
                     .filter(|m| !offered.contains(m))

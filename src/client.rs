@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::config::{Credentials, RetryPolicy, ValidConfig};
+use crate::config::{Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::model::{Auth, Method};
 use crate::secret::Secret;
@@ -86,7 +86,7 @@ impl<T: Transport> Client<T> {
 
     /// One request with the retry policy.
     fn exchange(&self, request: &HttpRequest, label: &str) -> Result<HttpResponse> {
-        let policy: RetryPolicy = self.config.retry;
+        let policy = self.config.retry;
         let mut waited_ms = 0u64;
         let mut attempt = 1u32;
         loop {

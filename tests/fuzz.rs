@@ -9,8 +9,8 @@
 //! - a changed answer gives the error its status or body calls for;
 //! - never a panic, never a secret in an error or a log line.
 //!
-//! `FUZZ_CASES` sets the number of cases per property (default 3,000;
-//! `./x fuzz` runs 200,000). Each property prints how many cases reached
+//! `FUZZ_CASES` sets the number of cases per property (default 3,000, the
+//! same on every run; `./x fuzz` runs 200,000 with `FUZZ_SEED=random`). Each property prints how many cases reached
 //! each check, and fails when one was never reached.
 
 mod support;
@@ -20,16 +20,24 @@ use klarna_connector::error::ConnectorError;
 use klarna_connector::manifest::{Check, EntitySpec, Manifest, Pagination};
 use klarna_connector::model::PublishResult;
 use proptest::prop_assert;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
 use support::cases::{self, Request};
 use support::fake_klarna::{self, AnswerChange, FakeKlarna, NEXT_FORMS};
 use support::tally::Tally;
 use support::SECRET;
 
+/// The runner: `FUZZ_CASES` cases; the same ones on every run (so the
+/// reached-every-check assertion cannot flake in CI) unless `FUZZ_SEED` is a
+/// number or `random`. Saved regressions replay first.
 fn runner() -> (TestRunner, u32) {
     let cases = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    let rng_seed = match std::env::var("FUZZ_SEED").as_deref() {
+        Ok("random") => RngSeed::Random,
+        Ok(seed) => RngSeed::Fixed(seed.parse().unwrap_or(1)),
+        Err(_) => RngSeed::Fixed(1),
+    };
     let persistence = FileFailurePersistence::Direct("tests/proptest-regressions/fuzz.txt");
-    let config = Config { cases, failure_persistence: Some(Box::new(persistence)), ..Config::default() };
+    let config = Config { cases, rng_seed, failure_persistence: Some(Box::new(persistence)), ..Config::default() };
     (TestRunner::new(config), cases)
 }
 

@@ -1,6 +1,6 @@
 //! The `host-test` command line: `demo` (default), `describe`, `entities`,
-//! `subscribe` and `publish`, against the embedded simulator or, with
-//! `--live`, Klarna's real API.
+//! `test`, `subscribe` and `publish`, for every API type and auth kind,
+//! against the embedded simulator or, with `--live`, Klarna's real API.
 
 use std::fmt::Write as _;
 
@@ -10,7 +10,7 @@ use wasmtime::component::ResourceAny;
 use crate::backend::{LiveBackend, SimulatorBackend};
 use crate::runtime::{
     default_component_path, Auth, BasicAuth, ConnectionConfig, ConnectorError, HttpBackend, Instance, Limits, Method,
-    Params, PublishRequest, Runtime, SubscribeRequest,
+    Oauth2Client, Params, PublishRequest, Runtime, SubscribeRequest,
 };
 use crate::sim::{self, Simulator};
 
@@ -22,6 +22,7 @@ commands:
   demo                      a whole order lifecycle on the embedded simulator (default)
   describe                  print the manifest (connector.json) the component returns
   entities                  list the entities of --api-type
+  test                      run the connection's test() and say what it proved
   subscribe ENTITY          read pages of ENTITY (--all for every page)
   publish ENTITY            write to ENTITY with --method (default post)
   tables [README]           print the README's coverage and panel tables (from connector.json),
@@ -39,9 +40,16 @@ options:
   --api-type T              default: the entity's, or post-purchase
   --environment E           playground (default) | production
   --region R                eu (default) | na | oc
-  --username U --password P credentials (default: the simulator's)
-  --live                    real HTTPS to Klarna; credentials from KLARNA_API_USERNAME
-                            and KLARNA_API_PASSWORD unless given
+  --setting KEY=VALUE       a panel setting (repeatable), e.g. --setting max_attempts=1
+  --auth KIND               api_key | basic | oauth2 | token (default: from the credential
+                            options given, else the API type's first auth kind)
+  --username U --password P basic credentials            (KLARNA_API_USERNAME, KLARNA_API_PASSWORD)
+  --api-key K               a Klarna API key               (KLARNA_API_KEY)
+  --client-id I --client-secret S [--scopes \"A B\"]
+                            an OAuth 2.0 client            (KLARNA_CLIENT_ID, KLARNA_CLIENT_SECRET)
+  --token T                 a bearer token                 (KLARNA_TOKEN)
+  --live                    real HTTPS to Klarna; credentials not given as options come from the
+                            environment variables above. Without --live: the simulator's.
   --wasm PATH               the component (default: target/wasm32-wasip2/release/klarna_connector.wasm)
 ";
 
@@ -59,8 +67,15 @@ struct Options {
     api_type: Option<String>,
     environment: Option<String>,
     region: Option<String>,
+    settings: Vec<(String, String)>,
+    auth: Option<String>,
     username: Option<String>,
     password: Option<String>,
+    api_key: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scopes: Option<String>,
+    token: Option<String>,
     live: bool,
     wasm: Option<String>,
     optimized: Option<String>,
@@ -83,8 +98,19 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--api-type" => o.api_type = Some(value(arg)?),
             "--environment" => o.environment = Some(value(arg)?),
             "--region" => o.region = Some(value(arg)?),
+            "--setting" => {
+                let pair = value(arg)?;
+                let (key, setting) = pair.split_once('=').ok_or(format!("--setting {pair:?}: expected KEY=VALUE"))?;
+                o.settings.push((key.to_string(), setting.to_string()));
+            }
+            "--auth" => o.auth = Some(value(arg)?),
             "--username" => o.username = Some(value(arg)?),
             "--password" => o.password = Some(value(arg)?),
+            "--api-key" => o.api_key = Some(value(arg)?),
+            "--client-id" => o.client_id = Some(value(arg)?),
+            "--client-secret" => o.client_secret = Some(value(arg)?),
+            "--scopes" => o.scopes = Some(value(arg)?),
+            "--token" => o.token = Some(value(arg)?),
             "--live" => o.live = true,
             "--wasm" => o.wasm = Some(value(arg)?),
             "--optimized" => o.optimized = Some(value(arg)?),
@@ -116,6 +142,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             session.instance.describe().map_err(trap)
         }
         "entities" => entities(&options),
+        "test" => test(&options),
         "tables" => match &options.entity {
             Some(readme) => crate::docs::write_readme(std::path::Path::new(readme)),
             None => crate::docs::tables(),
@@ -170,32 +197,94 @@ fn seeded_simulator() -> Simulator {
     simulator
 }
 
+/// The auth kind to use: `--auth`, else the kind of the credential options
+/// given, else the API type's first (its manifest order).
+fn auth_kind(options: &Options, api_type: &str) -> Result<String, String> {
+    if let Some(kind) = &options.auth {
+        return Ok(kind.clone());
+    }
+    let given = [
+        (options.api_key.is_some(), "api_key"),
+        (options.token.is_some(), "token"),
+        (options.client_id.is_some() || options.client_secret.is_some(), "oauth2"),
+        (options.username.is_some() || options.password.is_some(), "basic"),
+    ];
+    if let Some((_, kind)) = given.iter().find(|(given, _)| *given) {
+        return Ok(kind.to_string());
+    }
+    let manifest = klarna_connector::manifest::Manifest::get();
+    let allowed = manifest.api_type(api_type).map(|t| t.auth).unwrap_or(&["basic"]);
+    Ok(allowed.first().unwrap_or(&"basic").to_string())
+}
+
+/// The connection config for `api_type`: the options, then (with `--live`)
+/// the environment, then (on the simulator) the simulator's credentials.
 fn config(options: &Options, api_type: &str) -> Result<ConnectionConfig, String> {
-    let env_or = |given: &Option<String>, var: &str, fallback: &str| -> Result<String, String> {
+    let pick = |given: &Option<String>, var: &str, simulator: &str| -> Result<String, String> {
         match given {
             Some(v) => Ok(v.clone()),
             None if options.live => {
                 std::env::var(var).map_err(|_| format!("--live needs {var} (or the matching option)"))
             }
-            None => Ok(fallback.to_string()),
+            None => Ok(simulator.to_string()),
         }
     };
-    // Klarna Network takes an API key only: sent as the password with no username.
-    let auth = if crate::backend::api_key_only(api_type) {
-        BasicAuth { username: String::new(), password: env_or(&options.password, "KLARNA_API_KEY", sim::API_KEY)? }
-    } else {
-        BasicAuth {
-            username: env_or(&options.username, "KLARNA_API_USERNAME", sim::USERNAME)?,
-            password: env_or(&options.password, "KLARNA_API_PASSWORD", sim::PASSWORD)?,
-        }
+    let auth = match auth_kind(options, api_type)?.as_str() {
+        // An API key is sent as the password of a Basic pair with no username.
+        "api_key" => Auth::Basic(BasicAuth {
+            username: String::new(),
+            password: pick(&options.api_key, "KLARNA_API_KEY", sim::API_KEY)?,
+        }),
+        "basic" => Auth::Basic(BasicAuth {
+            username: pick(&options.username, "KLARNA_API_USERNAME", sim::USERNAME)?,
+            password: pick(&options.password, "KLARNA_API_PASSWORD", sim::PASSWORD)?,
+        }),
+        "oauth2" => Auth::Oauth2(Oauth2Client {
+            client_id: pick(&options.client_id, "KLARNA_CLIENT_ID", sim::CLIENT_ID)?,
+            client_secret: pick(&options.client_secret, "KLARNA_CLIENT_SECRET", sim::CLIENT_SECRET)?,
+            scopes: options.scopes.as_deref().unwrap_or_default().split_whitespace().map(str::to_string).collect(),
+        }),
+        "token" => Auth::Token(pick(&options.token, "KLARNA_TOKEN", sim::SHIPPING_TOKEN)?),
+        other => return Err(format!("--auth: unknown auth kind {other:?} (api_key, basic, oauth2 or token)")),
     };
     Ok(ConnectionConfig {
         api_type: api_type.to_string(),
         environment: options.environment.clone().unwrap_or_else(|| "playground".into()),
         region: options.region.clone().unwrap_or_else(|| "eu".into()),
-        auth: Auth::Basic(auth),
-        settings: vec![],
+        auth,
+        settings: options.settings.clone(),
     })
+}
+
+/// The entity named on the command line, refused with the API type's
+/// entities and the closest name when it is not one of them.
+fn known_entity(options: &Options, command: &str) -> Result<String, String> {
+    let name = options.entity.clone().ok_or(format!("{command} needs an ENTITY"))?;
+    let api_type = api_type_of(options);
+    let manifest = klarna_connector::manifest::Manifest::get();
+    let names: Vec<&str> = manifest.entities.iter().filter(|e| e.api_type == api_type).map(|e| e.name).collect();
+    if names.contains(&name.as_str()) {
+        return Ok(name);
+    }
+    let closest = names.iter().min_by_key(|n| edit_distance(n, &name)).filter(|n| edit_distance(n, &name) <= 3);
+    let hint = closest.map(|n| format!(" (did you mean {n}?)")).unwrap_or_default();
+    Err(format!("unknown entity {name:?} for API type {api_type}{hint}; its entities: {}", names.join(", ")))
+}
+
+/// Levenshtein distance between two names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn api_type_of(options: &Options) -> String {
@@ -216,6 +305,12 @@ fn params(options: &Options) -> Result<Params, String> {
         return Ok(Params { path: vec![], query: vec![], payload: None });
     };
     let value: Value = serde_json::from_str(text).map_err(|e| format!("--params: {e}"))?;
+    let Value::Object(object) = &value else {
+        return Err("--params: expected a JSON object {\"path\":{..},\"query\":{..},\"payload\":{..}}".into());
+    };
+    if let Some(unknown) = object.keys().find(|k| !["path", "query", "payload"].contains(&k.as_str())) {
+        return Err(format!("--params: unknown key {unknown:?} (expected path, query and payload)"));
+    }
     let pairs = |key: &str| -> Result<Vec<(String, String)>, String> {
         match value.get(key) {
             None => Ok(vec![]),
@@ -251,7 +346,10 @@ fn entities(options: &Options) -> Result<String, String> {
             e.operations.iter().map(|o| format!("{} {}", crate::backend::method_name(o.method), o.path)).collect();
         let _ = writeln!(out, "{:<40} {}{}", e.name, ops.join(" | "), if e.paginated { "  (paginated)" } else { "" });
     }
-    if let Some(sim) = &session.simulator {
+    if out.is_empty() {
+        out.push_str("(no entities)\n");
+    }
+    if let (Some(sim), "post-purchase") = (&session.simulator, api_type_of(options).as_str()) {
         let _ = writeln!(out, "\nsimulator orders: {}", seeded_order_ids(sim).join(", "));
     }
     Ok(out)
@@ -261,8 +359,17 @@ fn seeded_order_ids(sim: &Simulator) -> Vec<String> {
     (1..=3u64).map(|n| sim::clock::uuid(0x0de7, n)).filter(|id| sim.order(id).is_some()).collect()
 }
 
+/// `test()` on a connection: what it proved, or the error.
+fn test(options: &Options) -> Result<String, String> {
+    let mut session = Session::start(options, None)?;
+    let connection = session.open(&config(options, &api_type_of(options))?)?;
+    session.instance.test(connection).map_err(trap)?.map_err(|e| describe_error(&e))?;
+    let said = session.instance.logs().iter().rev().find_map(|l| l.message.strip_prefix("test passed: "));
+    Ok(format!("test passed: {}\n", said.unwrap_or("(the component said nothing more)")))
+}
+
 fn subscribe(options: &Options) -> Result<String, String> {
-    let entity = options.entity.clone().ok_or("subscribe needs an ENTITY")?;
+    let entity = known_entity(options, "subscribe")?;
     let mut session = Session::start(options, None)?;
     let connection = session.open(&config(options, &api_type_of(options))?)?;
     let mut request = SubscribeRequest {
@@ -291,7 +398,7 @@ fn subscribe(options: &Options) -> Result<String, String> {
 }
 
 fn publish(options: &Options) -> Result<String, String> {
-    let entity = options.entity.clone().ok_or("publish needs an ENTITY")?;
+    let entity = known_entity(options, "publish")?;
     let mut session = Session::start(options, None)?;
     let connection = session.open(&config(options, &api_type_of(options))?)?;
     let request = PublishRequest {

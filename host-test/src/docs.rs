@@ -14,7 +14,7 @@ pub const END: &str = "<!-- END GENERATED -->";
 pub fn tables() -> Result<String, String> {
     let m = Manifest::get();
     let mut out = format!(
-        "{BEGIN}\n\n#### Coverage\n\n| API type | Entity | Method | Path | Paged |\n| --- | --- | --- | --- | --- |\n"
+        "{BEGIN}\n\n## Coverage (generated from connector.json)\n\n| API type | Entity | Method | Path | Paged |\n| --- | --- | --- | --- | --- |\n"
     );
     for e in m.entities {
         for op in e.operations {
@@ -23,7 +23,7 @@ pub fn tables() -> Result<String, String> {
             let _ = writeln!(out, "| {} | `{}` | {method} | `{}` | {paged} |", e.api_type, e.name, op.path);
         }
     }
-    let _ = write!(out, "\n#### Connection panel\n\n| API type | Auth kinds | Settings | `test()` checks |\n| --- | --- | --- | --- |\n");
+    let _ = write!(out, "\n## Connection panel (generated from connector.json)\n\n| API type | Auth kinds | Settings | `test()` checks |\n| --- | --- | --- | --- |\n");
     for t in m.panel.api_types {
         let settings: Vec<String> = t.settings.iter().map(setting).collect();
         let settings = if settings.is_empty() { "–".to_string() } else { settings.join("<br>") };

@@ -70,6 +70,42 @@ fn method_const(method: format::MethodName) -> String {
     format!("{method:?}").to_ascii_uppercase()
 }
 
+/// A Rust variant name for a manifest id: `post-purchase` → `PostPurchase`.
+fn variant(id: &str) -> String {
+    id.split(['-', '_'])
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// An enum of the manifest's ids (`AuthKindId`, `ApiTypeId`), with `ALL` and `as_str`.
+fn id_enum(name: &str, what: &str, ids: &[&str]) -> String {
+    let variants: Vec<String> = ids.iter().map(|id| format!("    /// `{id}`.\n    {},", variant(id))).collect();
+    let all: Vec<String> = ids.iter().map(|id| format!("Self::{}", variant(id))).collect();
+    let arms: Vec<String> = ids.iter().map(|id| format!("            Self::{} => {},", variant(id), lit(id))).collect();
+    format!(
+        "/// {what}, as connector.json names them.\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum {name} {{\n{}\n}}\n\nimpl {name} {{\n    /// Every one, in the manifest's order.\n    pub const ALL: [Self; {}] = [{}];\n\n    /// The id as connector.json spells it.\n    pub const fn as_str(self) -> &'static str {{\n        match self {{\n{}\n        }}\n    }}\n}}\n\n",
+        variants.join("\n"),
+        ids.len(),
+        all.join(", "),
+        arms.join("\n"),
+    )
+}
+
+/// The enum variant of a referenced id, or a build failure naming it.
+fn id_ref(name: &str, known: &[&str], id: &str, at: &str) -> String {
+    if !known.contains(&id) {
+        let what = if name == "ApiTypeId" { "API types" } else { "auth kinds" };
+        fail(&format!(
+            "connector.json: {at} names {id:?}, which is not one of the panel's {what} ({})",
+            known.join(", ")
+        ));
+    }
+    format!("{name}::{}", variant(id))
+}
+
 /// A Rust string literal.
 fn lit(text: &str) -> String {
     format!("{text:?}")
@@ -85,10 +121,27 @@ fn strings(items: &[String]) -> String {
     format!("&[{}]", items.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", "))
 }
 
-fn setting(s: &Setting) -> String {
+/// The ids of the auth kinds and the API types, which the rest refers to.
+struct Ids<'m> {
+    auth: Vec<&'m str>,
+    api: Vec<&'m str>,
+}
+
+impl Ids<'_> {
+    /// A slice of `AuthKindId`s.
+    fn auth_kinds(&self, ids: &[String], at: &str) -> String {
+        let items: Vec<String> = ids.iter().map(|id| id_ref("AuthKindId", &self.auth, id, at)).collect();
+        format!("&[{}]", items.join(", "))
+    }
+}
+
+fn setting(s: &Setting, ids: &Ids) -> String {
     let show_when = match &s.show_when {
         None => "None".to_string(),
-        Some(when) => format!("Some(ShowWhen {{ auth: {} }})", strings(&when.auth)),
+        Some(when) => format!(
+            "Some(ShowWhen {{ auth: {} }})",
+            ids.auth_kinds(&when.auth, &format!("setting {}: show_when.auth", s.key))
+        ),
     };
     format!(
         "Setting {{ key: {}, label: {}, help: {}, kind: SettingType::{:?}, required: {}, secret: {}, default: {}, min: {}, max: {}, show_when: {show_when} }}",
@@ -104,20 +157,20 @@ fn setting(s: &Setting) -> String {
     )
 }
 
-fn settings(items: &[Setting]) -> String {
-    format!("&[{}]", items.iter().map(setting).collect::<Vec<_>>().join(",\n"))
+fn settings(items: &[Setting], ids: &Ids) -> String {
+    format!("&[{}]", items.iter().map(|s| setting(s, ids)).collect::<Vec<_>>().join(",\n"))
 }
 
-fn api_type(t: &ApiType) -> String {
+fn api_type(t: &ApiType, ids: &Ids) -> String {
     let query: Vec<String> = t.test.query.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
     format!(
         "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }} }}",
-        lit(&t.id),
+        id_ref("ApiTypeId", &ids.api, &t.id, "panel.api_types"),
         lit(&t.label),
         lit(&t.description),
         lit(&t.hosts),
-        strings(&t.auth),
-        settings(&t.settings),
+        ids.auth_kinds(&t.auth, &format!("api type {}: auth", t.id)),
+        settings(&t.settings, ids),
         method_const(t.test.method),
         lit(&t.test.path),
         query.join(", "),
@@ -138,7 +191,7 @@ fn upload(upload: &Option<Upload>) -> String {
     )
 }
 
-fn entity(e: &Entity) -> String {
+fn entity(e: &Entity, ids: &Ids) -> String {
     let operations: Vec<String> = e
         .operations
         .iter()
@@ -164,7 +217,7 @@ fn entity(e: &Entity) -> String {
         lit(&e.name),
         lit(&e.label),
         lit(&e.description),
-        lit(&e.api_type),
+        id_ref("ApiTypeId", &ids.api, &e.api_type, &format!("entity {}: api_type", e.name)),
         operations.join(", "),
         opt(&e.records),
         strings(&e.primary_key),
@@ -182,12 +235,17 @@ fn manifest_code(m: &Manifest) -> String {
             items.iter().map(|c| format!("Choice {{ id: {}, label: {} }}", lit(&c.id), lit(&c.label))).collect();
         format!("&[{}]", items.join(", "))
     };
+    let ids = Ids {
+        auth: m.panel.auth_kinds.iter().map(|k| k.id.as_str()).collect(),
+        api: m.panel.api_types.iter().map(|t| t.id.as_str()).collect(),
+    };
     let auth_kinds: Vec<String> = m
         .panel
         .auth_kinds
         .iter()
         .map(|k| {
-            format!("AuthKind {{ id: {}, label: {}, fields: {} }}", lit(&k.id), lit(&k.label), settings(&k.fields))
+            let id = id_ref("AuthKindId", &ids.auth, &k.id, "panel.auth_kinds");
+            format!("AuthKind {{ id: {id}, label: {}, fields: {} }}", lit(&k.label), settings(&k.fields, &ids))
         })
         .collect();
     let oauth: Vec<String> =
@@ -207,7 +265,9 @@ fn manifest_code(m: &Manifest) -> String {
         })
         .collect();
     format!(
-        "// Generated by build.rs from connector.json. Do not edit.\n\n/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n}};\n",
+        "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n}};\n",
+        id_enum("AuthKindId", "The auth kinds of the panel", &ids.auth),
+        id_enum("ApiTypeId", "The API types of the panel", &ids.api),
         lit(&m.id),
         lit(&m.name),
         lit(&m.version),
@@ -216,11 +276,11 @@ fn manifest_code(m: &Manifest) -> String {
         choices(&m.panel.environments),
         choices(&m.panel.regions),
         auth_kinds.join(",\n"),
-        settings(&m.panel.common_settings),
-        m.panel.api_types.iter().map(api_type).collect::<Vec<_>>().join(",\n"),
+        settings(&m.panel.common_settings, &ids),
+        m.panel.api_types.iter().map(|t| api_type(t, &ids)).collect::<Vec<_>>().join(",\n"),
         strings(&m.hosts.allowed),
         oauth.join(", "),
         families.join(", "),
-        m.entities.iter().map(entity).collect::<Vec<_>>().join(",\n"),
+        m.entities.iter().map(|e| entity(e, &ids)).collect::<Vec<_>>().join(",\n"),
     )
 }

@@ -7,7 +7,7 @@ use base64::Engine as _;
 
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
-use crate::model::{Auth, Method};
+use crate::model::Method;
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
 use crate::{oauth, response};
@@ -19,13 +19,13 @@ pub const USER_AGENT: &str =
 /// A request before credentials and standard headers are added.
 #[derive(Clone, Debug)]
 pub struct Call {
-    /// Method.
+    /// The HTTP method.
     pub method: Method,
     /// Path, already rendered and encoded.
     pub path: String,
     /// Query string, already encoded (no `?`).
     pub query: String,
-    /// Body.
+    /// The body, already encoded (JSON or `multipart/form-data`).
     pub body: Option<Vec<u8>>,
     /// The body's `Content-Type` when it is not JSON.
     pub content_type: Option<String>,
@@ -155,17 +155,16 @@ impl<T: Transport> Client<T> {
 
     fn authorization(&self) -> Result<String> {
         let encode = |text: String| base64::engine::general_purpose::STANDARD.encode(text);
-        match (&self.config.credentials, &self.config.auth) {
+        match &self.config.credentials {
             // Klarna: "Authorization: Basic <API key>", the key as it is.
-            (Credentials::ApiKey, Auth::Basic { password, .. }) => Ok(format!("Basic {}", password.expose())),
-            (Credentials::Basic, Auth::Basic { username, password }) => {
+            Credentials::ApiKey(key) => Ok(format!("Basic {}", key.expose())),
+            Credentials::Basic { username, password } => {
                 Ok(format!("Basic {}", encode(format!("{username}:{}", password.expose()))))
             }
-            (Credentials::Bearer, Auth::Token(token)) => Ok(format!("Bearer {}", token.expose())),
-            (Credentials::OAuth2 { token_url }, Auth::OAuth2 { client_id, client_secret, scopes }) => {
+            Credentials::Bearer(token) => Ok(format!("Bearer {}", token.expose())),
+            Credentials::OAuth2 { token_url, client_id, client_secret, scopes } => {
                 Ok(format!("Bearer {}", self.access_token(token_url, client_id, client_secret, scopes)?.expose()))
             }
-            _ => Err(ConnectorError::config("auth", "the credentials do not match the auth kind")),
         }
     }
 

@@ -1,8 +1,9 @@
 //! Validation of the connection panel: what `open` checks before anything is sent.
 
 use crate::error::{ConnectorError, Result};
-use crate::manifest::{ApiType, Manifest, Setting, SettingType};
+use crate::manifest::{ApiType, AuthKindId, Manifest, Setting, SettingType};
 use crate::model::{Auth, ConnectionConfig, Pairs};
+use crate::secret::Secret;
 
 /// Retry limits of a connection (see the `common_settings` of the manifest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,20 +16,31 @@ pub struct RetryPolicy {
     pub base_delay_ms: u64,
 }
 
-/// How requests are authenticated, as decided from the panel.
+/// The connection's credentials, in the form its requests carry them.
 #[derive(Clone, Debug)]
 pub enum Credentials {
     /// `Authorization: Basic base64(username:password)`.
-    Basic,
-    /// `Authorization: Basic <API key>`, as Klarna documents for API keys.
-    ApiKey,
-    /// OAuth 2.0 client credentials; tokens come from `token_url`.
+    Basic {
+        /// The API username.
+        username: String,
+        /// The API password.
+        password: Secret,
+    },
+    /// `Authorization: Basic <API key>`, the key as it is (Klarna's form for API keys).
+    ApiKey(Secret),
+    /// OAuth 2.0 client credentials: access tokens come from `token_url`.
     OAuth2 {
-        /// The token endpoint.
+        /// The token endpoint (the OAuth subdomain setting filled in).
         token_url: String,
+        /// The client id.
+        client_id: String,
+        /// The client secret.
+        client_secret: Secret,
+        /// Scopes requested with each token.
+        scopes: Vec<String>,
     },
     /// `Authorization: Bearer <token>`.
-    Bearer,
+    Bearer(Secret),
 }
 
 /// A connection configuration that passed every check of the panel.
@@ -42,9 +54,7 @@ pub struct ValidConfig {
     pub region: String,
     /// Host name requests go to.
     pub host: String,
-    /// Credentials.
-    pub auth: Auth,
-    /// How they are sent.
+    /// The credentials, as requests carry them.
     pub credentials: Credentials,
     /// API-type settings that were filled in, used as default path parameters.
     pub defaults: Pairs,
@@ -68,20 +78,25 @@ impl ValidConfig {
 
 /// The panel's auth kind of a WIT `auth` value: a Basic pair with an empty
 /// username is an API key.
-pub fn panel_kind(auth: &Auth) -> &'static str {
+pub fn panel_kind(auth: &Auth) -> AuthKindId {
     match auth {
-        Auth::Basic { username, .. } if username.is_empty() => "api_key",
-        Auth::Basic { .. } => "basic",
-        Auth::OAuth2 { .. } => "oauth2",
-        Auth::Token(_) => "token",
+        Auth::Basic { username, .. } if username.is_empty() => AuthKindId::ApiKey,
+        Auth::Basic { .. } => AuthKindId::Basic,
+        Auth::OAuth2 { .. } => AuthKindId::Oauth2,
+        Auth::Token(_) => AuthKindId::Token,
     }
+}
+
+/// Auth kinds as a list for messages.
+fn kinds(kinds: &[AuthKindId], separator: &str) -> String {
+    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(separator)
 }
 
 /// Checks `config` against the manifest's panel; names the first wrong field.
 pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let manifest = Manifest::get();
     let api_type = manifest.api_type(&config.api_type).ok_or_else(|| {
-        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id).collect();
+        let known: Vec<_> = manifest.panel.api_types.iter().map(|t| t.id.as_str()).collect();
         ConnectorError::config(
             "api-type",
             format!("unknown API type {:?} (expected one of {})", config.api_type, known.join(", ")),
@@ -134,17 +149,22 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     };
     // Integer common settings always have a default (build.rs checks it).
     let number = |key: &str| value_of(key).and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
-    let credentials = match kind {
-        "api_key" => Credentials::ApiKey,
-        "basic" => Credentials::Basic,
-        "token" => Credentials::Bearer,
-        _ => {
+    let credentials = match config.auth {
+        Auth::Basic { password, .. } if kind == AuthKindId::ApiKey => Credentials::ApiKey(password),
+        Auth::Basic { username, password } => Credentials::Basic { username, password },
+        Auth::Token(token) => Credentials::Bearer(token),
+        Auth::OAuth2 { client_id, client_secret, scopes } => {
             let subdomain = value_of("subdomain").unwrap_or_else(|| "login".to_string());
             let template = manifest
                 .hosts
                 .oauth_token(&environment)
                 .ok_or_else(|| ConnectorError::config("auth", format!("no OAuth 2.0 token URL for {environment}")))?;
-            Credentials::OAuth2 { token_url: template.replace("{subdomain}", &subdomain) }
+            Credentials::OAuth2 {
+                token_url: template.replace("{subdomain}", &subdomain),
+                client_id,
+                client_secret,
+                scopes,
+            }
         }
     };
     let defaults = values
@@ -157,7 +177,6 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         environment,
         region,
         host,
-        auth: config.auth,
         credentials,
         defaults,
         timeout_ms: number("timeout_ms") as u32,
@@ -169,12 +188,12 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     })
 }
 
-fn shown(setting: &Setting, kind: &str) -> bool {
+fn shown(setting: &Setting, kind: AuthKindId) -> bool {
     setting.show_when.as_ref().is_none_or(|w| w.auth.contains(&kind))
 }
 
 fn shown_for(setting: &Setting) -> String {
-    setting.show_when.as_ref().map(|w| w.auth.join(" or ")).unwrap_or_default()
+    setting.show_when.as_ref().map(|w| kinds(w.auth, " or ")).unwrap_or_default()
 }
 
 fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Result<String> {
@@ -196,11 +215,11 @@ fn api_key_environment(key: &str) -> Option<&'static str> {
     }
 }
 
-fn check_auth(api_type: &ApiType, auth: &Auth, kind: &str, environment: &str) -> Result<()> {
+fn check_auth(api_type: &ApiType, auth: &Auth, kind: AuthKindId, environment: &str) -> Result<()> {
     if !api_type.auth.contains(&kind) {
         return Err(ConnectorError::config(
             "auth",
-            format!("{kind} is not offered for API type {} (allowed: {})", api_type.id, api_type.auth.join(", ")),
+            format!("{kind} is not offered for API type {} (allowed: {})", api_type.id, kinds(api_type.auth, ", ")),
         ));
     }
     let no_controls = |field: &str, value: &str| {
@@ -212,7 +231,8 @@ fn check_auth(api_type: &ApiType, auth: &Auth, kind: &str, environment: &str) ->
     };
     match auth {
         Auth::Basic { username, password } => {
-            let field = if kind == "api_key" { "auth.basic.password (API key)" } else { "auth.basic.password" };
+            let api_key = kind == AuthKindId::ApiKey;
+            let field = if api_key { "auth.basic.password (API key)" } else { "auth.basic.password" };
             if password.is_blank() {
                 return Err(ConnectorError::config(field, "required"));
             }
@@ -221,10 +241,10 @@ fn check_auth(api_type: &ApiType, auth: &Auth, kind: &str, environment: &str) ->
                 return Err(ConnectorError::config("auth.basic.username", "must not contain ':' (HTTP Basic)"));
             }
             no_controls("auth.basic.username", username)?;
-            if kind == "api_key" && password.expose().contains(char::is_whitespace) {
+            if api_key && password.expose().contains(char::is_whitespace) {
                 return Err(ConnectorError::config(field, "an API key has no spaces"));
             }
-            if kind == "api_key" && api_key_environment(password.expose()).is_none() {
+            if api_key && api_key_environment(password.expose()).is_none() {
                 return Err(ConnectorError::config(
                     field,
                     "a Klarna API key starts with klarna_live_api_ or klarna_test_api_",

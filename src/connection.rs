@@ -62,11 +62,11 @@ impl<T: Transport> Connection<T> {
         match error {
             ConnectorError::Unauthorized(mut e) => {
                 let hint = match config.credentials {
-                    Credentials::ApiKey | Credentials::Basic => format!(
+                    Credentials::ApiKey(_) | Credentials::Basic { .. } => format!(
                         "Klarna refused these credentials on {target}: check them, and that they were issued for {} in this region (credentials work on one environment and region only)",
                         config.environment
                     ),
-                    Credentials::Bearer => format!("Klarna refused the bearer token on {target}: it may be wrong or expired"),
+                    Credentials::Bearer(_) => format!("Klarna refused the bearer token on {target}: it may be wrong or expired"),
                     Credentials::OAuth2 { .. } => format!("no usable OAuth 2.0 access token for {target}"),
                 };
                 e.messages.insert(0, hint);

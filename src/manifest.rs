@@ -9,6 +9,18 @@ pub const MANIFEST_JSON: &str = include_str!("../connector.json");
 
 include!(concat!(env!("OUT_DIR"), "/manifest.rs"));
 
+impl std::fmt::Display for AuthKindId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ApiTypeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The whole manifest.
 #[derive(Debug)]
 pub struct Manifest {
@@ -57,8 +69,8 @@ pub struct Choice {
 /// An auth kind and the fields it asks for.
 #[derive(Debug)]
 pub struct AuthKind {
-    /// `api_key`, `basic`, `oauth2` or `token`.
-    pub id: &'static str,
+    /// Which kind.
+    pub id: AuthKindId,
     /// What the user sees.
     pub label: &'static str,
     /// Its fields.
@@ -104,15 +116,15 @@ pub struct Setting {
 /// The condition under which a setting is shown.
 #[derive(Debug)]
 pub struct ShowWhen {
-    /// Auth kind ids.
-    pub auth: &'static [&'static str],
+    /// The auth kinds that show it.
+    pub auth: &'static [AuthKindId],
 }
 
 /// An API type (Celigo's "API type"): its hosts, auth kinds, settings and test probe.
 #[derive(Debug)]
 pub struct ApiType {
-    /// Id, e.g. `post-purchase`.
-    pub id: &'static str,
+    /// Which API type.
+    pub id: ApiTypeId,
     /// What the user sees.
     pub label: &'static str,
     /// What it covers.
@@ -120,7 +132,7 @@ pub struct ApiType {
     /// Host family in [`Hosts::families`].
     pub hosts: &'static str,
     /// Allowed auth kinds.
-    pub auth: &'static [&'static str],
+    pub auth: &'static [AuthKindId],
     /// Its own settings.
     pub settings: &'static [Setting],
     /// The cheapest authenticated read, used by `test()`.
@@ -134,7 +146,7 @@ pub struct Probe {
     pub method: Method,
     /// Path (no placeholders).
     pub path: &'static str,
-    /// Query.
+    /// Query pairs sent with it.
     pub query: &'static [(&'static str, &'static str)],
     /// Statuses that mean "authenticated".
     pub accept: &'static [u16],
@@ -218,14 +230,14 @@ pub struct OperationSpec {
 /// An entity: one Klarna path template and its operations.
 #[derive(Debug)]
 pub struct EntitySpec {
-    /// Id.
+    /// Stable id hosts refer to (`order-captures`).
     pub name: &'static str,
-    /// Label.
+    /// Short label for the user.
     pub label: &'static str,
-    /// Description.
+    /// What it is and when to use it.
     pub description: &'static str,
-    /// API type id.
-    pub api_type: &'static str,
+    /// The API type it belongs to.
+    pub api_type: ApiTypeId,
     /// At most one per method.
     pub operations: &'static [OperationSpec],
     /// Where a read's records are: `None` = the body is one record, `*` = the
@@ -296,7 +308,7 @@ impl Manifest {
 
     /// The API type with `id`.
     pub fn api_type(&self, id: &str) -> Option<&'static ApiType> {
-        MANIFEST.panel.api_types.iter().find(|t| t.id == id)
+        MANIFEST.panel.api_types.iter().find(|t| t.id.as_str() == id)
     }
 
     /// The entity with `name`.
@@ -306,7 +318,7 @@ impl Manifest {
 
     /// The auth kind with `id`.
     pub fn auth_kind(&self, id: &str) -> Option<&'static AuthKind> {
-        MANIFEST.panel.auth_kinds.iter().find(|k| k.id == id)
+        MANIFEST.panel.auth_kinds.iter().find(|k| k.id.as_str() == id)
     }
 }
 
@@ -320,12 +332,11 @@ mod tests {
         let m = Manifest::get();
         assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
         assert_eq!(m.wit, "ipaas:connector@0.1.0");
-        let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id).collect();
+        let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
         let mut names = BTreeSet::new();
         for e in m.entities {
             assert!(names.insert(e.name), "duplicate entity {}", e.name);
-            assert!(m.api_type(e.api_type).is_some(), "{}: unknown api type", e.name);
             let methods: BTreeSet<_> = e.operations.iter().map(|o| format!("{:?}", o.method)).collect();
             assert_eq!(methods.len(), e.operations.len(), "{}: two operations with one method", e.name);
             let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path).collect();
@@ -336,9 +347,8 @@ mod tests {
             }
         }
         for t in m.panel.api_types {
-            for kind in t.auth {
-                assert!(m.auth_kind(kind).is_some(), "{}: unknown auth kind {kind}", t.id);
-            }
+            // Auth kinds and API types are enums whose every reference build.rs checked.
+            assert!(!t.auth.is_empty(), "{}: no auth kind", t.id);
             for env in m.panel.environments {
                 for region in m.panel.regions {
                     let host =

@@ -43,7 +43,7 @@ pub struct ConnectionConfig {
     pub environment: String,
     /// `eu`, `na` or `oc`.
     pub region: String,
-    /// Credentials.
+    /// The credentials the user gave, as the WIT `auth` variant.
     pub auth: Auth,
     /// API-type and common settings.
     pub settings: Pairs,

@@ -10,13 +10,13 @@ use crate::model::{Method, Pairs};
 /// An HTTP request to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {
-    /// Method.
+    /// The HTTP method.
     pub method: Method,
     /// Absolute URL.
     pub url: String,
     /// Headers (may hold credentials: never log them).
     pub headers: Pairs,
-    /// Body.
+    /// The body, if the request has one.
     pub body: Option<Vec<u8>>,
     /// Time limit.
     pub timeout_ms: Option<u32>,
@@ -27,9 +27,9 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
-    /// Headers.
+    /// Headers as Klarna sent them (names in any case; see [`HttpResponse::header`]).
     pub headers: Pairs,
-    /// Body.
+    /// The body, whatever its status.
     pub body: Vec<u8>,
 }
 
@@ -56,13 +56,13 @@ pub enum TransportError {
 /// Log severity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
-    /// Debug.
+    /// Detail for debugging (each attempt of a request).
     Debug,
-    /// Info.
+    /// Normal progress (a retry, a token renewed).
     Info,
-    /// Warn.
+    /// Something unexpected the connector handled (an error status, a retry budget spent).
     Warn,
-    /// Error.
+    /// A failure.
     Error,
 }
 

@@ -37,7 +37,9 @@ pub fn simulator_config(api_type: &str) -> crate::runtime::ConnectionConfig {
 
 /// Whether the API type takes a Klarna API key only (Klarna Network).
 pub fn api_key_only(api_type: &str) -> bool {
-    klarna_connector::manifest::Manifest::get().api_type(api_type).is_some_and(|t| t.auth == ["api_key"])
+    klarna_connector::manifest::Manifest::get()
+        .api_type(api_type)
+        .is_some_and(|t| t.auth == [klarna_connector::manifest::AuthKindId::ApiKey])
 }
 
 /// Serves every request from the in-process simulator.

@@ -213,8 +213,8 @@ fn auth_kind(options: &Options, api_type: &str) -> Result<String, String> {
         return Ok(kind.to_string());
     }
     let manifest = klarna_connector::manifest::Manifest::get();
-    let allowed = manifest.api_type(api_type).map(|t| t.auth).unwrap_or(&["basic"]);
-    Ok(allowed.first().unwrap_or(&"basic").to_string())
+    let first = manifest.api_type(api_type).and_then(|t| t.auth.first());
+    Ok(first.map_or("basic", |kind| kind.as_str()).to_string())
 }
 
 /// The connection config for `api_type`: the options, then (with `--live`)
@@ -262,7 +262,8 @@ fn known_entity(options: &Options, command: &str) -> Result<String, String> {
     let name = options.entity.clone().ok_or(format!("{command} needs an ENTITY"))?;
     let api_type = api_type_of(options);
     let manifest = klarna_connector::manifest::Manifest::get();
-    let names: Vec<&str> = manifest.entities.iter().filter(|e| e.api_type == api_type).map(|e| e.name).collect();
+    let names: Vec<&str> =
+        manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).map(|e| e.name).collect();
     if names.contains(&name.as_str()) {
         return Ok(name);
     }

@@ -27,7 +27,14 @@ pub fn tables() -> Result<String, String> {
     for t in m.panel.api_types {
         let settings: Vec<String> = t.settings.iter().map(setting).collect();
         let settings = if settings.is_empty() { "–".to_string() } else { settings.join("<br>") };
-        let _ = writeln!(out, "| `{}` ({}) | {} | {settings} | {} |", t.id, t.label, t.auth.join(", "), t.test.checks);
+        let _ = writeln!(
+            out,
+            "| `{}` ({}) | {} | {settings} | {} |",
+            t.id,
+            t.label,
+            t.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+            t.test.checks
+        );
     }
     let _ = write!(out, "\n| Auth kind | Fields |\n| --- | --- |\n");
     for k in m.panel.auth_kinds {
@@ -51,7 +58,8 @@ fn setting(s: &Setting) -> String {
         flags.push(format!("default {default}"));
     }
     if let Some(when) = &s.show_when {
-        flags.push(format!("shown with auth {}", when.auth.join(" or ")));
+        flags
+            .push(format!("shown with auth {}", when.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")));
     }
     format!("`{}` ({}): {}", s.key, flags.join(", "), s.help.trim_end_matches('.'))
 }

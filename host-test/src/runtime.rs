@@ -78,9 +78,9 @@ pub trait HttpBackend: Send {
 /// One log line the component wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
-    /// Level.
+    /// Its severity.
     pub level: Level,
-    /// Text.
+    /// The message, as the component wrote it.
     pub message: String,
 }
 

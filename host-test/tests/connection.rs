@@ -24,7 +24,7 @@ fn entities_are_those_of_the_api_type() {
     for api_type in ["purchase", "post-purchase", "settlements", "disputes"] {
         let connection = h.open(api_type);
         let entities = h.instance.entities(connection).expect("entities");
-        let expected: Vec<_> = manifest.entities.iter().filter(|e| e.api_type == api_type).collect();
+        let expected: Vec<_> = manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).collect();
         assert_eq!(entities.len(), expected.len());
         for (got, want) in entities.iter().zip(expected) {
             assert_eq!(

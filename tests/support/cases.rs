@@ -4,7 +4,7 @@
 //! refusal must name.
 
 use base64::Engine as _;
-use klarna_connector::manifest::{ApiType, Check, EntitySpec, Manifest, OperationSpec};
+use klarna_connector::manifest::{ApiType, ApiTypeId, AuthKindId, Check, EntitySpec, Manifest, OperationSpec};
 use klarna_connector::model::{Auth, ConnectionConfig, Method, Params, PublishRequest, SubscribeRequest};
 use klarna_connector::path;
 use klarna_connector::secret::Secret;
@@ -88,7 +88,7 @@ impl ConnectionCase {
             }
             ConfigChange::Username(name) => {
                 match &mut config.auth {
-                    Auth::Basic { username, .. } if kind == "basic" => *username = name.clone(),
+                    Auth::Basic { username, .. } if kind == AuthKindId::Basic => *username = name.clone(),
                     Auth::OAuth2 { client_id, .. } => *client_id = name.clone(),
                     _ => return (config, None),
                 }
@@ -125,14 +125,16 @@ impl ConnectionCase {
 }
 
 /// Credentials of auth `kind` holding `secret`.
-fn auth(kind: &str, secret: &str) -> Auth {
+fn auth(kind: AuthKindId, secret: &str) -> Auth {
     match kind {
-        "api_key" => {
+        AuthKindId::ApiKey => {
             Auth::Basic { username: String::new(), password: Secret::new(format!("klarna_test_api_{secret}")) }
         }
-        "basic" => Auth::Basic { username: "PK1_fuzz".into(), password: Secret::new(secret) },
-        "oauth2" => Auth::OAuth2 { client_id: "client-1".into(), client_secret: Secret::new(secret), scopes: vec![] },
-        _ => Auth::Token(Secret::new(secret)),
+        AuthKindId::Basic => Auth::Basic { username: "PK1_fuzz".into(), password: Secret::new(secret) },
+        AuthKindId::Oauth2 => {
+            Auth::OAuth2 { client_id: "client-1".into(), client_secret: Secret::new(secret), scopes: vec![] }
+        }
+        AuthKindId::Token => Auth::Token(Secret::new(secret)),
     }
 }
 
@@ -232,7 +234,7 @@ pub enum Request {
 
 impl RequestCase {
     /// The entity and operation the case uses on a connection of `api_type`.
-    pub fn target(&self, api_type: &str) -> (&'static EntitySpec, &'static OperationSpec) {
+    pub fn target(&self, api_type: ApiTypeId) -> (&'static EntitySpec, &'static OperationSpec) {
         let entities: Vec<_> = Manifest::get().entities.iter().filter(|e| e.api_type == api_type).collect();
         let entity = *self.entity.get(&entities);
         (entity, self.operation.get(entity.operations))

@@ -289,12 +289,10 @@ fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) 
         let value = field.split('.').try_fold(data?, |v, key| v.get(key))?;
         value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))
     };
+    // The last segment of the `Location` URL's path (absolute or relative; its query is not part of the id).
     let location = || {
-        answer
-            .header("Location")
-            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
+        let uri: http::Uri = answer.header("Location")?.parse().ok()?;
+        uri.path().trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
     };
     if entity.created_id.is_empty() {
         return location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)));
@@ -305,4 +303,26 @@ fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) 
         _ if *source == "location" => location(),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_created_id_is_the_last_segment_of_the_location_path() {
+        let entity =
+            Manifest::get().entities.iter().find(|e| e.created_id.is_empty()).expect("an entity without sources");
+        for (location, id) in [
+            ("https://api.klarna.com/hpp/v1/sessions/abc", Some("abc")),
+            ("https://api.klarna.com/hpp/v1/sessions/abc/", Some("abc")),
+            ("/hpp/v1/sessions/abc?expand=all", Some("abc")),
+            ("https://api.klarna.com/hpp/v1/sessions/abc#top", Some("abc")),
+            ("not a url", None),
+        ] {
+            let answer =
+                HttpResponse { status: 201, headers: vec![("Location".into(), location.into())], body: vec![] };
+            assert_eq!(created_id(entity, &answer, None).as_deref(), id, "{location}");
+        }
+    }
 }

@@ -85,7 +85,8 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
-    let field = paging_field(entity).map(split_path);
+    let paging_path = paging_field(entity);
+    let field = paging_path.map(split_path);
     let (items, paging): (Vec<&RawValue>, Option<Value>) = match entity.records {
         None => {
             let record = serde_json::from_slice::<&RawValue>(body)
@@ -117,7 +118,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => Some(text.clone()).filter(|t| !t.is_empty()),
             Some(other) => {
-                let at = paging_field(entity).unwrap_or_default();
+                let at = paging_path.unwrap_or_default();
                 return Err(malformed(entity, &format!("{at} is {other}, not a string")));
             }
         },

@@ -63,6 +63,14 @@ pub fn payment_request() -> Value {
     })
 }
 
+/// Creates a payment request on Klarna Network connection `n`; returns its id.
+pub fn create_payment_request(h: &mut Harness, n: ResourceAny) -> String {
+    h.publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), None)
+        .expect("payment request")
+        .id
+        .expect("id")
+}
+
 pub fn webhook() -> Value {
     json!({
         "url": "https://shop.example/klarna/events",

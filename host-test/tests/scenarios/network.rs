@@ -141,11 +141,7 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         }
         ("payment-request", Method::Get) => {
             let n = network(h);
-            let id = h
-                .publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), None)
-                .expect("payment request")
-                .id
-                .expect("id");
+            let id = create_payment_request(h, n);
             let path = [("payment_request_id", id.as_str())];
             let page = h.subscribe(n, entity, &path, &[("Partner-Correlation-Id", "poll1")], None, None).expect("read");
             let record: Value = serde_json::from_str(&page.records[0]).expect("json");
@@ -172,11 +168,7 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         }
         ("payment-authorizations", Method::Post) => {
             let n = network(h);
-            let id = h
-                .publish(n, "payment-requests", Method::Post, &[], Some(payment_request()), None)
-                .expect("payment request")
-                .id
-                .expect("id");
+            let id = create_payment_request(h, n);
             let token = h.sim.complete_payment_request(&id).expect("customer approves");
             let authorization = json!({
                 "currency": "EUR",

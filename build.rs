@@ -13,7 +13,7 @@ mod format;
 use std::fmt::Debug;
 use std::{env, fs, path::Path};
 
-use format::{ApiType, Entity, Manifest, Setting, SettingType, Upload};
+use format::{ApiType, Callback, Entity, EntityCall, Manifest, Setting, SettingType, Upload, Verify};
 
 fn main() {
     println!("cargo:rerun-if-changed=connector.json");
@@ -62,6 +62,102 @@ fn check(m: &Manifest) {
                 fail(&format!("connector.json: entity {}: upload needs max_bytes > 0 and a content type", e.name));
             }
         }
+    }
+    for (i, c) in m.callbacks.iter().enumerate() {
+        check_callback(m, c);
+        if m.callbacks[..i].iter().any(|o| o.kind == c.kind) {
+            fail(&format!("connector.json: callback {}: kind given twice", c.kind));
+        }
+    }
+}
+
+/// A callback's references must resolve: its settings exist on its API type
+/// with the right type, its entities exist on the same hosts, its templates
+/// name known sources, and it either replies at once or takes answers.
+fn check_callback(m: &Manifest, c: &Callback) {
+    let at = format!("connector.json: callback {}", c.kind);
+    let Some(api) = m.panel.api_types.iter().find(|t| t.id == c.api_type) else {
+        fail(&format!("{at}: api_type {:?} is not an API type", c.api_type))
+    };
+    let setting = |key: &str, kind: SettingType, secret: bool| {
+        let found = api.settings.iter().find(|s| s.key == key);
+        if !found.is_some_and(|s| s.kind == kind && s.secret == secret) {
+            fail(&format!("{at}: needs a {kind:?} setting {key:?} (secret: {secret}) on API type {}", api.id));
+        }
+    };
+    match &c.verify {
+        Verify::HmacSha256 { keys_setting, .. } => setting(keys_setting, SettingType::KeyValueList, true),
+        Verify::UrlSecret { setting: key, .. } => setting(key, SettingType::String, true),
+    }
+    if !c.route.starts_with('/') || !c.register_url.starts_with(&c.route) {
+        fail(&format!("{at}: route must start with '/' and register_url with the route"));
+    }
+    if c.reply.is_some() != c.answers.is_empty() {
+        fail(&format!("{at}: give either reply or answers"));
+    }
+    if !c.answer_checks.is_empty() && !c.answers.iter().any(|a| matches!(a, format::AnswerForm::Order)) {
+        fail(&format!("{at}: answer_checks apply to the order answer only"));
+    }
+    let known = |name: &str| {
+        if !m.entities.iter().any(|e| e.name == name) {
+            fail(&format!("{at}: entity {name:?} does not exist"));
+        }
+    };
+    // Entities called while receiving go to the connection's own hosts.
+    let entity = |name: &str| {
+        let found = m.entities.iter().find(|e| e.name == name);
+        let hosts = found.and_then(|e| m.panel.api_types.iter().find(|t| t.id == e.api_type)).map(|t| &t.hosts);
+        if hosts != Some(&api.hosts) {
+            fail(&format!("{at}: entity {name:?} must exist and use the {} hosts", api.hosts));
+        }
+    };
+    let call = |call: &EntityCall| {
+        entity(&call.entity);
+        for source in call.params.values() {
+            check_source(&at, source);
+        }
+    };
+    if let Some(read) = &c.read_back {
+        call(read);
+    }
+    if let Some(ack) = &c.acknowledge {
+        call(&EntityCall { entity: ack.entity.clone(), params: ack.params.clone() });
+        setting(&ack.setting, SettingType::Boolean, false);
+    }
+    c.event.entity.iter().for_each(|e| known(e));
+    c.event.entity_by_kind.iter().for_each(|(_, e)| known(e));
+    for template in [&c.event.kind, &c.event.id] {
+        for source in template_sources(&at, template) {
+            for alternative in source.split('|') {
+                check_source(&at, alternative);
+            }
+        }
+    }
+    let record = c.event.record.as_str();
+    if !(record == "body" || record.starts_with("body.") || (record == "read_back" && c.read_back.is_some())) {
+        fail(&format!("{at}: event.record must be body, body.<path> or read_back (with read_back set)"));
+    }
+}
+
+/// The `{...}` placeholders of a template.
+fn template_sources<'t>(at: &str, template: &'t str) -> Vec<&'t str> {
+    let mut sources = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { fail(&format!("{at}: unclosed {{ in {template:?}")) };
+        sources.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    sources
+}
+
+/// A source is `query.<param>`, `body.<path>` or `digest`.
+fn check_source(at: &str, source: &str) {
+    let ok = source == "digest"
+        || source.strip_prefix("query.").is_some_and(|p| !p.is_empty())
+        || source.strip_prefix("body.").is_some_and(|p| !p.is_empty() && !p.split('.').any(str::is_empty));
+    if !ok {
+        fail(&format!("{at}: {source:?} is not a source (query.<param>, body.<path> or digest)"));
     }
 }
 
@@ -229,6 +325,55 @@ fn entity(e: &Entity, ids: &Ids) -> String {
     )
 }
 
+fn entity_call(call: &EntityCall) -> String {
+    let params: Vec<String> = call.params.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
+    format!("EntityCall {{ entity: {}, params: &[{}] }}", lit(&call.entity), params.join(", "))
+}
+
+fn callback(c: &Callback, ids: &Ids) -> String {
+    let verify = match &c.verify {
+        Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => format!(
+            "Verify::HmacSha256 {{ signature_header: {}, key_id_header: {}, keys_setting: {} }}",
+            lit(signature_header),
+            lit(key_id_header),
+            lit(keys_setting)
+        ),
+        Verify::UrlSecret { query_param, setting } => {
+            format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", lit(query_param), lit(setting))
+        }
+    };
+    let by_kind: Vec<String> =
+        c.event.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", lit(p), lit(e))).collect();
+    let acknowledge = c.acknowledge.as_ref().map_or("None".to_string(), |a| {
+        let call = EntityCall { entity: a.entity.clone(), params: a.params.clone() };
+        format!("Some(({}, {}))", entity_call(&call), lit(&a.setting))
+    });
+    let answers: Vec<String> = c.answers.iter().map(|a| format!("AnswerForm::{a:?}")).collect();
+    let checks: Vec<String> = c.answer_checks.iter().map(|a| format!("Check::{a:?}")).collect();
+    format!(
+        "CallbackSpec {{ kind: {}, label: {}, description: {}, api_type: {}, method: Method::{}, route: {}, register_url: {}, register_at: {}, verify: {verify}, json_body: {}, required: {}, event: EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}] }}",
+        lit(&c.kind),
+        lit(&c.label),
+        lit(&c.description),
+        id_ref("ApiTypeId", &ids.api, &c.api_type, &format!("callback {}: api_type", c.kind)),
+        method_const(c.method),
+        lit(&c.route),
+        lit(&c.register_url),
+        lit(&c.register_at),
+        matches!(c.body, format::CallbackBody::Json),
+        strings(&c.required),
+        lit(&c.event.kind),
+        lit(&c.event.id),
+        opt(&c.event.entity),
+        by_kind.join(", "),
+        lit(&c.event.record),
+        c.read_back.as_ref().map_or("None".to_string(), |r| format!("Some({})", entity_call(r))),
+        opt(&c.reply),
+        answers.join(", "),
+        checks.join(", "),
+    )
+}
+
 fn manifest_code(m: &Manifest) -> String {
     let choices = |items: &[format::Choice]| {
         let items: Vec<String> =
@@ -265,7 +410,7 @@ fn manifest_code(m: &Manifest) -> String {
         })
         .collect();
     format!(
-        "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n}};\n",
+        "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n    callbacks: &[\n{}\n    ],\n}};\n",
         id_enum("AuthKindId", "The auth kinds of the panel", &ids.auth),
         id_enum("ApiTypeId", "The API types of the panel", &ids.api),
         lit(&m.id),
@@ -282,5 +427,6 @@ fn manifest_code(m: &Manifest) -> String {
         oauth.join(", "),
         families.join(", "),
         m.entities.iter().map(|e| entity(e, &ids)).collect::<Vec<_>>().join(",\n"),
+        m.callbacks.iter().map(|c| callback(c, &ids)).collect::<Vec<_>>().join(",\n"),
     )
 }

@@ -33,6 +33,9 @@ pub struct Manifest {
     pub hosts: Hosts,
     /// Every entity, in the order hosts list them.
     pub entities: Vec<Entity>,
+    /// What Klarna pushes to a connection (webhooks and merchant callbacks):
+    /// how each delivery is recognised, verified, read and answered.
+    pub callbacks: Vec<Callback>,
 }
 
 /// The connection panel: API type, environment, region, credentials and settings.
@@ -139,7 +142,7 @@ pub struct Setting {
 }
 
 /// The type of a setting's value.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SettingType {
     /// Free text.
@@ -148,6 +151,10 @@ pub enum SettingType {
     Integer,
     /// Space-separated words.
     StringList,
+    /// `true` or `false`.
+    Boolean,
+    /// Space-separated `name=value` pairs with distinct names.
+    KeyValueList,
 }
 
 /// When a setting is shown.
@@ -313,6 +320,8 @@ pub enum CheckName {
     PaymentRequest,
     /// A Klarna Network payment authorization.
     PaymentAuthorization,
+    /// The shipping options and merchant data of a Checkout callback's answer.
+    ShippingOptions,
 }
 
 /// What a read answers.
@@ -335,4 +344,139 @@ pub struct Upload {
     pub max_bytes: u64,
     /// Accepted content types, each with its file name extensions.
     pub types: BTreeMap<String, Vec<String>>,
+}
+
+/// One kind of delivery Klarna pushes: a webhook or a merchant callback.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    /// The callback's name (`checkout.push`); the event kind unless `event.kind` says otherwise.
+    pub kind: String,
+    /// Short label.
+    pub label: String,
+    /// What Klarna sends and when.
+    pub description: String,
+    /// The API type of the connection that receives it.
+    pub api_type: String,
+    /// The method Klarna uses.
+    pub method: MethodName,
+    /// The path under the host's mount point for the connection.
+    pub route: String,
+    /// What the user registers at Klarna after the mount point: the route and
+    /// its query, with Klarna's placeholders (`{checkout.order.id}`) and `<setting>` for a setting's value.
+    pub register_url: String,
+    /// Where the URL is registered at Klarna.
+    pub register_at: String,
+    /// How a delivery is proven to come from Klarna.
+    pub verify: Verify,
+    /// What the body holds.
+    pub body: CallbackBody,
+    /// Body fields a delivery must carry (dotted paths).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// The event a delivery becomes.
+    pub event: EventSpec,
+    /// An entity read that authenticates the delivery and becomes the event's record.
+    #[serde(default)]
+    pub read_back: Option<EntityCall>,
+    /// An entity write that tells Klarna the delivery was handled, when a setting is on.
+    #[serde(default)]
+    pub acknowledge: Option<Acknowledge>,
+    /// The status answered at once; absent when the flow answers through `respond`.
+    #[serde(default)]
+    pub reply: Option<u16>,
+    /// The forms of answer `respond` accepts (only when there is no `reply`).
+    #[serde(default)]
+    pub answers: Vec<AnswerForm>,
+    /// Checks on an `order` answer.
+    #[serde(default)]
+    pub answer_checks: Vec<CheckName>,
+}
+
+/// How a delivery is verified.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Verify {
+    /// Lowercase hex HMAC-SHA256 of the raw body, keyed by the signing key the key id header names.
+    HmacSha256 {
+        /// The header with the signature.
+        signature_header: String,
+        /// The header with the signing key's id.
+        key_id_header: String,
+        /// The secret `key_value_list` setting with `signing_key_id=signing_key` pairs.
+        keys_setting: String,
+    },
+    /// A secret the user put in the registered URL's query.
+    UrlSecret {
+        /// The query parameter that carries it.
+        query_param: String,
+        /// The secret setting it must equal.
+        setting: String,
+    },
+}
+
+/// What a delivery's body holds.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackBody {
+    /// Nothing (anything sent is ignored).
+    None,
+    /// A JSON object.
+    Json,
+}
+
+/// The event a delivery becomes. Templates hold `{source}` placeholders:
+/// `query.<param>`, `body.<dotted.path>` or `digest` (SHA-256 of the body,
+/// hex); `{a|b}` takes the first that is present.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// The event's kind.
+    pub kind: String,
+    /// The event's id, stable across redeliveries.
+    pub id: String,
+    /// The entity of the record, for every event of the callback.
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// The entity of the record by the kind's prefix, first match wins: `[prefix, entity]`.
+    #[serde(default)]
+    pub entity_by_kind: Vec<(String, String)>,
+    /// Where the record comes from: `body`, `body.<dotted.path>` or `read_back`.
+    pub record: String,
+}
+
+/// An entity call made while receiving; params map path parameters to sources.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntityCall {
+    /// The entity (its `get` operation for a read, `post` for a write).
+    pub entity: String,
+    /// Path parameter → source (`query.<param>` or `body.<path>`).
+    pub params: BTreeMap<String, String>,
+}
+
+/// A write that acknowledges a delivery.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// The entity written to with `post`.
+    pub entity: String,
+    /// Path parameter → source.
+    pub params: BTreeMap<String, String>,
+    /// The boolean setting that turns it on.
+    pub setting: String,
+}
+
+/// A form of answer to a callback.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerForm {
+    /// `{"approve": true}`: 200.
+    Approve,
+    /// `{"redirect": "https://…"}`: 303 with `Location`.
+    Redirect,
+    /// `{"error": {"error_type", "error_text"}}`: 400 with that body.
+    Error,
+    /// `{"order": {…}}`: 200 with the updated order.
+    Order,
 }

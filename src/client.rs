@@ -14,7 +14,7 @@ use crate::{oauth, response};
 
 /// `User-Agent`, in Klarna's SDK convention.
 pub const USER_AGENT: &str =
-    concat!("Library/klarna-connector_", env!("CARGO_PKG_VERSION"), " Platform/ipaas-wasm_0.1.0 Language/Rust");
+    concat!("Library/klarna-connector_", env!("CARGO_PKG_VERSION"), " Platform/ipaas-wasm_0.2.0 Language/Rust");
 
 /// A request before credentials and standard headers are added.
 #[derive(Clone, Debug)]
@@ -268,6 +268,6 @@ mod tests {
 
     #[test]
     fn user_agent_follows_klarna_convention() {
-        assert!(USER_AGENT.starts_with("Library/klarna-connector_0.1.0 Platform/ipaas-wasm"));
+        assert!(USER_AGENT.starts_with("Library/klarna-connector_0.2.0 Platform/ipaas-wasm"));
     }
 }

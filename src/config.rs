@@ -58,6 +58,10 @@ pub struct ValidConfig {
     pub credentials: Credentials,
     /// API-type settings that were filled in, used as default path parameters.
     pub defaults: Pairs,
+    /// Every setting that is not secret, filled in or defaulted (booleans, flags).
+    pub values: Vec<(&'static str, String)>,
+    /// The secret settings that were filled in (callback secret, signing keys).
+    pub secrets: Vec<(&'static str, Secret)>,
     /// Per-request time limit.
     pub timeout_ms: u32,
     /// Retry limits.
@@ -65,6 +69,16 @@ pub struct ValidConfig {
 }
 
 impl ValidConfig {
+    /// A non-secret setting's value (filled in or the default).
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.values.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// A secret setting's value, if it was filled in.
+    pub fn secret(&self, key: &str) -> Option<&Secret> {
+        self.secrets.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
     /// `https://<host>`.
     pub fn base_url(&self) -> String {
         format!("https://{}", self.host)
@@ -169,8 +183,14 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     };
     let defaults = values
         .iter()
-        .filter(|(s, _)| s.kind == SettingType::String && s.show_when.is_none())
+        .filter(|(s, _)| s.kind == SettingType::String && s.show_when.is_none() && !s.secret)
         .map(|(s, v)| (s.key.to_string(), v.clone()))
+        .collect();
+    let secrets = values.iter().filter(|(s, _)| s.secret).map(|(s, v)| (s.key, Secret::new(v.clone()))).collect();
+    let non_secret = settings
+        .iter()
+        .filter(|s| !s.secret && shown(s, kind))
+        .filter_map(|s| Some((s.key, value_of(s.key)?)))
         .collect();
     Ok(ValidConfig {
         api_type,
@@ -179,6 +199,8 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         host,
         credentials,
         defaults,
+        values: non_secret,
+        secrets,
         timeout_ms: number("timeout_ms") as u32,
         retry: RetryPolicy {
             max_attempts: number("max_attempts") as u32,
@@ -301,6 +323,23 @@ fn check_value(field: &str, setting: &Setting, value: &str) -> Result<()> {
             let (min, max) = (setting.min.unwrap_or(0), setting.max.unwrap_or(u64::MAX));
             if !(min..=max).contains(&number) {
                 return Err(ConnectorError::config(field, format!("{number} is outside {min}..={max}")));
+            }
+        }
+        SettingType::Boolean if !matches!(value.trim(), "true" | "false") => {
+            return Err(ConnectorError::config(field, "expected true or false"));
+        }
+        SettingType::KeyValueList => {
+            let mut names: Vec<&str> = Vec::new();
+            for pair in value.split_whitespace() {
+                // Never quote the value: a key-value list may hold secrets.
+                let name = match pair.split_once('=') {
+                    Some((name, v)) if !name.is_empty() && !v.is_empty() => name,
+                    _ => return Err(ConnectorError::config(field, "expected name=value pairs separated by spaces")),
+                };
+                if names.contains(&name) {
+                    return Err(ConnectorError::config(field, format!("{name} is given twice")));
+                }
+                names.push(name);
             }
         }
         SettingType::String if setting.key == "subdomain" => {

@@ -6,7 +6,9 @@ use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
-use crate::model::{ConnectionConfig, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest};
+use crate::model::{
+    ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest,
+};
 use crate::transport::{HttpResponse, Transport};
 use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
 
@@ -96,6 +98,10 @@ impl<T: Transport> Connection<T> {
     /// Reads one page of `request.entity` with its `get` operation.
     pub fn subscribe(&self, request: &SubscribeRequest) -> Result<Page> {
         let (entity, operation) = self.operation(&request.entity, &Method::GET)?;
+        self.read(entity, operation, request)
+    }
+
+    fn read(&self, entity: &EntitySpec, operation: &OperationSpec, request: &SubscribeRequest) -> Result<Page> {
         if request.params.payload.is_some() {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
@@ -121,12 +127,31 @@ impl<T: Transport> Connection<T> {
     /// Writes to `request.entity` with its operation of `request.method`.
     pub fn publish(&self, request: &PublishRequest) -> Result<PublishResult> {
         let (entity, operation) = self.operation(&request.entity, &request.method)?;
+        self.write(entity, operation, request)
+    }
+
+    /// Calls `entity` with `method` on behalf of a delivery being received:
+    /// any entity on the connection's hosts (build.rs checks the manifest's
+    /// callbacks name only those), a read answering its first record.
+    pub(crate) fn call_for_delivery(&self, entity: &str, method: Method, path: Pairs) -> Result<Option<String>> {
+        let spec = Manifest::get().entity(entity).ok_or_else(|| ConnectorError::input("entity", entity))?;
+        let operation = spec.operation(&method).ok_or_else(|| ConnectorError::input("method", &method))?;
+        let params = Params { path, ..Params::default() };
+        if method == Method::GET {
+            let request = SubscribeRequest { entity: entity.to_string(), params, ..SubscribeRequest::default() };
+            return Ok(self.read(spec, operation, &request)?.records.into_iter().next());
+        }
+        let request = PublishRequest { entity: entity.to_string(), method, params, idempotency_key: None };
+        Ok(self.write(spec, operation, &request)?.data)
+    }
+
+    fn write(&self, entity: &EntitySpec, operation: &OperationSpec, request: &PublishRequest) -> Result<PublishResult> {
         path::check_query(&request.params.query)?;
         let (query, mut headers) = header_params::split(entity, &request.params.query)?;
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params, entity)?;
         if let Some(payload) = &payload {
-            run_checks(entity, payload)?;
+            run_checks(entity.checks, payload)?;
         }
         let keyed = matches!(request.method, Method::POST | Method::PATCH);
         if keyed {
@@ -180,7 +205,7 @@ impl<T: Transport> Connection<T> {
 
     fn expect_success(&self, answer: HttpResponse) -> Result<HttpResponse> {
         if answer.body.len() > MAX_RESPONSE_BYTES {
-            return Err(ConnectorError::Unavailable(crate::error::ApiError {
+            return Err(ConnectorError::Unexpected(crate::error::ApiError {
                 status: answer.status,
                 messages: vec![format!(
                     "response body of {} bytes is over the {MAX_RESPONSE_BYTES}-byte limit",
@@ -197,13 +222,15 @@ impl<T: Transport> Connection<T> {
     }
 }
 
-/// The entity's `checks` on a write's payload.
-fn run_checks(entity: &EntitySpec, payload: &Value) -> Result<()> {
-    for check in entity.checks {
+/// Runs `checks` (an entity's on a write's payload, or a callback's on an
+/// answer) on `payload`; the first violation names the field.
+pub(crate) fn run_checks(checks: &[Check], payload: &Value) -> Result<()> {
+    for check in checks {
         match check {
             Check::Order => order_data::check(payload)?,
             Check::PaymentRequest => payment_request::check(payload)?,
             Check::PaymentAuthorization => payment_request::check_authorization(payload)?,
+            Check::ShippingOptions => crate::push::answer::check_shipping_options(payload)?,
         }
     }
     Ok(())

@@ -53,6 +53,10 @@ pub enum ConnectorError {
     },
     /// 5xx or `TIMEOUT`.
     Unavailable(ApiError),
+    /// Klarna answered in a way the connector cannot use (a success body that
+    /// cannot be read, a next link off the API host, a status `test()` does
+    /// not expect); retrying will not help.
+    Unexpected(ApiError),
     /// The host's transport failed.
     Transport(String),
 }
@@ -71,7 +75,9 @@ impl ConnectorError {
     /// The API error carried by the answer-based cases.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Unauthorized(e) | Self::NotFound(e) | Self::Rejected(e) | Self::Unavailable(e) => Some(e),
+            Self::Unauthorized(e) | Self::NotFound(e) | Self::Rejected(e) | Self::Unavailable(e) | Self::Unexpected(e) => {
+                Some(e)
+            }
             Self::RateLimited { error, .. } => Some(error),
             _ => None,
         }
@@ -91,6 +97,7 @@ impl fmt::Display for ConnectorError {
                 None => write!(f, "rate limited: {error}"),
             },
             Self::Unavailable(e) => write!(f, "unavailable: {e}"),
+            Self::Unexpected(e) => write!(f, "unexpected answer: {e}"),
             Self::Transport(m) => write!(f, "transport: {m}"),
         }
     }

@@ -1,7 +1,8 @@
 //! # Klarna connector
 //!
 //! A Klarna connector for integration platforms, shipped as a WASI 0.2
-//! component that implements `ipaas:connector@0.1.0` (`wit/connector.wit`).
+//! component that implements `ipaas:connector@0.2.0` (`wit/connector.wit`):
+//! the pull side (subscribe, publish) and the push side (receive, respond).
 //!
 //! The Klarna logic is plain Rust behind the [`transport::Transport`] trait,
 //! driven by the entity table in `connector.json` ([`manifest`]); it runs and
@@ -20,6 +21,7 @@ pub mod oauth;
 pub mod order_data;
 pub mod pagination;
 pub mod path;
+pub mod push;
 pub mod payment_request;
 pub mod response;
 pub mod secret;
@@ -144,6 +146,32 @@ mod component {
             let result = self.0.publish(&request).map_err(to_wit_error)?;
             Ok(t::PublishResult { status: result.status, id: result.id, data: result.data })
         }
+
+        fn receive(&self, request: t::IncomingRequest) -> Result<t::Delivery, t::ConnectorError> {
+            let request = model::IncomingRequest {
+                method: from_wit_method(request.method),
+                path: request.path,
+                headers: request.headers,
+                body: request.body,
+            };
+            let delivery = self.0.receive(&request).map_err(to_wit_error)?;
+            Ok(t::Delivery {
+                events: delivery
+                    .events
+                    .into_iter()
+                    .map(|e| t::Event { kind: e.kind, id: e.id, entity: e.entity, record: e.record })
+                    .collect(),
+                reply: delivery.reply.map(to_wit_reply),
+            })
+        }
+
+        fn respond(&self, kind: String, answer: String) -> Result<t::Reply, t::ConnectorError> {
+            self.0.respond(&kind, &answer).map(to_wit_reply).map_err(to_wit_error)
+        }
+    }
+
+    fn to_wit_reply(reply: model::Reply) -> t::Reply {
+        t::Reply { status: reply.status, headers: reply.headers, body: reply.body }
     }
 
     fn to_params(params: t::Params) -> model::Params {
@@ -206,6 +234,7 @@ mod component {
             }
             ConnectorError::Unavailable(e) => t::ConnectorError::Unavailable(to_wit_api_error(e)),
             ConnectorError::Transport(m) => t::ConnectorError::Transport(m),
+            ConnectorError::Unexpected(e) => t::ConnectorError::Unexpected(to_wit_api_error(e)),
         }
     }
 

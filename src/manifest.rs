@@ -40,6 +40,8 @@ pub struct Manifest {
     pub hosts: Hosts,
     /// Every entity.
     pub entities: &'static [EntitySpec],
+    /// Every kind of delivery Klarna pushes (webhooks and merchant callbacks).
+    pub callbacks: &'static [CallbackSpec],
 }
 
 /// The connection panel.
@@ -86,6 +88,10 @@ pub enum SettingType {
     Integer,
     /// Space-separated words.
     StringList,
+    /// `true` or `false`.
+    Boolean,
+    /// Space-separated `name=value` pairs with distinct names.
+    KeyValueList,
 }
 
 /// One field of the panel.
@@ -273,6 +279,119 @@ pub enum Check {
     PaymentRequest,
     /// `payment_authorization`: a Klarna Network authorization ([`crate::payment_request::check_authorization`]).
     PaymentAuthorization,
+    /// `shipping_options`: the shipping options and merchant data of a
+    /// Checkout callback's answer ([`crate::push::answer`]).
+    ShippingOptions,
+}
+
+/// One kind of delivery Klarna pushes (`callbacks` in connector.json).
+#[derive(Debug)]
+pub struct CallbackSpec {
+    /// The callback's name (`checkout.push`).
+    pub kind: &'static str,
+    /// Short label.
+    pub label: &'static str,
+    /// What Klarna sends and when.
+    pub description: &'static str,
+    /// The API type of the connection that receives it.
+    pub api_type: ApiTypeId,
+    /// The method Klarna uses.
+    pub method: Method,
+    /// The path under the host's mount point.
+    pub route: &'static str,
+    /// What the user registers at Klarna after the mount point.
+    pub register_url: &'static str,
+    /// Where it is registered at Klarna.
+    pub register_at: &'static str,
+    /// How a delivery is verified.
+    pub verify: Verify,
+    /// Whether the body is a JSON object.
+    pub json_body: bool,
+    /// Body fields a delivery must carry (dotted paths).
+    pub required: &'static [&'static str],
+    /// The event a delivery becomes.
+    pub event: EventSpec,
+    /// The read that authenticates the delivery and becomes the record.
+    pub read_back: Option<EntityCall>,
+    /// The write that acknowledges the delivery, and the boolean setting that turns it on.
+    pub acknowledge: Option<(EntityCall, &'static str)>,
+    /// The status answered at once; `None` when the flow answers through `respond`.
+    pub reply: Option<u16>,
+    /// The forms of answer `respond` accepts.
+    pub answers: &'static [AnswerForm],
+    /// Checks on an `order` answer.
+    pub answer_checks: &'static [Check],
+}
+
+/// How a delivery is verified.
+#[derive(Debug)]
+pub enum Verify {
+    /// Lowercase hex HMAC-SHA256 of the raw body with the key the key id header names.
+    HmacSha256 {
+        /// The header with the signature.
+        signature_header: &'static str,
+        /// The header with the signing key's id.
+        key_id_header: &'static str,
+        /// The secret setting with `signing_key_id=signing_key` pairs.
+        keys_setting: &'static str,
+    },
+    /// A secret in the registered URL's query.
+    UrlSecret {
+        /// The query parameter.
+        query_param: &'static str,
+        /// The secret setting it must equal.
+        setting: &'static str,
+    },
+}
+
+/// The event a delivery becomes; `kind` and `id` are templates
+/// ([`crate::push::template`]).
+#[derive(Debug)]
+pub struct EventSpec {
+    /// The kind template.
+    pub kind: &'static str,
+    /// The id template.
+    pub id: &'static str,
+    /// The entity of every record, if fixed.
+    pub entity: Option<&'static str>,
+    /// The entity by the kind's prefix, first match wins.
+    pub entity_by_kind: &'static [(&'static str, &'static str)],
+    /// `body`, `body.<path>` or `read_back`.
+    pub record: &'static str,
+}
+
+/// An entity call made while receiving.
+#[derive(Debug)]
+pub struct EntityCall {
+    /// The entity.
+    pub entity: &'static str,
+    /// Path parameter → source.
+    pub params: &'static [(&'static str, &'static str)],
+}
+
+/// A form of answer to a callback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerForm {
+    /// `{"approve": true}`.
+    Approve,
+    /// `{"redirect": "https://…"}`.
+    Redirect,
+    /// `{"error": {"error_type", "error_text"}}`.
+    Error,
+    /// `{"order": {…}}`.
+    Order,
+}
+
+impl AnswerForm {
+    /// The answer's key, as connector.json spells the form.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Redirect => "redirect",
+            Self::Error => "error",
+            Self::Order => "order",
+        }
+    }
 }
 
 /// A file upload: the payload is a file record `{content_type, filename,
@@ -316,6 +435,11 @@ impl Manifest {
         MANIFEST.entities.iter().find(|e| e.name == name)
     }
 
+    /// The callbacks a connection of `api_type` receives.
+    pub fn callbacks(&self, api_type: ApiTypeId) -> impl Iterator<Item = &'static CallbackSpec> {
+        MANIFEST.callbacks.iter().filter(move |c| c.api_type == api_type)
+    }
+
     /// The auth kind with `id`.
     pub fn auth_kind(&self, id: &str) -> Option<&'static AuthKind> {
         MANIFEST.panel.auth_kinds.iter().find(|k| k.id.as_str() == id)
@@ -331,7 +455,7 @@ mod tests {
     fn manifest_parses_and_is_consistent() {
         let m = Manifest::get();
         assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
-        assert_eq!(m.wit, "ipaas:connector@0.1.0");
+        assert_eq!(m.wit, "ipaas:connector@0.2.0");
         let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
         let mut names = BTreeSet::new();

@@ -105,3 +105,49 @@ pub struct PublishResult {
     /// Response JSON.
     pub data: Option<String>,
 }
+
+/// A request Klarna sent to the host's public endpoint for a connection.
+#[derive(Clone, Debug, Default)]
+pub struct IncomingRequest {
+    /// The method Klarna used.
+    pub method: Method,
+    /// Path and query after the host's mount point (`/checkout/push?order_id=…`).
+    pub path: String,
+    /// The headers as received.
+    pub headers: Pairs,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+/// Something Klarna told the connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Klarna's event type or the callback's kind.
+    pub kind: String,
+    /// Stable across redeliveries.
+    pub id: String,
+    /// The manifest entity the record belongs to.
+    pub entity: Option<String>,
+    /// One JSON object.
+    pub record: String,
+}
+
+/// The HTTP answer for Klarna.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Pairs,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// What one delivery carried, and the answer when it is known at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The events.
+    pub events: Vec<Event>,
+    /// The answer; `None` when the flow answers through `respond`.
+    pub reply: Option<Reply>,
+}

@@ -24,7 +24,7 @@ pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
     if (200..300).contains(&answer.status) {
         let access_token =
             text("access_token").filter(|t| !t.is_empty() && !t.contains(char::is_whitespace)).ok_or_else(|| {
-                ConnectorError::Unavailable(ApiError {
+                ConnectorError::Unexpected(ApiError {
                     status: answer.status,
                     messages: vec![format!("the token endpoint {token_url} answered without an access_token")],
                     ..ApiError::default()
@@ -32,7 +32,7 @@ pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
             })?;
         if let Some(kind) = text("token_type") {
             if !kind.eq_ignore_ascii_case("bearer") {
-                return Err(ConnectorError::Unavailable(ApiError {
+                return Err(ConnectorError::Unexpected(ApiError {
                     status: answer.status,
                     messages: vec![format!("the token endpoint issued a {kind:?} token, not a bearer token")],
                     ..ApiError::default()
@@ -43,7 +43,9 @@ pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
         return Ok(Token { access_token: Secret::new(access_token), expires_in });
     }
     match response::error_for(answer) {
-        error @ (ConnectorError::RateLimited { .. } | ConnectorError::Unavailable(_)) => Err(error),
+        error @ (ConnectorError::RateLimited { .. } | ConnectorError::Unavailable(_) | ConnectorError::Unexpected(_)) => {
+            Err(error)
+        }
         _ => {
             let mut messages = vec![format!("the OAuth 2.0 token endpoint {token_url} refused the client credentials")];
             messages.extend(text("error_description"));

@@ -192,7 +192,7 @@ pub fn page_query(
 }
 
 fn malformed(entity: &EntitySpec, what: &str) -> ConnectorError {
-    ConnectorError::Unavailable(ApiError {
+    ConnectorError::Unexpected(ApiError {
         status: 200,
         code: None,
         messages: vec![format!("unexpected response for entity {}: {what}", entity.name)],
@@ -240,7 +240,7 @@ mod tests {
             ("https://api.klarna.com/settlements/v1/payouts?offset=1 x", "is not a URL"),
         ] {
             match next_of(link) {
-                Err(ConnectorError::Unavailable(e)) => {
+                Err(ConnectorError::Unexpected(e)) => {
                     assert!(e.messages[0].contains(why), "{link}: {}", e.messages[0])
                 }
                 other => panic!("{link}: expected a refusal, got {other:?}"),

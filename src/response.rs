@@ -14,7 +14,7 @@ pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorErro
         return Ok(None);
     }
     serde_json::from_slice(&response.body).map(Some).map_err(|e| {
-        ConnectorError::Unavailable(ApiError {
+        ConnectorError::Unexpected(ApiError {
             status: response.status,
             code: None,
             messages: vec![format!("response is not valid JSON ({e}): {}", snippet(&response.body))],
@@ -35,7 +35,7 @@ pub fn error_for(response: &HttpResponse) -> ConnectorError {
         500..=599 => ConnectorError::Unavailable(error),
         _ if code == "TIMEOUT" => ConnectorError::Unavailable(error),
         400..=499 => ConnectorError::Rejected(error),
-        _ => ConnectorError::Unavailable(ApiError {
+        _ => ConnectorError::Unexpected(ApiError {
             messages: vec![format!("unexpected HTTP status {}", response.status)],
             ..error
         }),

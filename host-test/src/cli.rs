@@ -450,6 +450,7 @@ pub fn describe_error(error: &ConnectorError) -> String {
         }
         ConnectorError::Unavailable(e) => api("unavailable", e),
         ConnectorError::Transport(m) => format!("transport: {m}"),
+        ConnectorError::Unexpected(e) => api("unexpected", e),
     }
 }
 

@@ -17,8 +17,8 @@ pub use exports::ipaas::connector::connector::{Connection, Guest};
 pub use ipaas::connector::http::{HttpError, Request, Response};
 pub use ipaas::connector::log::Level;
 pub use ipaas::connector::types::{
-    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Method, Oauth2Client, Operation, Page, Params,
-    PublishRequest, PublishResult, RateLimit, SubscribeRequest,
+    ApiError, Auth, BasicAuth, ConnectionConfig, ConnectorError, Delivery, Entity, Event, IncomingRequest, Method,
+    Oauth2Client, Operation, Page, Params, PublishRequest, PublishResult, RateLimit, Reply, SubscribeRequest,
 };
 
 /// Limits a host should set on each connector instance.
@@ -299,6 +299,29 @@ impl Instance {
         guest.connection().call_publish(&mut self.store, connection, request)
     }
 
+    /// `connection.receive(request)`: one delivery from Klarna.
+    pub fn receive(
+        &mut self,
+        connection: ResourceAny,
+        request: &IncomingRequest,
+    ) -> wasmtime::Result<Result<Delivery, ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_receive(&mut self.store, connection, request)
+    }
+
+    /// `connection.respond(kind, answer)`: the flow's answer to a callback.
+    pub fn respond(
+        &mut self,
+        connection: ResourceAny,
+        kind: &str,
+        answer: &str,
+    ) -> wasmtime::Result<Result<Reply, ConnectorError>> {
+        self.arm();
+        let guest = self.plugin.ipaas_connector_connector();
+        guest.connection().call_respond(&mut self.store, connection, kind, answer)
+    }
+
     /// Drops a connection handle (runs the guest destructor).
     pub fn close(&mut self, connection: ResourceAny) -> wasmtime::Result<()> {
         connection.resource_drop(&mut self.store)
@@ -382,5 +405,15 @@ impl<'r> Sandbox<'r> {
     /// `publish`, on a live instance.
     pub fn publish(&mut self, request: &PublishRequest) -> Result<Result<PublishResult, ConnectorError>, Trapped> {
         self.call(|instance, connection| instance.publish(connection, request))
+    }
+
+    /// `receive`, on a live instance.
+    pub fn receive(&mut self, request: &IncomingRequest) -> Result<Result<Delivery, ConnectorError>, Trapped> {
+        self.call(|instance, connection| instance.receive(connection, request))
+    }
+
+    /// `respond`, on a live instance.
+    pub fn respond(&mut self, kind: &str, answer: &str) -> Result<Result<Reply, ConnectorError>, Trapped> {
+        self.call(|instance, connection| instance.respond(connection, kind, answer))
     }
 }

@@ -160,7 +160,7 @@ fn writes_carry_idempotency_keys_and_standard_headers() {
     assert_eq!(keys[2].as_deref(), Some("shipment-2"));
     for r in &received {
         let header = |name: &str| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
-        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.1.0 ")));
+        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.2.0 ")));
         assert_eq!(header("Content-Type"), Some("application/json"));
         assert!(header("Authorization").is_some_and(|a| a.starts_with("Basic ")));
     }

@@ -1,0 +1,154 @@
+//! The flow's answer to a Checkout callback, checked against Klarna's rules
+//! for it and rendered as the HTTP reply Klarna expects (Kustom Checkout
+//! callback API: `shipping_service_response`, `shipping_service_error_response`).
+//!
+//! An answer is a JSON object with exactly one of the callback's forms:
+//! `{"approve": true}`, `{"redirect": "https://…"}`,
+//! `{"error": {"error_type", "error_text"}}` or `{"order": {…}}`.
+
+use serde_json::{json, Map, Value};
+
+use crate::connection::run_checks;
+use crate::error::{ConnectorError, Result};
+use crate::manifest::{AnswerForm, CallbackSpec};
+use crate::model::Reply;
+
+/// `error_type`s Klarna shows to the customer.
+const ERROR_TYPES: [&str; 3] = ["address_error", "unsupported_shipping_address", "approval_failed"];
+
+/// `shipping_method`s of a shipping option.
+const SHIPPING_METHODS: [&str; 9] =
+    ["PickUpStore", "Home", "BoxReg", "BoxUnreg", "PickUpPoint", "Own", "Postal", "DHLPackstation", "Digital"];
+
+/// Fields an updated order must carry.
+const ORDER_FIELDS: [&str; 4] = ["order_amount", "order_tax_amount", "order_lines", "purchase_currency"];
+
+/// Longest `merchant_data` of an updated order.
+const MAX_MERCHANT_DATA: usize = 1024;
+
+/// Longest redirect URL (Klarna's limit on `merchant_urls`).
+const MAX_URL_CHARS: usize = 2000;
+
+/// Renders `answer` for `callback`, or `invalid-input` naming the first wrong field.
+pub fn render(callback: &CallbackSpec, answer: &str) -> Result<Reply> {
+    let answer: Value =
+        serde_json::from_str(answer).map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
+    let forms: Vec<String> = callback.answers.iter().map(|f| format!("{{\"{}\": …}}", f.key())).collect();
+    let expected = || format!("must be one of {} for {}", forms.join(", "), callback.kind);
+    let Some(object) = answer.as_object().filter(|o| o.len() == 1) else {
+        return Err(ConnectorError::input("answer", expected()));
+    };
+    let Some((key, value)) = object.iter().next() else { return Err(ConnectorError::input("answer", expected())) };
+    let Some(form) = callback.answers.iter().find(|f| f.key() == key) else {
+        return Err(ConnectorError::input("answer", expected()));
+    };
+    match form {
+        AnswerForm::Approve if *value == Value::Bool(true) => Ok(reply(200, vec![], vec![])),
+        AnswerForm::Approve => Err(ConnectorError::input("answer.approve", "must be true")),
+        AnswerForm::Redirect => {
+            let url = value.as_str().ok_or_else(|| ConnectorError::input("answer.redirect", "must be a URL"))?;
+            check_https_url(url)?;
+            Ok(reply(303, vec![("Location".into(), url.into())], vec![]))
+        }
+        AnswerForm::Error => {
+            let body = error_body(value)?;
+            Ok(reply(400, json_type(), body.to_string().into_bytes()))
+        }
+        AnswerForm::Order => {
+            let order = value.as_object().ok_or_else(|| ConnectorError::input("answer.order", "must be an object"))?;
+            if let Some(missing) = ORDER_FIELDS.iter().find(|f| order.get(**f).is_none_or(Value::is_null)) {
+                return Err(ConnectorError::input(format!("answer.order.{missing}"), "required"));
+            }
+            run_checks(callback.answer_checks, value).map_err(|e| rename(e, "params.payload", "answer.order"))?;
+            Ok(reply(200, json_type(), value.to_string().into_bytes()))
+        }
+    }
+}
+
+/// Checks the shipping options and merchant data of an order (as a payload:
+/// fields are named `params.payload.…`).
+pub fn check_shipping_options(order: &Value) -> Result<()> {
+    let field = |rest: &str| format!("params.payload.{rest}");
+    if let Some(data) = order.get("merchant_data").and_then(Value::as_str) {
+        if data.chars().count() > MAX_MERCHANT_DATA {
+            return Err(ConnectorError::input(field("merchant_data"), format!("at most {MAX_MERCHANT_DATA} characters")));
+        }
+    }
+    let Some(options) = order.get("shipping_options") else { return Ok(()) };
+    let options = options.as_array().ok_or_else(|| ConnectorError::input(field("shipping_options"), "must be a list"))?;
+    for (i, option) in options.iter().enumerate() {
+        let at = |key: &str| field(&format!("shipping_options[{i}].{key}"));
+        let option = option.as_object().ok_or_else(|| ConnectorError::input(at(""), "must be an object"))?;
+        let text = |key: &str| option.get(key).and_then(Value::as_str);
+        if text("id").is_none_or(str::is_empty) {
+            return Err(ConnectorError::input(at("id"), "required"));
+        }
+        if !text("name").is_some_and(|n| (1..=255).contains(&n.chars().count())) {
+            return Err(ConnectorError::input(at("name"), "required, 1 to 255 characters"));
+        }
+        for key in ["price", "tax_amount"] {
+            if !option.get(key).and_then(Value::as_i64).is_some_and(|v| v >= 0) {
+                return Err(ConnectorError::input(at(key), "required, a whole number of minor units, at least 0"));
+            }
+        }
+        if !option.get("tax_rate").and_then(Value::as_i64).is_some_and(|r| (0..=10_000).contains(&r)) {
+            return Err(ConnectorError::input(at("tax_rate"), "required, 0 to 10000 (two implicit decimals)"));
+        }
+        if let Some(method) = option.get("shipping_method") {
+            if !method.as_str().is_some_and(|m| SHIPPING_METHODS.contains(&m)) {
+                return Err(ConnectorError::input(
+                    at("shipping_method"),
+                    format!("must be one of {}", SHIPPING_METHODS.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{error_type, error_text}`, both required; no other fields.
+fn error_body(value: &Value) -> Result<Value> {
+    let object: &Map<String, Value> =
+        value.as_object().ok_or_else(|| ConnectorError::input("answer.error", "must be an object"))?;
+    if let Some(extra) = object.keys().find(|k| !matches!(k.as_str(), "error_type" | "error_text")) {
+        return Err(ConnectorError::input(format!("answer.error.{extra}"), "unknown field"));
+    }
+    let error_type = object.get("error_type").and_then(Value::as_str).filter(|t| ERROR_TYPES.contains(t));
+    let Some(error_type) = error_type else {
+        return Err(ConnectorError::input("answer.error.error_type", format!("must be one of {}", ERROR_TYPES.join(", "))));
+    };
+    let text = object.get("error_text").and_then(Value::as_str).filter(|t| !t.trim().is_empty());
+    let Some(error_text) = text else {
+        return Err(ConnectorError::input("answer.error.error_text", "required: the message the customer sees"));
+    };
+    Ok(json!({ "error_type": error_type, "error_text": error_text }))
+}
+
+/// An absolute `https://` URL with a host, at most 2,000 characters.
+fn check_https_url(url: &str) -> Result<()> {
+    let parsed = url.parse::<http::Uri>().ok();
+    let https = parsed.as_ref().is_some_and(|u| u.scheme_str() == Some("https") && u.host().is_some());
+    if !https || url.chars().count() > MAX_URL_CHARS {
+        return Err(ConnectorError::input(
+            "answer.redirect",
+            format!("must be an absolute https:// URL of at most {MAX_URL_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Renames the field prefix of an `invalid-input` message.
+fn rename(error: ConnectorError, from: &str, to: &str) -> ConnectorError {
+    match error {
+        ConnectorError::InvalidInput(m) => ConnectorError::InvalidInput(m.replacen(from, to, 1)),
+        other => other,
+    }
+}
+
+fn json_type() -> Vec<(String, String)> {
+    vec![("Content-Type".into(), "application/json".into())]
+}
+
+fn reply(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Reply {
+    Reply { status, headers, body }
+}

@@ -1,0 +1,121 @@
+//! The push side: what Klarna sends to a connection's public endpoint.
+//!
+//! Every kind of delivery is a `callbacks` entry of connector.json, executed
+//! here by one engine: find the callback by route, check the method and the
+//! size, verify it ([`verify`]) before reading the body, check the required
+//! fields, read the record back from Klarna and acknowledge it where the
+//! manifest says so, then emit the event ([`template`]) and the reply. A flow's
+//! answer to a callback that needs one is rendered by [`answer`].
+
+pub mod answer;
+pub mod incoming;
+pub mod template;
+pub mod verify;
+
+use serde_json::Value;
+
+use crate::connection::Connection;
+use crate::error::{ConnectorError, Result};
+use crate::manifest::{CallbackSpec, EntityCall, Manifest};
+use crate::model::{Delivery, Event, IncomingRequest, Method, Pairs, Reply};
+use crate::transport::{Level, Transport};
+use incoming::{at, Incoming};
+use template::Sources;
+
+impl<T: Transport> Connection<T> {
+    /// Verifies and reads one delivery from Klarna (see the WIT `receive`).
+    pub fn receive(&self, request: &IncomingRequest) -> Result<Delivery> {
+        let incoming = Incoming::parse(request)?;
+        let callback = self.callback_at(&incoming)?;
+        verify::verify(self.config(), callback, &incoming)?;
+        let body = if callback.json_body {
+            let (_, value) = incoming.json_object()?;
+            if let Some(missing) = callback.required.iter().find(|path| at(&value, path).is_none()) {
+                return Err(ConnectorError::input(format!("body.{missing}"), "required"));
+            }
+            Some(value)
+        } else {
+            None
+        };
+        let sources = Sources { incoming: &incoming, body: body.as_ref() };
+        let kind = sources.render(callback.event.kind)?;
+        let id = sources.render(callback.event.id)?;
+        let read_back = match &callback.read_back {
+            Some(call) => Some(self.call(call, &sources, Method::GET)?.ok_or_else(|| {
+                ConnectorError::Unexpected(crate::error::ApiError {
+                    status: 200,
+                    messages: vec![format!("{} answered no record to read back", call.entity)],
+                    ..Default::default()
+                })
+            })?),
+            None => None,
+        };
+        if let Some((call, setting)) = &callback.acknowledge {
+            if self.config().value(setting) == Some("true") {
+                self.call(call, &sources, Method::POST)?;
+            }
+        }
+        let record = match callback.event.record {
+            "read_back" => read_back.unwrap_or_default(),
+            "body" => String::from_utf8_lossy(&request.body).into_owned(),
+            path => {
+                let part = path.strip_prefix("body.").and_then(|p| at(body.as_ref()?, p)).filter(|v| v.is_object());
+                part.map(Value::to_string).ok_or_else(|| ConnectorError::input(path, "required, a JSON object"))?
+            }
+        };
+        let entity = callback.event.entity.or_else(|| {
+            callback.event.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e)
+        });
+        self.transport().log(Level::Info, &format!("received {} (event {kind}, id {id})", callback.kind));
+        let event = Event { kind, id, entity: entity.map(str::to_string), record };
+        let reply = callback.reply.map(|status| Reply { status, headers: vec![], body: vec![] });
+        Ok(Delivery { events: vec![event], reply })
+    }
+
+    /// Renders the flow's answer to a callback of `kind` (see the WIT `respond`).
+    pub fn respond(&self, kind: &str, answer: &str) -> Result<Reply> {
+        let api_type = self.config().api_type.id;
+        let answerable: Vec<&CallbackSpec> =
+            Manifest::get().callbacks(api_type).filter(|c| !c.answers.is_empty()).collect();
+        let Some(callback) = answerable.iter().find(|c| c.kind == kind) else {
+            let kinds: Vec<&str> = answerable.iter().map(|c| c.kind).collect();
+            let known = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
+            return Err(ConnectorError::input(
+                "kind",
+                format!("{kind:?} takes no answer on API type {api_type} (answered through respond: {known})"),
+            ));
+        };
+        answer::render(callback, answer)
+    }
+
+    /// The connection's callback at the delivery's route, with its method.
+    fn callback_at(&self, incoming: &Incoming) -> Result<&'static CallbackSpec> {
+        let api_type = self.config().api_type.id;
+        let mut callbacks = Manifest::get().callbacks(api_type);
+        let Some(callback) = callbacks.find(|c| c.route == incoming.route) else {
+            let routes: Vec<&str> = Manifest::get().callbacks(api_type).map(|c| c.route).collect();
+            let known = if routes.is_empty() { "none".to_string() } else { routes.join(", ") };
+            return Err(ConnectorError::input(
+                "path",
+                format!("{} is not a route of API type {api_type} (routes: {known})", incoming.route),
+            ));
+        };
+        if incoming.request.method != callback.method {
+            return Err(ConnectorError::input(
+                "method",
+                format!("{} takes {}, not {}", callback.route, callback.method, incoming.request.method),
+            ));
+        }
+        Ok(callback)
+    }
+
+    /// Makes a callback's entity call with its path parameters filled from the delivery.
+    fn call(&self, call: &EntityCall, sources: &Sources, method: Method) -> Result<Option<String>> {
+        let path: Pairs = call
+            .params
+            .iter()
+            .map(|(param, source)| Ok((param.to_string(), sources.first(source)?)))
+            .collect::<Result<_>>()?;
+        self.call_for_delivery(call.entity, method, path)
+    }
+}

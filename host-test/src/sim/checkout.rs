@@ -29,6 +29,19 @@ impl Checkouts {
         Some(order.clone())
     }
 
+    /// Klarna's push for a completed order: an empty POST to its
+    /// `merchant_urls.push`, `{checkout.order.id}` filled in.
+    pub fn push(&self, order_id: &str) -> Option<super::outbox::Outgoing> {
+        let order = self.orders.get(order_id).filter(|o| o["status"] == "checkout_complete")?;
+        let url = order["merchant_urls"]["push"].as_str()?.replace("{checkout.order.id}", order_id);
+        Some(super::outbox::Outgoing { method: "POST".into(), url, headers: vec![], body: vec![] })
+    }
+
+    /// Ids of the completed orders.
+    pub fn completed(&self) -> Vec<String> {
+        self.orders.iter().filter(|(_, o)| o["status"] == "checkout_complete").map(|(id, _)| id.clone()).collect()
+    }
+
     /// Answers `/checkout/v3/orders<rest>`.
     pub fn handle(&mut self, method: &str, rest: &[&str], body: &[u8], now: i64) -> SimResponse {
         let payload = serde_json::from_slice::<Value>(body).ok().filter(Value::is_object);

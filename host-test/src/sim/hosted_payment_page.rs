@@ -16,6 +16,8 @@ const LIFETIME_S: i64 = 48 * 3600;
 #[derive(Debug)]
 struct Session {
     payment_session_id: String,
+    /// `merchant_urls.status_update`, with `{{session_id}}` still in it.
+    status_update: Option<String>,
     created_at: i64,
     disabled: bool,
     distributions: u32,
@@ -32,6 +34,31 @@ impl HostedPages {
     /// How many times the link of `session_id` was distributed.
     pub fn distributions(&self, session_id: &str) -> Option<u32> {
         self.sessions.get(session_id).map(|s| s.distributions)
+    }
+
+    /// Klarna's status updates when the Payments session behind HPP sessions
+    /// is authorized: `{event_id, session}` to each one's `status_update` URL.
+    pub fn completed(&mut self, payment_session_id: &str, token: &str, now: i64) -> Vec<super::outbox::Outgoing> {
+        let mut sent = Vec::new();
+        for (id, session) in &self.sessions {
+            let Some(url) = session.status_update.as_ref().filter(|_| session.payment_session_id == payment_session_id)
+            else {
+                continue;
+            };
+            self.serial += 1;
+            let body = json!({
+                "event_id": clock::uuid(0x5e7e, self.serial),
+                "session": {
+                    "session_id": id,
+                    "status": "COMPLETED",
+                    "authorization_token": token,
+                    "expires_at": clock::rfc3339(session.created_at + LIFETIME_S),
+                    "updated_at": clock::rfc3339(now),
+                },
+            });
+            sent.push(super::outbox::Outgoing::json(url.replace("{{session_id}}", id), &body));
+        }
+        sent
     }
 
     /// Answers `/hpp/v1/sessions<rest>`. `payment_authorization` tells
@@ -64,7 +91,12 @@ impl HostedPages {
                 };
                 self.serial += 1;
                 let id = clock::uuid(0x4aa9, self.serial);
+                let status_update = payload
+                    .as_ref()
+                    .and_then(|p| p["merchant_urls"]["status_update"].as_str())
+                    .map(str::to_string);
                 let session = Session {
+                    status_update,
                     payment_session_id: payment_session_id.to_string(),
                     created_at: now,
                     disabled: false,

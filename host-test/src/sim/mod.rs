@@ -23,6 +23,7 @@ pub mod multipart;
 pub mod network_payments;
 pub mod notifications;
 pub mod order_management;
+pub mod outbox;
 pub mod payments;
 pub mod settlements;
 
@@ -41,6 +42,7 @@ use merchant_card::CardService;
 use network_payments::NetworkPayments;
 use notifications::Notifications;
 use order_management::OrderBook;
+pub use outbox::Outgoing;
 use payments::Payments;
 use settlements::Ledger;
 
@@ -110,6 +112,8 @@ struct State {
     idempotency: BTreeMap<(String, String), SimResponse>,
     faults: VecDeque<Fault>,
     received: Vec<Received>,
+    /// What Klarna has sent to merchant URLs and the test host has not taken yet.
+    outbox: Vec<Outgoing>,
     now: i64,
 }
 
@@ -179,7 +183,12 @@ impl Simulator {
     pub fn authorize_session(&self, session_id: &str) -> Option<String> {
         let mut state = self.lock();
         let now = state.now;
-        state.accounts[0].payments.authorize(session_id, now)
+        let account = &mut state.accounts[0];
+        let token = account.payments.authorize(session_id, now)?;
+        let mut sent: Vec<Outgoing> = account.payments.authorization_callback(session_id).into_iter().collect();
+        sent.extend(account.hosted_pages.completed(session_id, &token, now));
+        state.outbox.extend(sent);
+        Some(token)
     }
 
     /// The customer completes a Checkout order: it becomes an Order
@@ -201,7 +210,34 @@ impl Simulator {
             lines,
             now,
         );
+        let push = account.checkouts.push(order_id);
+        state.outbox.extend(push);
         true
+    }
+
+    /// Klarna's push schedule: pushes again every completed Checkout order that
+    /// Order Management has not seen acknowledged (Klarna retries for 48 hours).
+    pub fn repush_unacknowledged(&self) -> usize {
+        let mut state = self.lock();
+        let account = &state.accounts[0];
+        let pushes: Vec<Outgoing> = account
+            .checkouts
+            .completed()
+            .iter()
+            .filter(|id| account.orders.get(id).is_some_and(|o| !o.acknowledged))
+            .filter_map(|id| account.checkouts.push(id))
+            .collect();
+        let count = pushes.len();
+        state.outbox.extend(pushes);
+        count
+    }
+
+    /// Takes what Klarna has sent to merchant URLs since the last call, in order.
+    pub fn deliveries(&self) -> Vec<Outgoing> {
+        let mut state = self.lock();
+        let simulated = state.accounts[0].notifications.take_outbox();
+        state.outbox.extend(simulated);
+        std::mem::take(&mut state.outbox)
     }
 
     /// How many times an HPP session's link was distributed.
@@ -219,7 +255,16 @@ impl Simulator {
     pub fn complete_payment_request(&self, id: &str) -> Option<String> {
         let mut state = self.lock();
         let now = state.now;
-        state.accounts[0].network_payments.complete(id, now)
+        let account = &mut state.accounts[0];
+        let token = account.network_payments.complete(id, now)?;
+        let payload = serde_json::json!({
+            "payment_request_id": id,
+            "state": "COMPLETED",
+            "klarna_network_session_token": token,
+        });
+        let sent = account.notifications.notify("payment.request.state-change.completed", &payload, now);
+        state.outbox.extend(sent);
+        Some(token)
     }
 
     /// Moves the simulator's clock forward (sessions and authorizations expire).

@@ -56,6 +56,16 @@ impl Payments {
         Some(token)
     }
 
+    /// Klarna's call to the session's `merchant_urls.authorization` once it is
+    /// authorized: `{authorization_token, session_id}`.
+    pub fn authorization_callback(&self, session_id: &str) -> Option<super::outbox::Outgoing> {
+        let session = self.sessions.get(session_id)?;
+        let token = session.authorization.as_ref()?;
+        let url = session.data["merchant_urls"]["authorization"].as_str()?;
+        let body = json!({ "authorization_token": token, "session_id": session_id });
+        Some(super::outbox::Outgoing::json(url.to_string(), &body))
+    }
+
     /// Answers `/payments/v1/<rest>`.
     pub fn handle(
         &mut self,

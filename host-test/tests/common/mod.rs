@@ -7,10 +7,10 @@ use std::sync::OnceLock;
 
 use host_test::backend::SimulatorBackend;
 use host_test::runtime::{
-    default_component_path, ConnectionConfig, ConnectorError, Instance, Limits, Method, Page, Params, PublishRequest,
-    PublishResult, Runtime, SubscribeRequest,
+    default_component_path, ConnectionConfig, ConnectorError, Delivery, IncomingRequest, Instance, Limits, Method,
+    Page, Params, PublishRequest, PublishResult, Reply, Runtime, SubscribeRequest,
 };
-use host_test::sim::Simulator;
+use host_test::sim::{Outgoing, Simulator};
 use serde_json::Value;
 use wasmtime::component::ResourceAny;
 
@@ -153,11 +153,34 @@ impl Harness {
         self.instance.publish(connection, &request).expect("no trap")
     }
 
+    /// Hands a request Klarna sent to a URL under [`MOUNT`] to `receive`, as a host's public endpoint would.
+    pub fn receive(&mut self, connection: ResourceAny, delivery: &Outgoing) -> Result<Delivery, ConnectorError> {
+        let path = delivery.path_after(MOUNT).unwrap_or_else(|| panic!("{} is not under {MOUNT}", delivery.url));
+        let method = match delivery.method.as_str() {
+            "GET" => Method::Get,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => Method::Post,
+        };
+        let request =
+            IncomingRequest { method, path, headers: delivery.headers.clone(), body: delivery.body.clone() };
+        self.instance.receive(connection, &request).expect("no trap")
+    }
+
+    /// `respond(kind, answer)`.
+    pub fn respond(&mut self, connection: ResourceAny, kind: &str, answer: &Value) -> Result<Reply, ConnectorError> {
+        self.instance.respond(connection, kind, &answer.to_string()).expect("no trap")
+    }
+
     /// Places an authorized order of `amount` EUR cents in Germany.
     pub fn order(&self, amount: i64) -> String {
         self.sim.place_order(amount, "EUR", "DE", "de-DE")
     }
 }
+
+/// Where the tests' host mounts a connection's public endpoint.
+pub const MOUNT: &str = "https://shop.example/klarna";
 
 /// A small seeded generator (xorshift64*), so failing schedules can be replayed by seed.
 pub struct Rng(u64);

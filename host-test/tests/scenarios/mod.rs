@@ -71,12 +71,14 @@ pub fn create_payment_request(h: &mut Harness, n: ResourceAny) -> String {
         .expect("id")
 }
 
-pub fn webhook() -> Value {
+/// A webhook for payment events, signed with a signing key created first on `n`.
+pub fn webhook(h: &mut Harness, n: ResourceAny) -> Value {
+    let key = h.publish(n, "signing-keys", Method::Post, &[], None, Some("webhook-key")).expect("signing key");
     json!({
-        "url": "https://shop.example/klarna/events",
+        "url": "https://shop.example/klarna/network/notifications",
         "event_types": ["payment.request.state-change.authorized", "payment.*"],
         "event_version": "v1",
-        "signing_key_id": "krn:partner:global:notification:signing-key:49bcd37b-79a7-4e6e-b067-2903b45fef42",
+        "signing_key_id": key.id.expect("signing_key_id"),
         "status": "ENABLED"
     })
 }

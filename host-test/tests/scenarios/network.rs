@@ -7,36 +7,41 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
     match (entity, method) {
         ("webhooks", Method::Post) => {
             let n = network(h);
-            let created = h.publish(n, entity, method, &[], Some(webhook()), None).expect("webhook");
+            let hook = webhook(h, n);
+            let created = h.publish(n, entity, method, &[], Some(hook), None).expect("webhook");
             assert_eq!(created.status, 201);
             assert!(created.id.as_deref().is_some_and(|id| id.starts_with("krn:partner:global:notification:webhook:")));
             match h.publish(n, entity, method, &[], Some(json!({"url": "http://plain.example", "event_types": ["payment.*"], "event_version": "v1", "signing_key_id": "k"})), None) {
                 Err(ConnectorError::Rejected(e)) => assert!(e.messages.iter().any(|m| m == "url: must be an HTTPS URL"), "{:?}", e.messages),
                 other => panic!("expected rejected with validation errors, got {other:?}"),
             }
-            let again = h.publish(n, entity, method, &[], Some(webhook()), Some("second"));
+            let hook = webhook(h, n);
+            let again = h.publish(n, entity, method, &[], Some(hook), Some("second"));
             assert!(matches!(again, Err(ConnectorError::Rejected(ref e)) if e.status == 409), "{again:?}");
         }
         ("webhooks", Method::Get) => {
             let n = network(h);
-            h.publish(n, entity, Method::Post, &[], Some(webhook()), None).expect("webhook");
+            let hook = webhook(h, n);
+            h.publish(n, entity, Method::Post, &[], Some(hook), None).expect("webhook");
             let page = h.subscribe(n, entity, &[], &[], None, None).expect("webhooks");
             assert_eq!(page.records.len(), 1);
         }
         ("webhook", Method::Get) => {
             let n = network(h);
+            let hook = webhook(h, n);
             let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             assert_eq!(
                 h.read(n, entity, &[("webhook_id", &id)]).expect("webhook")["url"],
-                "https://shop.example/klarna/events"
+                "https://shop.example/klarna/network/notifications"
             );
             assert!(matches!(h.read(n, entity, &[("webhook_id", "krn:nope")]), Err(ConnectorError::NotFound(_))));
         }
         ("webhook", Method::Patch) => {
             let n = network(h);
+            let hook = webhook(h, n);
             let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             let disable = json!({"status": "DISABLED", "url": "https://shop.example/klarna/v2"});
             let updated = h.publish(n, entity, method, &[("webhook_id", &id)], Some(disable), None).expect("update");
             assert_eq!(updated.status, 200);
@@ -50,8 +55,9 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         }
         ("webhook", Method::Delete) => {
             let n = network(h);
+            let hook = webhook(h, n);
             let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(webhook()), None).expect("webhook").id.expect("id");
+                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             assert_eq!(h.publish(n, entity, method, &[("webhook_id", &id)], None, None).expect("delete").status, 204);
             assert!(matches!(h.read(n, entity, &[("webhook_id", &id)]), Err(ConnectorError::NotFound(_))));
             assert!(h.subscribe(n, "webhooks", &[], &[], None, None).expect("list").records.is_empty());
@@ -165,6 +171,30 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
             );
             let missing = h.read(n, entity, &[("payment_request_id", "krn:payment:eu1:request:nope")]);
             assert!(matches!(missing, Err(ConnectorError::NotFound(_))), "{missing:?}");
+        }
+        ("webhook-simulation", Method::Post) => {
+            let n = network(h);
+            let key = h.publish(n, "signing-keys", Method::Post, &[], None, None).expect("key");
+            let key_id = key.id.expect("signing_key_id");
+            let data: Value = serde_json::from_str(&key.data.expect("data")).expect("json");
+            let secret = data["signing_key"].as_str().expect("signing_key").to_string();
+            let mut hook = webhook(h, n);
+            hook["signing_key_id"] = json!(key_id);
+            let webhook_id = h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("hook").id.expect("id");
+            let test = json!({"event_type": "payment.request.state-change.completed", "event_version": "v1"});
+            let sent = h.publish(n, entity, method, &[("webhook_id", &webhook_id)], Some(test), None).expect("simulate");
+            assert_eq!(sent.status, 204);
+            let deliveries = h.sim.deliveries();
+            assert_eq!(deliveries.len(), 1, "one test delivery");
+            let mut config = crate::common::config("network");
+            config.settings = vec![("signing_keys".into(), format!("{key_id}={secret}"))];
+            let listener = h.try_open(&config).expect("open");
+            let delivery = h.receive(listener, &deliveries[0]).expect("a verified delivery");
+            assert_eq!(delivery.events[0].kind, "payment.request.state-change.completed");
+            assert_eq!(delivery.events[0].entity.as_deref(), Some("payment-request"));
+            let unknown = json!({"event_type": "payment.nothing", "event_version": "v1"});
+            let refused = h.publish(n, entity, method, &[("webhook_id", &webhook_id)], Some(unknown), None);
+            assert!(matches!(refused, Err(ConnectorError::Rejected(ref e)) if e.status == 400), "{refused:?}");
         }
         ("payment-authorizations", Method::Post) => {
             let n = network(h);

@@ -103,6 +103,7 @@ fn check_name(check: &Check) -> &'static str {
         Check::Order => "check: order",
         Check::PaymentRequest => "check: payment_request",
         Check::PaymentAuthorization => "check: payment_authorization",
+        Check::ShippingOptions => "check: shipping_options",
     }
 }
 

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 import { configure, sent } from './http.js';
@@ -173,6 +174,39 @@ test('Klarna Network: a payment request carries its header parameters and is cre
   assert.equal(again.id, created.id, 'a re-sent request is created once');
   const read = JSON.parse(network.subscribe({ entity: 'payment-request', params: params([['payment_request_id', created.id]]) }).records[0]);
   assert.equal(read.state, 'SUBMITTED');
+});
+
+test('a Klarna Network webhook signed with node:crypto is verified by receive; a changed byte is refused', () => {
+  const keyId = 'krn:partner:global:notification:signing-key:node-1';
+  const key = 'node-signing-key-5e1f';
+  const listener = connector.Connection.open(config('network', {
+    auth: { tag: 'basic', val: { username: '', password: API_KEY } },
+    settings: [['signing_keys', `${keyId}=${key}`]],
+  }));
+  const body = new TextEncoder().encode(JSON.stringify({
+    metadata: { event_type: 'payment.request.state-change.completed', event_id: 'node-event-1', event_version: 'v2' },
+    payload: { payment_request_id: 'krn:payment:eu1:request:node' },
+  }));
+  const signature = createHmac('sha256', key).update(body).digest('hex');
+  const request = (bytes) => ({
+    method: 'post',
+    path: '/network/notifications',
+    headers: [['Content-Type', 'application/json'], ['klarna-signature', signature], ['Klarna-Signing-Key-Id', keyId]],
+    body: bytes,
+  });
+  const delivery = listener.receive(request(body));
+  assert.equal(delivery.events.length, 1);
+  assert.equal(delivery.events[0].kind, 'payment.request.state-change.completed');
+  assert.equal(delivery.events[0].id, 'node-event-1');
+  assert.equal(delivery.events[0].entity, 'payment-request');
+  assert.equal(JSON.parse(delivery.events[0].record).payload.payment_request_id, 'krn:payment:eu1:request:node');
+  assert.equal(delivery.reply.status, 200);
+  const changed = body.slice();
+  changed[10] ^= 1;
+  const error = failure(() => listener.receive(request(changed)));
+  assert.equal(error.tag, 'unauthorized');
+  assert.equal(error.val.status, 400);
+  assert.ok(!JSON.stringify(logLines).includes(key), 'the signing key never reaches the log');
 });
 
 test('a dispute evidence file uploads as multipart/form-data and downloads unchanged', async () => {

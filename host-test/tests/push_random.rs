@@ -1,0 +1,67 @@
+//! Random deliveries and answers through the component itself: whatever
+//! arrives at a connection's public endpoint, `receive` and `respond` answer
+//! with a result, never a trap (the native property tests in `tests/fuzz_push.rs`
+//! check what the results are; this checks the WIT edge and the guest).
+//! `PUSH_CASES` sets the number of cases (default 600).
+
+mod common;
+
+use common::{Harness, Rng};
+use host_test::runtime::{IncomingRequest, Method};
+
+const METHODS: [Method; 5] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
+const ROUTES: [&str; 8] = [
+    "/network/notifications",
+    "/checkout/push",
+    "/checkout/validation",
+    "/checkout/address-update",
+    "/payments/authorization",
+    "/hpp/status-update",
+    "/",
+    "/%00/..",
+];
+const PIECES: [&str; 12] = [
+    "{", "}", "\"metadata\":", "{\"event_type\":\"x\",\"event_id\":\"1\"}", "\"order_amount\":", "1", "[", "]", ",",
+    "\u{1F600}", "\\u0000", "null",
+];
+
+fn text(rng: &mut Rng, pieces: &[&str], most: u64) -> String {
+    (0..rng.below(most)).map(|_| pieces[rng.below(pieces.len() as u64) as usize]).collect()
+}
+
+#[test]
+fn random_deliveries_and_answers_never_trap() {
+    let cases: u64 = std::env::var("PUSH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
+    let mut h = Harness::new();
+    let mut purchase = common::config("purchase");
+    purchase.settings = common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
+    let mut network = common::config("network");
+    network.settings = common::pairs(&[("signing_keys", "k1=key-one k2=key-two")]);
+    let connections = [h.try_open(&purchase).expect("open"), h.try_open(&network).expect("open")];
+    let mut rng = Rng::new(0x9a5e);
+    let (mut answered, mut refused) = (0, 0);
+    for _ in 0..cases {
+        let connection = connections[rng.below(2) as usize];
+        let query = text(&mut rng, &["?", "&", "token=", "s3cret-s3cret-s3cret", "order_id=", "%", "=", "a"], 6);
+        let request = IncomingRequest {
+            method: METHODS[rng.below(5) as usize],
+            path: format!("{}{query}", ROUTES[rng.below(ROUTES.len() as u64) as usize]),
+            headers: (0..rng.below(4))
+                .map(|_| {
+                    let name = ["Klarna-Signature", "klarna-signing-key-id", "Content-Type", ""][rng.below(4) as usize];
+                    (name.to_string(), text(&mut rng, &["a", "0", "k1", "f", "\u{e9}"], 70))
+                })
+                .collect(),
+            body: text(&mut rng, &PIECES, 30).into_bytes(),
+        };
+        match h.instance.receive(connection, &request).expect("receive never traps") {
+            Ok(_) => answered += 1,
+            Err(_) => refused += 1,
+        }
+        let kind = ["checkout.validation", "checkout.country_change", "checkout.push", ""][rng.below(4) as usize];
+        let answer = text(&mut rng, &PIECES, 20);
+        let _ = h.instance.respond(connection, kind, &answer).expect("respond never traps");
+    }
+    println!("{cases} random deliveries: {answered} answered, {refused} refused; no trap");
+    assert_eq!(answered + refused, cases);
+}

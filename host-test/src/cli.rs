@@ -28,6 +28,9 @@ commands:
   tables [README]           print the README's coverage and panel tables (from connector.json),
                             or rewrite them in README
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
+  listen                    a connection's public endpoint on 127.0.0.1 (--port): each request goes
+                            to receive(), its events are printed (--api-type, default purchase;
+                            secrets with --setting callback_secret=… or signing_keys=id=key)
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
 
 options:
@@ -50,6 +53,7 @@ options:
   --token T                 a bearer token                 (KLARNA_TOKEN)
   --live                    real HTTPS to Klarna; credentials not given as options come from the
                             environment variables above. Without --live: the simulator's.
+  --answer JSON             listen: the flow's answer to callbacks that need one, e.g. '{\"approve\":true}'
   --wasm PATH               the component (default: target/wasm32-wasip2/release/klarna_connector.wasm)
 ";
 
@@ -80,6 +84,7 @@ struct Options {
     wasm: Option<String>,
     optimized: Option<String>,
     port: u16,
+    answer: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -115,6 +120,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--wasm" => o.wasm = Some(value(arg)?),
             "--optimized" => o.optimized = Some(value(arg)?),
             "--port" => o.port = value(arg)?.parse().map_err(|_| "--port needs a number")?,
+            "--answer" => o.answer = Some(value(arg)?),
             "-h" | "--help" => o.command = "help".into(),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             word => positional.push(word.to_string()),
@@ -148,6 +154,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             None => crate::docs::tables(),
         },
         "serve" => serve(&options),
+        "listen" => listen(&options),
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
             crate::bench::run(&path, options.optimized.as_deref().map(std::path::Path::new))
@@ -428,6 +435,25 @@ fn serve(options: &Options) -> Result<String, String> {
     Ok(String::new())
 }
 
+/// Serves a connection's public endpoint until the process is killed.
+fn listen(options: &Options) -> Result<String, String> {
+    let api_type = options.api_type.clone().unwrap_or_else(|| "purchase".into());
+    let mut session = Session::start(options, None)?;
+    let connection = session.open(&config(options, &api_type)?)?;
+    let listener = crate::serve::bind(options.port).map_err(|e| format!("cannot listen: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{address} for a {api_type} connection; routes:");
+    for callback in klarna_connector::manifest::Manifest::get().callbacks.iter() {
+        if callback.api_type.as_str() == api_type {
+            println!("  {} http://{address}{}", callback.kind, callback.register_url);
+        }
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    crate::listen::run(listener, &mut session.instance, connection, options.answer.as_deref());
+    Ok(String::new())
+}
+
 /// One line for a connector error, as a person reads it.
 pub fn describe_error(error: &ConnectorError) -> String {
     let api = |kind: &str, e: &crate::runtime::ApiError| {
@@ -672,6 +698,15 @@ fn demo(options: &Options) -> Result<String, String> {
             Err(e) => describe_error(&e),
         },
     );
+    let push = crate::push_demo::run(
+        &mut s.instance,
+        &simulator,
+        config(options, "network")?,
+        config(options, "purchase")?,
+    )?;
+    for (title, text) in push {
+        step(&mut out, &title, text);
+    }
     let logs = s.instance.logs().len();
     let _ = writeln!(
         out,

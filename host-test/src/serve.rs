@@ -32,14 +32,16 @@ pub fn run(listener: TcpListener, simulator: Simulator) {
     }
 }
 
-struct Incoming {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// One HTTP/1.1 request as read off the socket.
+pub(crate) struct Incoming {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Incoming>> {
+/// Reads one request (`None` when the client closed the connection).
+pub(crate) fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Incoming>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
@@ -83,16 +85,26 @@ fn serve_connection(stream: TcpStream, simulator: &Simulator) -> std::io::Result
         } else {
             forward(simulator, request)
         };
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", response.status, response.body.len());
-        for (name, value) in &response.headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        writer.write_all(head.as_bytes())?;
-        writer.write_all(&response.body)?;
-        writer.flush()?;
+        write_response(&mut writer, response.status, &response.headers, &response.body)?;
     }
     Ok(())
+}
+
+/// Writes one HTTP/1.1 response.
+pub(crate) fn write_response(
+    writer: &mut impl Write,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    writer.write_all(head.as_bytes())?;
+    writer.write_all(body)?;
+    writer.flush()
 }
 
 /// A Klarna request: rebuilt from `X-Klarna-Host` and handed to the simulator.

@@ -85,3 +85,41 @@ fn mistakes_are_refused_with_a_message_that_helps() {
         assert!(error.starts_with(start), "{args}: {error}");
     }
 }
+
+/// `host-test listen` is a real loopback endpoint: a delivery with the right
+/// URL secret is printed as an event and answered 200; a wrong one gets 401.
+#[test]
+fn listen_prints_events_and_answers_klarna() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let secret = "listen-secret-9f8e7d6c";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+        .args(["listen", "--port", "0", "--setting", &format!("callback_secret={secret}")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("host-test listen starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("text");
+    let address = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("address");
+    let post = |target: &str, body: &str| {
+        let mut stream = std::net::TcpStream::connect(address).expect("connect");
+        let request = format!(
+            "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        stream.shutdown(std::net::Shutdown::Write).expect("half-close");
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer);
+        answer.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).expect("a status")
+    };
+    let body = r#"{"authorization_token":"tok-1","session_id":"s-1"}"#;
+    assert_eq!(post(&format!("/payments/authorization?token={secret}"), body), 200);
+    assert_eq!(post("/payments/authorization?token=wrong", body), 401);
+    let printed: Vec<String> = lines.by_ref().map_while(Result::ok).take_while(|l| !l.starts_with("refused")).collect();
+    let _ = child.kill();
+    assert!(
+        printed.iter().any(|l| l.starts_with("event payments.authorization · id payments.authorization:s-1")),
+        "{printed:?}"
+    );
+    assert!(printed.iter().all(|l| !l.contains(secret)), "the secret is never printed: {printed:?}");
+}

@@ -6,9 +6,7 @@ use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
-use crate::model::{
-    ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest,
-};
+use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
 use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
 

@@ -75,9 +75,11 @@ impl ConnectorError {
     /// The API error carried by the answer-based cases.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Unauthorized(e) | Self::NotFound(e) | Self::Rejected(e) | Self::Unavailable(e) | Self::Unexpected(e) => {
-                Some(e)
-            }
+            Self::Unauthorized(e)
+            | Self::NotFound(e)
+            | Self::Rejected(e)
+            | Self::Unavailable(e)
+            | Self::Unexpected(e) => Some(e),
             Self::RateLimited { error, .. } => Some(error),
             _ => None,
         }

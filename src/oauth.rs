@@ -43,9 +43,9 @@ pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
         return Ok(Token { access_token: Secret::new(access_token), expires_in });
     }
     match response::error_for(answer) {
-        error @ (ConnectorError::RateLimited { .. } | ConnectorError::Unavailable(_) | ConnectorError::Unexpected(_)) => {
-            Err(error)
-        }
+        error @ (ConnectorError::RateLimited { .. }
+        | ConnectorError::Unavailable(_)
+        | ConnectorError::Unexpected(_)) => Err(error),
         _ => {
             let mut messages = vec![format!("the OAuth 2.0 token endpoint {token_url} refused the client credentials")];
             messages.extend(text("error_description"));

@@ -126,7 +126,8 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
         headers.push((signature_header.to_string(), sign(&body)));
         headers.push((key_id_header.to_string(), KEY_ID.to_string()));
     }
-    let path = if query.is_empty() { callback.route.to_string() } else { format!("{}?{}", callback.route, query.join("&")) };
+    let path =
+        if query.is_empty() { callback.route.to_string() } else { format!("{}?{}", callback.route, query.join("&")) };
     (IncomingRequest { method: callback.method.clone(), path, headers, body }, needed)
 }
 
@@ -188,7 +189,8 @@ fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[Strin
                 Verify::UrlSecret { query_param, .. } => {
                     // As a URL carries it: percent-encoded.
                     let text = percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC);
-                    request.path = request.path.replace(&format!("{query_param}={SECRET}"), &format!("{query_param}={text}"));
+                    request.path =
+                        request.path.replace(&format!("{query_param}={SECRET}"), &format!("{query_param}={text}"));
                 }
             }
             "verify"

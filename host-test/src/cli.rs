@@ -698,12 +698,8 @@ fn demo(options: &Options) -> Result<String, String> {
             Err(e) => describe_error(&e),
         },
     );
-    let push = crate::push_demo::run(
-        &mut s.instance,
-        &simulator,
-        config(options, "network")?,
-        config(options, "purchase")?,
-    )?;
+    let push =
+        crate::push_demo::run(&mut s.instance, &simulator, config(options, "network")?, config(options, "purchase")?)?;
     for (title, text) in push {
         step(&mut out, &title, text);
     }

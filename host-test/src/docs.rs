@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use klarna_connector::manifest::{Manifest, Setting};
+use klarna_connector::manifest::{Manifest, Setting, Verify};
 
 /// Marker lines around the generated part of the README.
 pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables README.md) -->";
@@ -42,7 +42,33 @@ pub fn tables() -> Result<String, String> {
         let _ = writeln!(out, "| `{}` ({}) | {} |", k.id, k.label, fields.join("<br>"));
     }
     let common: Vec<String> = m.panel.common_settings.iter().map(setting).collect();
-    let _ = write!(out, "\nEvery API type also has: {}.\n\n{END}\n", common.join("; "));
+    let _ = write!(out, "\nEvery API type also has: {}.\n", common.join("; "));
+    let _ = write!(
+        out,
+        "\n## Callbacks: what Klarna pushes (generated from connector.json)\n\nRegister `<mount>` + the URL below, where `<mount>` is the public URL your host gives the connection. `<callback_secret>` stands for the setting's value; Klarna fills `{{checkout.order.id}}`.\n\n| API type | Kind | Register at Klarna | URL after `<mount>` | Verified by | Event id | Answer |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+    );
+    for c in m.callbacks {
+        let verified = match c.verify {
+            Verify::HmacSha256 { signature_header, keys_setting, .. } => {
+                format!("`{signature_header}` (HMAC-SHA256, key from `{keys_setting}`)")
+            }
+            Verify::UrlSecret { query_param, setting } => format!("`{query_param}` = `{setting}`"),
+        };
+        let answer = match c.reply {
+            Some(status) => format!("{status} at once"),
+            None => format!("`respond`: {}", c.answers.iter().map(|a| a.key()).collect::<Vec<_>>().join(", ")),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | `{}` | {verified} | `{}` | {answer} |",
+            c.api_type,
+            c.kind,
+            c.register_at,
+            c.register_url,
+            c.event.id.replace('|', "\\|")
+        );
+    }
+    let _ = write!(out, "\n{END}\n");
     Ok(out)
 }
 

@@ -51,7 +51,12 @@ pub fn event_line(event: &Event) -> String {
 
 /// Passes one request to `receive` (and `respond` for callbacks that need an
 /// answer); returns what to print and the reply for Klarna.
-pub fn handle(instance: &mut Instance, connection: ResourceAny, request: &IncomingRequest, answer: Option<&str>) -> (Vec<String>, Reply) {
+pub fn handle(
+    instance: &mut Instance,
+    connection: ResourceAny,
+    request: &IncomingRequest,
+    answer: Option<&str>,
+) -> (Vec<String>, Reply) {
     let plain = |status: u16, text: String| Reply {
         status,
         headers: vec![("Content-Type".into(), "text/plain".into())],
@@ -107,8 +112,7 @@ fn serve_connection(
             write_response(&mut writer, 405, &[], b"")?;
             continue;
         };
-        let request =
-            IncomingRequest { method, path: incoming.target, headers: incoming.headers, body: incoming.body };
+        let request = IncomingRequest { method, path: incoming.target, headers: incoming.headers, body: incoming.body };
         let (lines, reply) = handle(instance, connection, &request, answer);
         let mut stdout = std::io::stdout().lock();
         for line in lines {

@@ -49,7 +49,8 @@ pub fn run(
     let request_id = publish(instance, n, "payment-requests", vec![], request)?.id.unwrap_or_default();
     simulator.complete_payment_request(&request_id).ok_or("the payment request did not complete")?;
     steps.push((
-        "publish(signing-keys), publish(webhooks), publish(payment-requests); the customer completes it (simulated)".into(),
+        "publish(signing-keys), publish(webhooks), publish(payment-requests); the customer completes it (simulated)"
+            .into(),
         format!("signing key {key_id} (its secret goes into the listener's signing_keys setting, write-only)"),
     ));
     let mut listener_config = network;
@@ -97,7 +98,11 @@ pub fn run(
 }
 
 /// Hands `delivery` to `receive` as the host would; the printed lines.
-fn deliver(instance: &mut Instance, connection: wasmtime::component::ResourceAny, delivery: &Outgoing) -> Result<String, String> {
+fn deliver(
+    instance: &mut Instance,
+    connection: wasmtime::component::ResourceAny,
+    delivery: &Outgoing,
+) -> Result<String, String> {
     let path = delivery.path_after(MOUNT).ok_or("a delivery to another URL")?;
     let method = listen::method(&delivery.method).ok_or("an unknown method")?;
     let request = IncomingRequest { method, path, headers: delivery.headers.clone(), body: delivery.body.clone() };

@@ -92,12 +92,23 @@ fn mistakes_are_refused_with_a_message_that_helps() {
 fn listen_prints_events_and_answers_klarna() {
     use std::io::{BufRead, BufReader, Read, Write};
     let secret = "listen-secret-9f8e7d6c";
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
-        .args(["listen", "--port", "0", "--setting", &format!("callback_secret={secret}")])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("host-test listen starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    /// Kills the listener however the test ends (it shares the test's stderr).
+    struct Listener(std::process::Child);
+    impl Drop for Listener {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Listener(
+        std::process::Command::new(env!("CARGO_BIN_EXE_host-test"))
+            .args(["listen", "--port", "0", "--setting", &format!("callback_secret={secret}")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("host-test listen starts"),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
     let first = lines.next().expect("a line").expect("text");
     let address = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("address");
     let post = |target: &str, body: &str| {
@@ -116,7 +127,7 @@ fn listen_prints_events_and_answers_klarna() {
     assert_eq!(post(&format!("/payments/authorization?token={secret}"), body), 200);
     assert_eq!(post("/payments/authorization?token=wrong", body), 401);
     let printed: Vec<String> = lines.by_ref().map_while(Result::ok).take_while(|l| !l.starts_with("refused")).collect();
-    let _ = child.kill();
+    drop(child);
     assert!(
         printed.iter().any(|l| l.starts_with("event payments.authorization · id payments.authorization:s-1")),
         "{printed:?}"

@@ -113,7 +113,8 @@ fn validation_is_answered_by_the_flow_with_approve_redirect_or_error() {
 
     let approve = h.respond(p, "checkout.validation", &json!({"approve": true})).expect("approve");
     assert_eq!((approve.status, approve.body.len()), (200, 0));
-    let redirect = h.respond(p, "checkout.validation", &json!({"redirect": "https://shop.example/sorry"})).expect("redirect");
+    let redirect =
+        h.respond(p, "checkout.validation", &json!({"redirect": "https://shop.example/sorry"})).expect("redirect");
     assert_eq!(redirect.status, 303);
     assert_eq!(redirect.headers, vec![("Location".to_string(), "https://shop.example/sorry".to_string())]);
     let error = json!({"error": {"error_type": "address_error", "error_text": "We do not ship to P.O. boxes"}});
@@ -135,7 +136,9 @@ fn validation_is_answered_by_the_flow_with_approve_redirect_or_error() {
             other => panic!("{answer}: expected invalid-input on {field}, got {other:?}"),
         }
     }
-    assert!(matches!(h.respond(p, "checkout.push", &json!({"approve": true})), Err(ConnectorError::InvalidInput(ref m)) if m.starts_with("kind:")));
+    assert!(
+        matches!(h.respond(p, "checkout.push", &json!({"approve": true})), Err(ConnectorError::InvalidInput(ref m)) if m.starts_with("kind:"))
+    );
 }
 
 #[test]
@@ -187,7 +190,8 @@ fn payments_authorization_and_hpp_status_updates_arrive_as_events() {
         "order_amount": 2000, "order_tax_amount": 319,
         "order_lines": [{"name": "Shoes", "quantity": 1, "unit_price": 2000, "total_amount": 2000, "tax_rate": 1900, "total_tax_amount": 319}]});
     session["merchant_urls"] = json!({"authorization": format!("{MOUNT}/payments/authorization?token={SECRET}")});
-    let session_id = h.publish(p, "payment-sessions", Method::Post, &[], Some(session), None).expect("session").id.expect("id");
+    let session_id =
+        h.publish(p, "payment-sessions", Method::Post, &[], Some(session), None).expect("session").id.expect("id");
     let hpp = json!({
         "payment_session_url": format!("https://api.playground.klarna.com/payments/v1/sessions/{session_id}"),
         "merchant_urls": {"status_update": format!("{MOUNT}/hpp/status-update?token={SECRET}&hpp={{{{session_id}}}}")}
@@ -204,12 +208,17 @@ fn payments_authorization_and_hpp_status_updates_arrive_as_events() {
     assert_eq!(record, json!({"authorization_token": token, "session_id": session_id}));
     assert_eq!(events[1].kind, "hpp.status_update");
     let session: Value = serde_json::from_str(&events[1].record).expect("the session");
-    assert_eq!((session["session_id"].as_str(), session["status"].as_str()), (Some(hpp_id.as_str()), Some("COMPLETED")));
+    assert_eq!(
+        (session["session_id"].as_str(), session["status"].as_str()),
+        (Some(hpp_id.as_str()), Some("COMPLETED"))
+    );
     let sent: Value = serde_json::from_slice(&deliveries[1].body).expect("json");
     assert_eq!(events[1].id, sent["event_id"].as_str().expect("event_id"), "HPP's event_id is the id");
 
     let half = post(&format!("/payments/authorization?token={SECRET}"), json!({"session_id": "s"}));
-    assert!(matches!(h.receive(p, &half), Err(ConnectorError::InvalidInput(ref m)) if m == "body.authorization_token: required"));
+    assert!(
+        matches!(h.receive(p, &half), Err(ConnectorError::InvalidInput(ref m)) if m == "body.authorization_token: required")
+    );
 }
 
 #[test]
@@ -238,8 +247,11 @@ fn deliveries_this_connection_does_not_understand_are_invalid_input() {
         }
     }
     let no_secret = h.open("purchase");
-    let delivery = post(&format!("/payments/authorization{token}"), json!({"authorization_token": "a", "session_id": "s"}));
-    assert!(matches!(h.receive(no_secret, &delivery), Err(ConnectorError::InvalidConfig(ref m)) if m.starts_with("settings.callback_secret")));
+    let delivery =
+        post(&format!("/payments/authorization{token}"), json!({"authorization_token": "a", "session_id": "s"}));
+    assert!(
+        matches!(h.receive(no_secret, &delivery), Err(ConnectorError::InvalidConfig(ref m)) if m.starts_with("settings.callback_secret"))
+    );
 }
 
 #[test]
@@ -249,7 +261,8 @@ fn callback_secrets_never_reach_errors_or_logs() {
     let order_id = completed_checkout(&mut h, p);
     let push = h.sim.deliveries().pop().expect("pushed");
     let mut texts = vec![format!("{:?}", h.receive(p, &push))];
-    let wrong = Outgoing { url: format!("{MOUNT}/checkout/push?order_id={order_id}&token={SECRET}-nope"), ..push.clone() };
+    let wrong =
+        Outgoing { url: format!("{MOUNT}/checkout/push?order_id={order_id}&token={SECRET}-nope"), ..push.clone() };
     texts.push(format!("{:?}", h.receive(p, &wrong)));
     texts.push(format!("{:?}", h.respond(p, "checkout.validation", &json!({"redirect": SECRET}))));
     texts.extend(h.instance.logs().iter().map(|l| l.message.clone()));

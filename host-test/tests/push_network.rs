@@ -110,13 +110,29 @@ fn any_change_to_body_key_or_signature_is_refused_and_emits_nothing() {
     let signature = header(&delivery, "Klarna-Signature").to_string();
     let cases: Vec<(&str, Outgoing, &str)> = vec![
         ("one changed byte in the body", with(&|d| d.body[20] ^= 0x01), "unauthorized"),
-        ("a wrong key id", with(&|d| set(d, "Klarna-Signing-Key-Id", "krn:partner:global:notification:signing-key:other")), "unauthorized"),
+        (
+            "a wrong key id",
+            with(&|d| set(d, "Klarna-Signing-Key-Id", "krn:partner:global:notification:signing-key:other")),
+            "unauthorized",
+        ),
         ("no signature header", with(&|d| d.headers.retain(|(n, _)| n != "Klarna-Signature")), "invalid-input"),
         ("no key id header", with(&|d| d.headers.retain(|(n, _)| n != "Klarna-Signing-Key-Id")), "invalid-input"),
         ("an empty signature", with(&|d| set(d, "Klarna-Signature", "")), "invalid-input"),
-        ("the signature in uppercase", with(&|d| set(d, "Klarna-Signature", &signature.to_uppercase())), "unauthorized"),
-        ("a signature with another key", with(&|d| set(d, "Klarna-Signature", &hmac_sha256_hex(b"not-the-key", &d.body))), "unauthorized"),
-        ("the signature header twice", with(&|d| d.headers.push(("klarna-signature".into(), signature.clone()))), "invalid-input"),
+        (
+            "the signature in uppercase",
+            with(&|d| set(d, "Klarna-Signature", &signature.to_uppercase())),
+            "unauthorized",
+        ),
+        (
+            "a signature with another key",
+            with(&|d| set(d, "Klarna-Signature", &hmac_sha256_hex(b"not-the-key", &d.body))),
+            "unauthorized",
+        ),
+        (
+            "the signature header twice",
+            with(&|d| d.headers.push(("klarna-signature".into(), signature.clone()))),
+            "invalid-input",
+        ),
     ];
     for (what, tampered, expected) in cases {
         match (h.receive(listener, &tampered), expected) {
@@ -155,7 +171,10 @@ fn a_delivery_signed_by_the_test_verifies_and_any_event_type_becomes_an_event() 
     };
     let dispute = json!({"metadata": {"event_type": "payment.dispute.state-change.initiated", "event_id": "e-1"}, "payload": {"payment_dispute_id": "krn:network:us1:live:payment:dispute:1"}});
     let event = deliver(&mut h, dispute).expect("verified").events.remove(0);
-    assert_eq!((event.kind.as_str(), event.id.as_str(), event.entity.as_deref()), ("payment.dispute.state-change.initiated", "e-1", Some("dispute")));
+    assert_eq!(
+        (event.kind.as_str(), event.id.as_str(), event.entity.as_deref()),
+        ("payment.dispute.state-change.initiated", "e-1", Some("dispute"))
+    );
     let unknown = json!({"metadata": {"event_type": "partner.account.state-change.operational", "event_id": "e-2"}, "payload": {}});
     let event = deliver(&mut h, unknown).expect("verified").events.remove(0);
     assert_eq!((event.kind.as_str(), event.entity), ("partner.account.state-change.operational", None));
@@ -168,6 +187,13 @@ fn a_delivery_signed_by_the_test_verifies_and_any_event_type_becomes_an_event() 
         assert!(matches!(deliver(&mut h, body), Err(ConnectorError::InvalidInput(_))), "{what}");
     }
     let no_keys = h.open("network");
-    let delivery = Outgoing { method: "POST".into(), url: format!("{MOUNT}/network/notifications"), headers: vec![("Klarna-Signature".into(), "00".repeat(32)), ("Klarna-Signing-Key-Id".into(), "k".into())], body: b"{}".to_vec() };
-    assert!(matches!(h.receive(no_keys, &delivery), Err(ConnectorError::InvalidConfig(ref m)) if m.starts_with("settings.signing_keys")));
+    let delivery = Outgoing {
+        method: "POST".into(),
+        url: format!("{MOUNT}/network/notifications"),
+        headers: vec![("Klarna-Signature".into(), "00".repeat(32)), ("Klarna-Signing-Key-Id".into(), "k".into())],
+        body: b"{}".to_vec(),
+    };
+    assert!(
+        matches!(h.receive(no_keys, &delivery), Err(ConnectorError::InvalidConfig(ref m)) if m.starts_with("settings.signing_keys"))
+    );
 }

@@ -21,8 +21,18 @@ const ROUTES: [&str; 8] = [
     "/%00/..",
 ];
 const PIECES: [&str; 12] = [
-    "{", "}", "\"metadata\":", "{\"event_type\":\"x\",\"event_id\":\"1\"}", "\"order_amount\":", "1", "[", "]", ",",
-    "\u{1F600}", "\\u0000", "null",
+    "{",
+    "}",
+    "\"metadata\":",
+    "{\"event_type\":\"x\",\"event_id\":\"1\"}",
+    "\"order_amount\":",
+    "1",
+    "[",
+    "]",
+    ",",
+    "\u{1F600}",
+    "\\u0000",
+    "null",
 ];
 
 fn text(rng: &mut Rng, pieces: &[&str], most: u64) -> String {

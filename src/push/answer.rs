@@ -71,11 +71,15 @@ pub fn check_shipping_options(order: &Value) -> Result<()> {
     let field = |rest: &str| format!("params.payload.{rest}");
     if let Some(data) = order.get("merchant_data").and_then(Value::as_str) {
         if data.chars().count() > MAX_MERCHANT_DATA {
-            return Err(ConnectorError::input(field("merchant_data"), format!("at most {MAX_MERCHANT_DATA} characters")));
+            return Err(ConnectorError::input(
+                field("merchant_data"),
+                format!("at most {MAX_MERCHANT_DATA} characters"),
+            ));
         }
     }
     let Some(options) = order.get("shipping_options") else { return Ok(()) };
-    let options = options.as_array().ok_or_else(|| ConnectorError::input(field("shipping_options"), "must be a list"))?;
+    let options =
+        options.as_array().ok_or_else(|| ConnectorError::input(field("shipping_options"), "must be a list"))?;
     for (i, option) in options.iter().enumerate() {
         let at = |key: &str| field(&format!("shipping_options[{i}].{key}"));
         let option = option.as_object().ok_or_else(|| ConnectorError::input(at(""), "must be an object"))?;
@@ -87,7 +91,7 @@ pub fn check_shipping_options(order: &Value) -> Result<()> {
             return Err(ConnectorError::input(at("name"), "required, 1 to 255 characters"));
         }
         for key in ["price", "tax_amount"] {
-            if !option.get(key).and_then(Value::as_i64).is_some_and(|v| v >= 0) {
+            if option.get(key).and_then(Value::as_i64).is_none_or(|v| v < 0) {
                 return Err(ConnectorError::input(at(key), "required, a whole number of minor units, at least 0"));
             }
         }
@@ -115,7 +119,10 @@ fn error_body(value: &Value) -> Result<Value> {
     }
     let error_type = object.get("error_type").and_then(Value::as_str).filter(|t| ERROR_TYPES.contains(t));
     let Some(error_type) = error_type else {
-        return Err(ConnectorError::input("answer.error.error_type", format!("must be one of {}", ERROR_TYPES.join(", "))));
+        return Err(ConnectorError::input(
+            "answer.error.error_type",
+            format!("must be one of {}", ERROR_TYPES.join(", ")),
+        ));
     };
     let text = object.get("error_text").and_then(Value::as_str).filter(|t| !t.trim().is_empty());
     let Some(error_text) = text else {

@@ -91,10 +91,8 @@ impl HostedPages {
                 };
                 self.serial += 1;
                 let id = clock::uuid(0x4aa9, self.serial);
-                let status_update = payload
-                    .as_ref()
-                    .and_then(|p| p["merchant_urls"]["status_update"].as_str())
-                    .map(str::to_string);
+                let status_update =
+                    payload.as_ref().and_then(|p| p["merchant_urls"]["status_update"].as_str()).map(str::to_string);
                 let session = Session {
                     status_update,
                     payment_session_id: payment_session_id.to_string(),

@@ -171,12 +171,8 @@ impl Notifications {
 
     /// The deliveries of an event: one to each enabled webhook subscribed to its type.
     pub fn notify(&mut self, event_type: &str, payload: &Value, now: i64) -> Vec<Outgoing> {
-        let hooks: Vec<Value> = self
-            .webhooks
-            .iter()
-            .filter(|w| w["status"] == "ENABLED" && subscribed(w, event_type))
-            .cloned()
-            .collect();
+        let hooks: Vec<Value> =
+            self.webhooks.iter().filter(|w| w["status"] == "ENABLED" && subscribed(w, event_type)).cloned().collect();
         hooks.iter().filter_map(|hook| self.delivery(hook, event_type, payload, now)).collect()
     }
 
@@ -231,9 +227,12 @@ pub fn sign(key: &[u8], body: &[u8]) -> String {
 
 /// Whether a webhook's event types (exact or `prefix*`) cover `event_type`.
 fn subscribed(hook: &Value, event_type: &str) -> bool {
-    hook["event_types"].as_array().into_iter().flatten().filter_map(Value::as_str).any(|t| {
-        t == event_type || t.strip_suffix('*').is_some_and(|prefix| event_type.starts_with(prefix))
-    })
+    hook["event_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|t| t == event_type || t.strip_suffix('*').is_some_and(|prefix| event_type.starts_with(prefix)))
 }
 
 /// The shape of a webhook: HTTPS URL, known event types, version, signing key.

@@ -163,8 +163,7 @@ impl Harness {
             "DELETE" => Method::Delete,
             _ => Method::Post,
         };
-        let request =
-            IncomingRequest { method, path, headers: delivery.headers.clone(), body: delivery.body.clone() };
+        let request = IncomingRequest { method, path, headers: delivery.headers.clone(), body: delivery.body.clone() };
         self.instance.receive(connection, &request).expect("no trap")
     }
 

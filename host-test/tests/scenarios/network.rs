@@ -29,8 +29,7 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         ("webhook", Method::Get) => {
             let n = network(h);
             let hook = webhook(h, n);
-            let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
+            let id = h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             assert_eq!(
                 h.read(n, entity, &[("webhook_id", &id)]).expect("webhook")["url"],
                 "https://shop.example/klarna/network/notifications"
@@ -40,8 +39,7 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         ("webhook", Method::Patch) => {
             let n = network(h);
             let hook = webhook(h, n);
-            let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
+            let id = h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             let disable = json!({"status": "DISABLED", "url": "https://shop.example/klarna/v2"});
             let updated = h.publish(n, entity, method, &[("webhook_id", &id)], Some(disable), None).expect("update");
             assert_eq!(updated.status, 200);
@@ -56,8 +54,7 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
         ("webhook", Method::Delete) => {
             let n = network(h);
             let hook = webhook(h, n);
-            let id =
-                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
+            let id = h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook").id.expect("id");
             assert_eq!(h.publish(n, entity, method, &[("webhook_id", &id)], None, None).expect("delete").status, 204);
             assert!(matches!(h.read(n, entity, &[("webhook_id", &id)]), Err(ConnectorError::NotFound(_))));
             assert!(h.subscribe(n, "webhooks", &[], &[], None, None).expect("list").records.is_empty());
@@ -180,9 +177,11 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
             let secret = data["signing_key"].as_str().expect("signing_key").to_string();
             let mut hook = webhook(h, n);
             hook["signing_key_id"] = json!(key_id);
-            let webhook_id = h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("hook").id.expect("id");
+            let webhook_id =
+                h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("hook").id.expect("id");
             let test = json!({"event_type": "payment.request.state-change.completed", "event_version": "v1"});
-            let sent = h.publish(n, entity, method, &[("webhook_id", &webhook_id)], Some(test), None).expect("simulate");
+            let sent =
+                h.publish(n, entity, method, &[("webhook_id", &webhook_id)], Some(test), None).expect("simulate");
             assert_eq!(sent.status, 204);
             let deliveries = h.sim.deliveries();
             assert_eq!(deliveries.len(), 1, "one test delivery");

@@ -20,26 +20,11 @@ use klarna_connector::error::ConnectorError;
 use klarna_connector::manifest::{Check, EntitySpec, Manifest, Pagination};
 use klarna_connector::model::PublishResult;
 use proptest::prop_assert;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use support::cases::{self, Request};
 use support::fake_klarna::{self, AnswerChange, FakeKlarna, NEXT_FORMS};
 use support::tally::Tally;
 use support::SECRET;
-
-/// The runner: `FUZZ_CASES` cases; the same ones on every run (so the
-/// reached-every-check assertion cannot flake in CI) unless `FUZZ_SEED` is a
-/// number or `random`. Saved regressions replay first.
-fn runner() -> (TestRunner, u32) {
-    let cases = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
-    let rng_seed = match std::env::var("FUZZ_SEED").as_deref() {
-        Ok("random") => RngSeed::Random,
-        Ok(seed) => RngSeed::Fixed(seed.parse().unwrap_or(1)),
-        Err(_) => RngSeed::Fixed(1),
-    };
-    let persistence = FileFailurePersistence::Direct("tests/proptest-regressions/fuzz.txt");
-    let config = Config { cases, rng_seed, failure_persistence: Some(Box::new(persistence)), ..Config::default() };
-    (TestRunner::new(config), cases)
-}
 
 /// Fails the case when `text` shows the planted secret.
 fn no_secret(what: &str, text: &str) -> Result<(), TestCaseError> {
@@ -49,7 +34,7 @@ fn no_secret(what: &str, text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn a_changed_panel_is_refused_naming_the_changed_field() {
-    let (mut runner, cases) = runner();
+    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz.txt");
     let tally = Tally::default();
     let any_entity = &Manifest::get().entities[0];
     let outcome = runner.run(&cases::connection_case(), |case| {
@@ -156,7 +141,7 @@ enum Outcome {
 
 #[test]
 fn requests_and_answers_end_as_klarna_and_the_change_call_for() {
-    let (mut runner, cases) = runner();
+    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz.txt");
     let tally = Tally::default();
     let strategy = (cases::valid_connection(), cases::request_case(), fake_klarna::answer_change());
     let outcome = runner.run(&strategy, |(connection, request_case, answer)| {
@@ -235,7 +220,7 @@ fn check_answer(
                 }
                 (500..=599, Err(ConnectorError::Unavailable(e))) => e.status == *status && sent == 3,
                 (400..=499, Err(ConnectorError::Rejected(e))) => e.code.as_deref() == Some("FUZZ"),
-                (_, Err(ConnectorError::Unavailable(_))) => !(400..=599).contains(status),
+                (_, Err(ConnectorError::Unexpected(_))) => !(400..=599).contains(status),
                 _ => false,
             };
             prop_assert!(class_ok, "HTTP {status} after {sent} attempts gave {:?}", result.err());
@@ -245,7 +230,7 @@ fn check_answer(
             let readable = !json_read && matches!(request, Request::Subscribe(_));
             match &result {
                 Ok(_) => prop_assert!(readable, "an unreadable body was accepted"),
-                Err(ConnectorError::Unavailable(e)) => prop_assert!(e.status == 200 || e.status == 201),
+                Err(ConnectorError::Unexpected(e)) => prop_assert!(e.status == 200 || e.status == 201),
                 Err(other) => prop_assert!(false, "an unreadable body gave {other:?}"),
             }
             tally.passed("answer: unreadable body");
@@ -257,7 +242,7 @@ fn check_answer(
                     prop_assert!(next_cursor.as_deref() == Some("offset=2&size=2"), "{next_cursor:?}");
                     tally.passed("answer: next link followed");
                 }
-                (Err(ConnectorError::Unavailable(e)), false) => {
+                (Err(ConnectorError::Unexpected(e)), false) => {
                     prop_assert!(e.messages[0].contains("pagination.next"), "{:?}", e.messages);
                     tally.passed("answer: next link refused");
                 }

@@ -23,7 +23,7 @@ use klarna_connector::push::incoming::MAX_DELIVERY_BYTES;
 use klarna_connector::secret::Secret;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use support::fake_klarna::{AnswerChange, FakeKlarna};
@@ -31,18 +31,6 @@ use support::tally::Tally;
 use support::SECRET;
 
 const KEY_ID: &str = "krn:partner:global:notification:signing-key:fuzz";
-
-fn runner() -> (TestRunner, u32) {
-    let cases = std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
-    let rng_seed = match std::env::var("FUZZ_SEED").as_deref() {
-        Ok("random") => RngSeed::Random,
-        Ok(seed) => RngSeed::Fixed(seed.parse().unwrap_or(1)),
-        Err(_) => RngSeed::Fixed(1),
-    };
-    let persistence = FileFailurePersistence::Direct("tests/proptest-regressions/fuzz_push.txt");
-    let config = Config { cases, rng_seed, failure_persistence: Some(Box::new(persistence)), ..Config::default() };
-    (TestRunner::new(config), cases)
-}
 
 /// A connection of the callback's API type whose secrets hold [`SECRET`].
 fn connection(callback: &CallbackSpec) -> Connection<FakeKlarna> {
@@ -247,7 +235,7 @@ fn refused_by(error: &ConnectorError) -> &'static str {
 
 #[test]
 fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
-    let (mut runner, cases) = runner();
+    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz_push.txt");
     let tally = Tally::default();
     let callbacks = Manifest::get().callbacks;
     let outcome = runner.run(&(any::<Index>(), change()), |(which, change)| {
@@ -317,7 +305,7 @@ fn answer() -> impl Strategy<Value = String> {
 
 #[test]
 fn respond_renders_or_names_the_wrong_field_and_never_panics() {
-    let (mut runner, cases) = runner();
+    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz_push.txt");
     let tally = Tally::default();
     let answerable: Vec<&CallbackSpec> = Manifest::get().callbacks.iter().filter(|c| !c.answers.is_empty()).collect();
     let outcome = runner.run(&(any::<Index>(), answer()), |(which, answer)| {

@@ -104,10 +104,10 @@ fn token_endpoint_failures_are_typed() {
     assert!(matches!(h.instance.test(down).expect("no trap"), Err(ConnectorError::Unavailable(_))));
     h.sim.inject([Fault::Answer(SimResponse::json(200, &serde_json::json!({"token_type": "Bearer"})))]);
     match h.instance.test(down).expect("no trap") {
-        Err(ConnectorError::Unavailable(e)) => {
+        Err(ConnectorError::Unexpected(e)) => {
             assert!(e.messages[0].contains("without an access_token"), "{:?}", e.messages)
         }
-        other => panic!("expected unavailable, got {other:?}"),
+        other => panic!("expected unexpected (retrying will not help), got {other:?}"),
     }
     // A custom subdomain selects another token host, which the host's allow-list refuses.
     let mut custom = with_auth("disputes", oauth2(sim::CLIENT_SECRET));

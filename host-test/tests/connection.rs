@@ -269,7 +269,7 @@ fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere
                 assert_eq!(second.records.len(), 1, "{link}");
                 assert!(h.sim.received()[1].url.ends_with("/settlements/v1/payouts?offset=1&size=1"), "{link}");
             }
-            (Err(ConnectorError::Unavailable(e)), false) => {
+            (Err(ConnectorError::Unexpected(e)), false) => {
                 assert!(e.messages[0].contains("pagination.next"), "{link}: {:?}", e.messages);
                 assert_eq!(h.sim.received().len(), 1, "{link}: not retried");
             }

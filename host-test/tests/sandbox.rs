@@ -41,9 +41,11 @@ fn hostile_answers_become_typed_errors() {
         let om_once = h.try_open(&config).expect("open");
         h.sim.inject([fault]);
         let result = h.subscribe(om_once, "order", &[("order_id", "x")], &[], None, None);
-        match result {
-            Err(ConnectorError::Unavailable(_) | ConnectorError::NotFound(_)) => {}
-            other => panic!("{what}: expected a typed error, got {other:?}"),
+        // A 404 is Klarna's answer; every other one is unusable: `unexpected`, not retried.
+        match (what, result) {
+            ("an html 404 from a proxy", Err(ConnectorError::NotFound(_))) => {}
+            (what, Err(ConnectorError::Unexpected(_))) if what != "an html 404 from a proxy" => {}
+            (what, other) => panic!("{what}: expected a typed error, got {other:?}"),
         }
     }
 }
@@ -56,14 +58,14 @@ fn a_settlements_page_without_its_list_is_empty_not_a_trap() {
     let page = h.subscribe(st, "transactions", &[], &[], None, None).expect("a page");
     assert_eq!((page.records.len(), page.next_cursor), (0, None));
     h.sim.inject([answer(200, "application/json", br#"{"transactions": {"not": "a list"}}"#.to_vec())]);
-    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unavailable(_))));
+    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unexpected(_))));
     h.sim.inject([answer(
         200,
         "application/json",
         br#"{"transactions": [], "pagination": {"next": "https://evil.example/settlements/v1/transactions?offset=5"}}"#
             .to_vec(),
     )]);
-    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unavailable(_))));
+    assert!(matches!(h.subscribe(st, "transactions", &[], &[], None, None), Err(ConnectorError::Unexpected(_))));
 }
 
 /// Answers from the simulator, but can be told to misbehave.

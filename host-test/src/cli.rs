@@ -165,7 +165,8 @@ pub fn run(args: &[String]) -> Result<String, String> {
     }
 }
 
-fn trap(e: wasmtime::Error) -> String {
+/// A trap, as the CLI reports it.
+pub(crate) fn trap(e: wasmtime::Error) -> String {
     format!("the component trapped: {e:?}")
 }
 

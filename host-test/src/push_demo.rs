@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::cli::describe_error;
+use crate::cli::{describe_error, trap};
 use crate::listen;
 use crate::runtime::{ConnectionConfig, IncomingRequest, Instance, Method, Params, PublishRequest};
 use crate::sim::{Outgoing, Simulator};
@@ -24,7 +24,6 @@ pub fn run(
     mut purchase: ConnectionConfig,
 ) -> Result<Vec<(String, String)>, String> {
     let mut steps = Vec::new();
-    let trap = |e: wasmtime::Error| format!("the component trapped: {e:?}");
     let n = instance.open(&network).map_err(trap)?.map_err(|e| describe_error(&e))?;
     let publish = |instance: &mut Instance, connection, entity: &str, path: Vec<(String, String)>, payload: Value| {
         let request = PublishRequest {

@@ -156,13 +156,7 @@ impl Harness {
     /// Hands a request Klarna sent to a URL under [`MOUNT`] to `receive`, as a host's public endpoint would.
     pub fn receive(&mut self, connection: ResourceAny, delivery: &Outgoing) -> Result<Delivery, ConnectorError> {
         let path = delivery.path_after(MOUNT).unwrap_or_else(|| panic!("{} is not under {MOUNT}", delivery.url));
-        let method = match delivery.method.as_str() {
-            "GET" => Method::Get,
-            "PUT" => Method::Put,
-            "PATCH" => Method::Patch,
-            "DELETE" => Method::Delete,
-            _ => Method::Post,
-        };
+        let method = host_test::listen::method(&delivery.method).expect("one of the five methods");
         let request = IncomingRequest { method, path, headers: delivery.headers.clone(), body: delivery.body.clone() };
         self.instance.receive(connection, &request).expect("no trap")
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::Harness;
-use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, Oauth2Client};
+use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, IncomingRequest, Method, Oauth2Client};
 use host_test::sim::{self, Fault, SimResponse};
 
 fn with_auth(api_type: &str, auth: Auth) -> ConnectionConfig {
@@ -254,6 +254,42 @@ fn secrets_never_leave_the_component() {
     h.sim.revoke_access_tokens();
     h.sim.inject(vec![Fault::ServiceUnavailable; 3]);
     seen.push(format!("{:?}", h.instance.test(oauth)));
+    // The push side's secrets: a signing key and a callback secret, through
+    // verified and refused deliveries, answers and refused settings.
+    let signing_key = "SK-zz91-signing-key";
+    let callback_secret = "CB-zz91-callback-secret";
+    let mut network = with_auth("network", api_key(key));
+    for keys in [format!("krn:k1={signing_key} krn:k1={signing_key}"), format!("krn:k1 {signing_key}")] {
+        network.settings = common::pairs(&[("signing_keys", &keys)]);
+        seen.push(format!("{:?}", h.try_open(&network)));
+    }
+    network.settings = common::pairs(&[("signing_keys", &format!("krn:k1={signing_key}"))]);
+    let listener = h.try_open(&network).expect("open");
+    let body = br#"{"metadata":{"event_type":"payment.request.state-change.completed","event_id":"e1"},"payload":{}}"#;
+    let signature = sim::notifications::sign(signing_key.as_bytes(), body);
+    for (sig, key_id) in [(signature.as_str(), "krn:k1"), ("00", "krn:k1"), (signature.as_str(), "krn:k2")] {
+        let request = IncomingRequest {
+            method: Method::Post,
+            path: "/network/notifications".into(),
+            headers: common::pairs(&[("Klarna-Signature", sig), ("Klarna-Signing-Key-Id", key_id)]),
+            body: body.to_vec(),
+        };
+        seen.push(format!("{:?}", h.instance.receive(listener, &request)));
+    }
+    let mut purchase =
+        with_auth("purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: password.into() }));
+    purchase.settings = common::pairs(&[("callback_secret", callback_secret)]);
+    let callbacks = h.try_open(&purchase).expect("open");
+    for token in [callback_secret, "wrong"] {
+        let request = IncomingRequest {
+            method: Method::Post,
+            path: format!("/payments/authorization?token={token}"),
+            headers: vec![],
+            body: br#"{"authorization_token":"t","session_id":"s"}"#.to_vec(),
+        };
+        seen.push(format!("{:?}", h.instance.receive(callbacks, &request)));
+    }
+    seen.push(format!("{:?}", h.instance.respond(callbacks, "checkout.validation", callback_secret)));
     seen.push(h.instance.describe().expect("describe"));
     seen.extend(h.instance.logs().iter().map(|l| l.message.clone()));
     let access_tokens: Vec<String> = authorization_headers(&h)
@@ -262,7 +298,7 @@ fn secrets_never_leave_the_component() {
         .collect();
     assert!(!access_tokens.is_empty());
     for text in &seen {
-        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET]
+        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET, signing_key, callback_secret]
             .iter()
             .copied()
             .chain(access_tokens.iter().map(String::as_str))

@@ -107,7 +107,7 @@ pub struct PublishResult {
 }
 
 /// A request Klarna sent to the host's public endpoint for a connection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IncomingRequest {
     /// The method Klarna used.
     pub method: Method,

@@ -72,12 +72,12 @@ impl<'r> Incoming<'r> {
         Ok(first)
     }
 
-    /// The body as a JSON object (its text kept, for the record).
-    pub fn json_object(&self) -> Result<(&'r str, Value)> {
+    /// The body as a JSON object.
+    pub fn json_object(&self) -> Result<Value> {
         let text = std::str::from_utf8(&self.request.body)
             .map_err(|_| ConnectorError::input("body", "is not UTF-8 text (a JSON object is expected)"))?;
         match serde_json::from_str::<Value>(text) {
-            Ok(value @ Value::Object(_)) => Ok((text, value)),
+            Ok(value @ Value::Object(_)) => Ok(value),
             Ok(_) => Err(ConnectorError::input("body", "is JSON but not an object")),
             Err(e) => Err(ConnectorError::input("body", format!("is not JSON ({e})"))),
         }

@@ -29,7 +29,7 @@ impl<T: Transport> Connection<T> {
         let callback = self.callback_at(&incoming)?;
         verify::verify(self.config(), callback, &incoming)?;
         let body = if callback.json_body {
-            let (_, value) = incoming.json_object()?;
+            let value = incoming.json_object()?;
             if let Some(missing) = callback.required.iter().find(|path| at(&value, path).is_none()) {
                 return Err(ConnectorError::input(format!("body.{missing}"), "required"));
             }

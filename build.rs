@@ -43,8 +43,16 @@ fn check(m: &Manifest) {
         }
     }
     for t in &m.panel.api_types {
-        if t.test.accept.iter().any(|s| !(100..600).contains(s)) {
+        if t.test.as_ref().is_some_and(|probe| probe.accept.iter().any(|s| !(100..600).contains(s))) {
             fail(&format!("connector.json: api type {}: test.accept must hold HTTP statuses", t.id));
+        }
+        // `shipping_key` and `basic` both arrive as a WIT Basic pair: the API type tells them apart.
+        if t.auth.iter().any(|a| a == "shipping_key") && t.auth.iter().any(|a| a == "basic" || a == "api_key") {
+            fail(&format!("connector.json: api type {}: shipping_key cannot be offered with basic or api_key", t.id));
+        }
+        let has_entities = m.entities.iter().any(|e| e.api_type == t.id);
+        if t.test.is_none() && (has_entities || !m.callbacks.iter().any(|c| c.api_type == t.id)) {
+            fail(&format!("connector.json: api type {}: only an API type with callbacks and no entities goes without test", t.id));
         }
     }
     for e in &m.entities {
@@ -68,6 +76,9 @@ fn check(m: &Manifest) {
         if m.callbacks[..i].iter().any(|o| o.kind == c.kind) {
             fail(&format!("connector.json: callback {}: kind given twice", c.kind));
         }
+        if let Some(o) = m.callbacks[..i].iter().find(|o| o.api_type == c.api_type && routes_overlap(&o.route, &c.route)) {
+            fail(&format!("connector.json: callback {}: route {} can match the same path as {}'s", c.kind, c.route, o.kind));
+        }
     }
 }
 
@@ -85,18 +96,53 @@ fn check_callback(m: &Manifest, c: &Callback) {
             fail(&format!("{at}: needs a {kind:?} setting {key:?} (secret: {secret}) on API type {}", api.id));
         }
     };
+    let offers = |kind: &str| api.auth.iter().any(|a| a == kind);
     match &c.verify {
         Verify::HmacSha256 { keys_setting, .. } => setting(keys_setting, SettingType::KeyValueList, true),
         Verify::UrlSecret { setting: key, .. } => setting(key, SettingType::String, true),
+        Verify::NonceDigest { token_lifetime_s, identifier_field, nonce_field, digest_field } => {
+            if !offers("shipping_key") || *token_lifetime_s == 0 || c.event.is_some() {
+                fail(&format!("{at}: nonce_digest needs the shipping_key auth kind, a token lifetime and no event"));
+            }
+            [identifier_field, nonce_field, digest_field].iter().for_each(|f| check_source(&at, &format!("body.{f}")));
+        }
+        Verify::BearerToken {} => {
+            let issuer = m.callbacks.iter().any(|o| o.api_type == c.api_type && matches!(o.verify, Verify::NonceDigest { .. }));
+            if !(offers("token") || (offers("shipping_key") && issuer)) {
+                fail(&format!("{at}: bearer_token needs the token auth kind, or shipping_key and a nonce_digest callback"));
+            }
+        }
     }
-    if !c.route.starts_with('/') || !c.register_url.starts_with(&c.route) {
-        fail(&format!("{at}: route must start with '/' and register_url with the route"));
+    let params = route_params(&at, &c.route);
+    if !c.register_url.starts_with(&c.route) {
+        fail(&format!("{at}: register_url must start with the route"));
     }
     if c.reply.is_some() != c.answers.is_empty() {
         fail(&format!("{at}: give either reply or answers"));
     }
-    if !c.answer_checks.is_empty() && !c.answers.iter().any(|a| matches!(a, format::AnswerForm::Order)) {
+    if c.event.is_none() && !matches!(c.verify, Verify::NonceDigest { .. }) {
+        fail(&format!("{at}: every callback but a nonce_digest one has an event"));
+    }
+    let answers = |form: fn(&format::AnswerForm) -> bool| c.answers.iter().any(form);
+    if !c.answer_checks.is_empty() && !answers(|a| matches!(a, format::AnswerForm::Order)) {
         fail(&format!("{at}: answer_checks apply to the order answer only"));
+    }
+    if c.answer_status.is_some_and(|s| !(200..300).contains(&s)) {
+        fail(&format!("{at}: answer_status must be a 2xx status"));
+    }
+    let reservation = answers(|a| matches!(a, format::AnswerForm::Reservation));
+    match &c.location {
+        Some(path) if reservation => {
+            setting("public_url", SettingType::String, false);
+            for field in template_sources(&at, path) {
+                setting(field, SettingType::String, false);
+            }
+        }
+        None if !reservation => {}
+        _ => fail(&format!("{at}: a reservation answer needs a location, and a location a reservation answer")),
+    }
+    if c.media_type.as_deref().is_some_and(|t| !t.starts_with("application/") || !t.ends_with("+json")) {
+        fail(&format!("{at}: media_type must be an application/…+json type"));
     }
     let known = |name: &str| {
         if !m.entities.iter().any(|e| e.name == name) {
@@ -124,19 +170,52 @@ fn check_callback(m: &Manifest, c: &Callback) {
         call(&EntityCall { entity: ack.entity.clone(), params: ack.params.clone() });
         setting(&ack.setting, SettingType::Boolean, false);
     }
-    c.event.entity.iter().for_each(|e| known(e));
-    c.event.entity_by_kind.iter().for_each(|(_, e)| known(e));
-    for template in [&c.event.kind, &c.event.id] {
+    let Some(event) = &c.event else { return };
+    event.entity.iter().for_each(|e| known(e));
+    event.entity_by_kind.iter().for_each(|(_, e)| known(e));
+    for template in [&event.kind, &event.id] {
         for source in template_sources(&at, template) {
             for alternative in source.split('|') {
-                check_source(&at, alternative);
+                match alternative.strip_prefix("path.") {
+                    Some(param) if !params.contains(&param) => fail(&format!("{at}: {param:?} is not in the route")),
+                    Some(_) => {}
+                    None => check_source(&at, alternative),
+                }
             }
         }
     }
-    let record = c.event.record.as_str();
-    if !(record == "body" || record.starts_with("body.") || (record == "read_back" && c.read_back.is_some())) {
-        fail(&format!("{at}: event.record must be body, body.<path> or read_back (with read_back set)"));
+    let record = event.record.as_str();
+    let ok = record == "body"
+        || record.starts_with("body.")
+        || (record == "read_back" && c.read_back.is_some())
+        || (record == "path" && !params.is_empty())
+        || (record == "body+path" && !params.is_empty() && matches!(c.body, format::CallbackBody::Json));
+    if !ok {
+        fail(&format!(
+            "{at}: event.record must be body, body.<path>, read_back (with read_back set), path or body+path (with route parameters)"
+        ));
     }
+}
+
+/// Whether one path can match both routes: as many segments, each pair equal or one a `{name}`.
+fn routes_overlap(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.split('/').collect(), b.split('/').collect());
+    a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x == y || x.starts_with('{') || y.starts_with('{'))
+}
+
+/// The `{name}` segments of a route, which must start with `/` and whose
+/// other segments are plain (no braces, not empty).
+fn route_params<'r>(at: &str, route: &'r str) -> Vec<&'r str> {
+    let Some(rest) = route.strip_prefix('/') else { fail(&format!("{at}: route must start with '/'")) };
+    let mut params = Vec::new();
+    for segment in rest.split('/') {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) if !name.is_empty() && !name.contains(['{', '}']) && !params.contains(&name) => params.push(name),
+            None if !segment.is_empty() && !segment.contains(['{', '}']) => {}
+            _ => fail(&format!("{at}: route segment {segment:?} must be a plain name or one distinct {{name}}")),
+        }
+    }
+    params
 }
 
 /// The `{...}` placeholders of a template.
@@ -151,7 +230,7 @@ fn template_sources<'t>(at: &str, template: &'t str) -> Vec<&'t str> {
     sources
 }
 
-/// A source is `query.<param>`, `body.<path>` or `digest`.
+/// A source is `query.<param>`, `body.<path>` or `digest` (`path.<param>` is checked against the route).
 fn check_source(at: &str, source: &str) {
     let ok = source == "digest"
         || source.strip_prefix("query.").is_some_and(|p| !p.is_empty())
@@ -258,20 +337,25 @@ fn settings(items: &[Setting], ids: &Ids) -> String {
 }
 
 fn api_type(t: &ApiType, ids: &Ids) -> String {
-    let query: Vec<String> = t.test.query.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
+    let test = t.test.as_ref().map_or("None".to_string(), |probe| {
+        let query: Vec<String> = probe.query.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
+        format!(
+            "Some(Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }})",
+            method_const(probe.method),
+            lit(&probe.path),
+            query.join(", "),
+            probe.accept,
+            lit(&probe.checks),
+        )
+    });
     format!(
-        "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }} }}",
+        "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: {test} }}",
         id_ref("ApiTypeId", &ids.api, &t.id, "panel.api_types"),
         lit(&t.label),
         lit(&t.description),
         lit(&t.hosts),
         ids.auth_kinds(&t.auth, &format!("api type {}: auth", t.id)),
         settings(&t.settings, ids),
-        method_const(t.test.method),
-        lit(&t.test.path),
-        query.join(", "),
-        t.test.accept,
-        lit(&t.test.checks),
     )
 }
 
@@ -341,9 +425,25 @@ fn callback(c: &Callback, ids: &Ids) -> String {
         Verify::UrlSecret { query_param, setting } => {
             format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", lit(query_param), lit(setting))
         }
+        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s } => format!(
+            "Verify::NonceDigest {{ identifier_field: {}, nonce_field: {}, digest_field: {}, token_lifetime_s: {token_lifetime_s} }}",
+            lit(identifier_field),
+            lit(nonce_field),
+            lit(digest_field)
+        ),
+        Verify::BearerToken {} => "Verify::BearerToken".to_string(),
     };
-    let by_kind: Vec<String> =
-        c.event.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", lit(p), lit(e))).collect();
+    let event = c.event.as_ref().map_or("None".to_string(), |e| {
+        let by_kind: Vec<String> = e.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", lit(p), lit(e))).collect();
+        format!(
+            "Some(EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }})",
+            lit(&e.kind),
+            lit(&e.id),
+            opt(&e.entity),
+            by_kind.join(", "),
+            lit(&e.record)
+        )
+    });
     let acknowledge = c.acknowledge.as_ref().map_or("None".to_string(), |a| {
         let call = EntityCall { entity: a.entity.clone(), params: a.params.clone() };
         format!("Some(({}, {}))", entity_call(&call), lit(&a.setting))
@@ -351,7 +451,7 @@ fn callback(c: &Callback, ids: &Ids) -> String {
     let answers: Vec<String> = c.answers.iter().map(|a| format!("AnswerForm::{a:?}")).collect();
     let checks: Vec<String> = c.answer_checks.iter().map(|a| format!("Check::{a:?}")).collect();
     format!(
-        "CallbackSpec {{ kind: {}, label: {}, description: {}, api_type: {}, method: Method::{}, route: {}, register_url: {}, register_at: {}, verify: {verify}, json_body: {}, required: {}, event: EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}] }}",
+        "CallbackSpec {{ kind: {}, label: {}, description: {}, api_type: {}, method: Method::{}, route: {}, register_url: {}, register_at: {}, verify: {verify}, json_body: {}, required: {}, media_type: {}, event: {event}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}], answer_status: {}, location: {} }}",
         lit(&c.kind),
         lit(&c.label),
         lit(&c.description),
@@ -362,15 +462,13 @@ fn callback(c: &Callback, ids: &Ids) -> String {
         lit(&c.register_at),
         matches!(c.body, format::CallbackBody::Json),
         strings(&c.required),
-        lit(&c.event.kind),
-        lit(&c.event.id),
-        opt(&c.event.entity),
-        by_kind.join(", "),
-        lit(&c.event.record),
+        opt(&c.media_type),
         c.read_back.as_ref().map_or("None".to_string(), |r| format!("Some({})", entity_call(r))),
         opt(&c.reply),
         answers.join(", "),
         checks.join(", "),
+        opt(&c.answer_status),
+        opt(&c.location),
     )
 }
 

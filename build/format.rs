@@ -181,8 +181,10 @@ pub struct ApiType {
     pub auth: Vec<String>,
     /// Its own settings; string settings fill path parameters a request leaves out.
     pub settings: Vec<Setting>,
-    /// The cheapest authenticated read, which `test()` makes.
-    pub test: Probe,
+    /// The cheapest authenticated read, which `test()` makes; absent for an
+    /// API type that calls nothing at Klarna (Klarna calls it).
+    #[serde(default)]
+    pub test: Option<Probe>,
 }
 
 /// The request `test()` sends to prove the credentials work.
@@ -360,7 +362,8 @@ pub struct Callback {
     pub api_type: String,
     /// The method Klarna uses.
     pub method: MethodName,
-    /// The path under the host's mount point for the connection.
+    /// The path under the host's mount point for the connection; a `{name}`
+    /// segment matches any one segment, read as the source `path.<name>`.
     pub route: String,
     /// What the user registers at Klarna after the mount point: the route and
     /// its query, with Klarna's placeholders (`{checkout.order.id}`) and `<setting>` for a setting's value.
@@ -374,8 +377,15 @@ pub struct Callback {
     /// Body fields a delivery must carry (dotted paths).
     #[serde(default)]
     pub required: Vec<String>,
-    /// The event a delivery becomes.
-    pub event: EventSpec,
+    /// The media type of the bodies both ways (Klarna's spelling): a
+    /// delivery's `Content-Type` must be it, its `vnd` spelling,
+    /// `application/json` or another `+json` type; replies carry it.
+    #[serde(default)]
+    pub media_type: Option<String>,
+    /// The event a delivery becomes; absent only for a `nonce_digest`
+    /// callback, which the connection answers itself.
+    #[serde(default)]
+    pub event: Option<EventSpec>,
     /// An entity read that authenticates the delivery and becomes the event's record.
     #[serde(default)]
     pub read_back: Option<EntityCall>,
@@ -391,6 +401,14 @@ pub struct Callback {
     /// Checks on an `order` answer.
     #[serde(default)]
     pub answer_checks: Vec<CheckName>,
+    /// The status of an `options` or `reservation` answer (200 when absent).
+    #[serde(default)]
+    pub answer_status: Option<u16>,
+    /// A `reservation` answer's `Location`: the `public_url` setting followed
+    /// by this path, whose `{field}` comes from the reservation or else from
+    /// the setting of that name.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// How a delivery is verified.
@@ -413,6 +431,24 @@ pub enum Verify {
         /// The secret setting it must equal.
         setting: String,
     },
+    /// Klarna Shipping Service `/auth`: the body names an identifier and
+    /// carries a nonce and the SHA-256 of the nonce followed by the key (hex,
+    /// any case), checked against the `shipping_key` auth kind; the reply
+    /// issues a bearer token. With the `token` auth kind nothing is issued (401).
+    NonceDigest {
+        /// Dotted path of the identifier in the body.
+        identifier_field: String,
+        /// Dotted path of the nonce.
+        nonce_field: String,
+        /// Dotted path of the digest.
+        digest_field: String,
+        /// How long an issued token is valid, in seconds.
+        token_lifetime_s: u32,
+    },
+    /// `Authorization: Bearer <token>`: a token the connection's `nonce_digest`
+    /// callback issued (unexpired, for the panel's identifier), or the `token`
+    /// auth kind's configured token.
+    BearerToken {},
 }
 
 /// What a delivery's body holds.
@@ -426,8 +462,8 @@ pub enum CallbackBody {
 }
 
 /// The event a delivery becomes. Templates hold `{source}` placeholders:
-/// `query.<param>`, `body.<dotted.path>` or `digest` (SHA-256 of the body,
-/// hex); `{a|b}` takes the first that is present.
+/// `query.<param>`, `path.<route parameter>`, `body.<dotted.path>` or
+/// `digest` (SHA-256 of the body, hex); `{a|b}` takes the first that is present.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
@@ -441,7 +477,9 @@ pub struct EventSpec {
     /// The entity of the record by the kind's prefix, first match wins: `[prefix, entity]`.
     #[serde(default)]
     pub entity_by_kind: Vec<(String, String)>,
-    /// Where the record comes from: `body`, `body.<dotted.path>` or `read_back`.
+    /// Where the record comes from: `body`, `body.<dotted.path>`, `read_back`,
+    /// `path` (the route's parameters as an object) or `body+path` (the body,
+    /// with each route parameter added under its name unless the body has it).
     pub record: String,
 }
 
@@ -479,4 +517,11 @@ pub enum AnswerForm {
     Error,
     /// `{"order": {…}}`: 200 with the updated order.
     Order,
+    /// `{"options": {…}}`: the Shipping Service's shipping options, passed through.
+    Options,
+    /// `{"reservation": {…}}`: a shipment reservation, with its `Location`.
+    Reservation,
+    /// `{"failure_reason": "…"}`: 400 with that body (the Shipping Service's refusal).
+    #[serde(rename = "failure_reason")]
+    Failure,
 }

@@ -165,6 +165,10 @@ impl<T: Transport> Client<T> {
             Credentials::OAuth2 { token_url, client_id, client_secret, scopes } => {
                 Ok(format!("Bearer {}", self.access_token(token_url, client_id, client_secret, scopes)?.expose()))
             }
+            Credentials::ShippingKey { .. } => Err(ConnectorError::config(
+                "auth",
+                "the shipping assistant's identifier and key authenticate Klarna to this connection, not the other way: nothing is sent to Klarna with them",
+            )),
         }
     }
 

@@ -39,8 +39,17 @@ pub enum Credentials {
         /// Scopes requested with each token.
         scopes: Vec<String>,
     },
-    /// `Authorization: Bearer <token>`.
+    /// `Authorization: Bearer <token>`; for the shipping assistant, the token
+    /// Klarna's Shipping Service presents.
     Bearer(Secret),
+    /// The identifier and key Klarna's Shipping Service authenticates with
+    /// (nothing is sent to Klarna with them).
+    ShippingKey {
+        /// The identifier Klarna sends to `/auth`.
+        identifier: String,
+        /// The key its digest is made with.
+        key: Secret,
+    },
 }
 
 /// A connection configuration that passed every check of the panel.
@@ -90,10 +99,13 @@ impl ValidConfig {
     }
 }
 
-/// The panel's auth kind of a WIT `auth` value: a Basic pair with an empty
-/// username is an API key.
-pub fn panel_kind(auth: &Auth) -> AuthKindId {
+/// The panel's auth kind of a WIT `auth` value: a Basic pair is the
+/// shipping assistant's identifier and key where the API type offers them
+/// (build.rs checks it then offers no other Basic kind), else a Basic pair
+/// with an empty username is an API key.
+pub fn panel_kind(auth: &Auth, api_type: &ApiType) -> AuthKindId {
     match auth {
+        Auth::Basic { .. } if api_type.auth.contains(&AuthKindId::ShippingKey) => AuthKindId::ShippingKey,
         Auth::Basic { username, .. } if username.is_empty() => AuthKindId::ApiKey,
         Auth::Basic { .. } => AuthKindId::Basic,
         Auth::OAuth2 { .. } => AuthKindId::Oauth2,
@@ -123,7 +135,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         .host(api_type.hosts, &environment, &region)
         .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
         .to_string();
-    let kind = panel_kind(&config.auth);
+    let kind = panel_kind(&config.auth, api_type);
     check_auth(api_type, &config.auth, kind, &environment)?;
 
     let settings: Vec<&Setting> = api_type.settings.iter().chain(manifest.panel.common_settings).collect();
@@ -165,6 +177,9 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let number = |key: &str| value_of(key).and_then(|v| v.parse::<u64>().ok()).unwrap_or_default();
     let credentials = match config.auth {
         Auth::Basic { password, .. } if kind == AuthKindId::ApiKey => Credentials::ApiKey(password),
+        Auth::Basic { username, password } if kind == AuthKindId::ShippingKey => {
+            Credentials::ShippingKey { identifier: username.trim().to_string(), key: password }
+        }
         Auth::Basic { username, password } => Credentials::Basic { username, password },
         Auth::Token(token) => Credentials::Bearer(token),
         Auth::OAuth2 { client_id, client_secret, scopes } => {
@@ -252,6 +267,16 @@ fn check_auth(api_type: &ApiType, auth: &Auth, kind: AuthKindId, environment: &s
         }
     };
     match auth {
+        Auth::Basic { username, password } if kind == AuthKindId::ShippingKey => {
+            if username.trim().is_empty() {
+                return Err(ConnectorError::config("auth.basic.username (identifier)", "required"));
+            }
+            no_controls("auth.basic.username (identifier)", username)?;
+            if password.is_blank() {
+                return Err(ConnectorError::config("auth.basic.password (key)", "required"));
+            }
+            no_controls("auth.basic.password (key)", password.expose())?;
+        }
         Auth::Basic { username, password } => {
             let api_key = kind == AuthKindId::ApiKey;
             let field = if api_key { "auth.basic.password (API key)" } else { "auth.basic.password" };
@@ -403,7 +428,9 @@ mod tests {
         assert!(err(config("post-purchase", "test", "eu")).starts_with("environment:"));
         assert!(err(config("orders", "playground", "eu")).starts_with("api-type:"));
         let mut c = config("shipping-assistant", "playground", "eu");
-        assert!(err(c.clone()).starts_with("auth: basic is not offered for API type shipping-assistant"));
+        assert_eq!(err(c.clone()), "settings.public_url: required", "a Basic pair is the identifier and key here");
+        c.auth = Auth::Basic { username: " ".into(), password: Secret::new("key") };
+        assert_eq!(err(c.clone()), "auth.basic.username (identifier): required");
         c.auth = Auth::Token(Secret::new(""));
         assert_eq!(err(c), "auth.token: required");
         let mut c = config("settlements", "playground", "eu");

@@ -39,7 +39,7 @@ impl<T: Transport> Connection<T> {
 
     /// The cheapest authenticated read of the API type; `Ok` says what it proved.
     pub fn test(&self) -> Result<String> {
-        let probe = &self.config().api_type.test;
+        let Some(probe) = &self.config().api_type.test else { return self.check_listener() };
         let call = Call {
             method: probe.method.clone(),
             path: probe.path.to_string(),
@@ -68,6 +68,7 @@ impl<T: Transport> Connection<T> {
                     ),
                     Credentials::Bearer(_) => format!("Klarna refused the bearer token on {target}: it may be wrong or expired"),
                     Credentials::OAuth2 { .. } => format!("no usable OAuth 2.0 access token for {target}"),
+                    Credentials::ShippingKey { .. } => format!("the shipping assistant's key is not for {target}"),
                 };
                 e.messages.insert(0, hint);
                 ConnectorError::Unauthorized(e)

@@ -141,8 +141,9 @@ pub struct ApiType {
     pub auth: &'static [AuthKindId],
     /// Its own settings.
     pub settings: &'static [Setting],
-    /// The cheapest authenticated read, used by `test()`.
-    pub test: Probe,
+    /// The cheapest authenticated read, used by `test()`; `None` when the
+    /// API type calls nothing at Klarna.
+    pub test: Option<Probe>,
 }
 
 /// A request that proves the credentials work.
@@ -309,8 +310,10 @@ pub struct CallbackSpec {
     pub json_body: bool,
     /// Body fields a delivery must carry (dotted paths).
     pub required: &'static [&'static str],
-    /// The event a delivery becomes.
-    pub event: EventSpec,
+    /// The media type of bodies both ways (checked on deliveries, sent on replies).
+    pub media_type: Option<&'static str>,
+    /// The event a delivery becomes; `None` for a `nonce_digest` callback.
+    pub event: Option<EventSpec>,
     /// The read that authenticates the delivery and becomes the record.
     pub read_back: Option<EntityCall>,
     /// The write that acknowledges the delivery, and the boolean setting that turns it on.
@@ -321,6 +324,10 @@ pub struct CallbackSpec {
     pub answers: &'static [AnswerForm],
     /// Checks on an `order` answer.
     pub answer_checks: &'static [Check],
+    /// The status of an `options` or `reservation` answer (200 when `None`).
+    pub answer_status: Option<u16>,
+    /// A reservation's `Location` path after the `public_url` setting.
+    pub location: Option<&'static str>,
 }
 
 /// How a delivery is verified.
@@ -342,6 +349,20 @@ pub enum Verify {
         /// The secret setting it must equal.
         setting: &'static str,
     },
+    /// Klarna Shipping Service `/auth`: SHA-256(nonce ‖ key) for the panel's
+    /// identifier, answered with a bearer token ([`crate::push::token`]).
+    NonceDigest {
+        /// Dotted path of the identifier in the body.
+        identifier_field: &'static str,
+        /// Dotted path of the nonce.
+        nonce_field: &'static str,
+        /// Dotted path of the digest.
+        digest_field: &'static str,
+        /// How long an issued token is valid, in seconds.
+        token_lifetime_s: u32,
+    },
+    /// `Authorization: Bearer`: an issued token or the configured one.
+    BearerToken,
 }
 
 /// The event a delivery becomes; `kind` and `id` are templates
@@ -356,7 +377,7 @@ pub struct EventSpec {
     pub entity: Option<&'static str>,
     /// The entity by the kind's prefix, first match wins.
     pub entity_by_kind: &'static [(&'static str, &'static str)],
-    /// `body`, `body.<path>` or `read_back`.
+    /// `body`, `body.<path>`, `read_back`, `path` or `body+path`.
     pub record: &'static str,
 }
 
@@ -380,6 +401,12 @@ pub enum AnswerForm {
     Error,
     /// `{"order": {…}}`.
     Order,
+    /// `{"options": {…}}`: shipping options, passed through.
+    Options,
+    /// `{"reservation": {…}}`: a shipment reservation, with its `Location`.
+    Reservation,
+    /// `{"failure_reason": "…"}`: the Shipping Service's refusal.
+    Failure,
 }
 
 impl AnswerForm {
@@ -390,6 +417,9 @@ impl AnswerForm {
             Self::Redirect => "redirect",
             Self::Error => "error",
             Self::Order => "order",
+            Self::Options => "options",
+            Self::Reservation => "reservation",
+            Self::Failure => "failure_reason",
         }
     }
 }

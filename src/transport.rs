@@ -79,6 +79,12 @@ pub trait Transport {
         std::thread::sleep(duration);
     }
 
+    /// Seconds since the Unix epoch (the expiry of issued tokens). The
+    /// default reads the system clock: `wasi:clocks/wall-clock` in the component.
+    fn now_unix_s(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+
     /// A random number, drawn once per connection to seed its retry jitter,
     /// so that connections retrying the same URL at the same moment spread
     /// out. The default draws it from std's `RandomState`, whose keys come

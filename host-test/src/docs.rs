@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use klarna_connector::manifest::{Manifest, Setting, Verify};
 
+/// What `test()` checks on an API type that calls nothing at Klarna.
+const LISTENER_TEST: &str = "nothing is called at Klarna: the public URL, and for shipping_key that a token issued now checks";
+
 /// Marker lines around the generated part of the README.
 pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables README.md) -->";
 /// End marker.
@@ -33,7 +36,7 @@ pub fn tables() -> Result<String, String> {
             t.id,
             t.label,
             t.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
-            t.test.checks
+            t.test.as_ref().map_or(LISTENER_TEST, |probe| probe.checks)
         );
     }
     let _ = write!(out, "\n| Auth kind | Fields |\n| --- | --- |\n");
@@ -53,19 +56,23 @@ pub fn tables() -> Result<String, String> {
                 format!("`{signature_header}` (HMAC-SHA256, key from `{keys_setting}`)")
             }
             Verify::UrlSecret { query_param, setting } => format!("`{query_param}` = `{setting}`"),
+            Verify::NonceDigest { digest_field, nonce_field, .. } => {
+                format!("`{digest_field}` = SHA-256(`{nonce_field}` ‖ key) for the identifier")
+            }
+            Verify::BearerToken => "`Authorization: Bearer`: a token `/auth` issued, or the `token`".to_string(),
         };
+        let event_id = c.event.as_ref().map_or("– (issues a bearer token)".to_string(), |e| format!("`{}`", e.id.replace('|', "\\|")));
         let answer = match c.reply {
             Some(status) => format!("{status} at once"),
             None => format!("`respond`: {}", c.answers.iter().map(|a| a.key()).collect::<Vec<_>>().join(", ")),
         };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | `{}` | {verified} | `{}` | {answer} |",
+            "| {} | `{}` | {} | `{}` | {verified} | {event_id} | {answer} |",
             c.api_type,
             c.kind,
             c.register_at,
             c.register_url,
-            c.event.id.replace('|', "\\|")
         );
     }
     let _ = write!(out, "\n{END}\n");

@@ -3,7 +3,7 @@
 //! and an epoch deadline; a trapped instance is thrown away and replaced.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -155,6 +155,21 @@ impl ipaas::connector::log::Host for HostState {
     }
 }
 
+/// The system wall clock moved forward by a shared offset, so a test can let
+/// time pass for one instance (the expiry of the tokens it issued).
+struct ShiftedClock(Arc<AtomicU64>);
+
+impl wasmtime_wasi::HostWallClock for ShiftedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        let system = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        system + Duration::from_secs(self.0.load(Ordering::Relaxed))
+    }
+}
+
 /// The compiled component, ready to instantiate many times.
 pub struct Runtime {
     engine: Engine,
@@ -205,8 +220,9 @@ impl Runtime {
 
     /// A fresh instance whose HTTP goes to `backend`.
     pub fn instantiate(&self, backend: Box<dyn HttpBackend>) -> wasmtime::Result<Instance> {
+        let clock_offset = Arc::new(AtomicU64::new(0));
         let state = HostState {
-            wasi: WasiCtx::builder().build(),
+            wasi: WasiCtx::builder().wall_clock(ShiftedClock(clock_offset.clone())).build(),
             table: ResourceTable::new(),
             limits: PeakLimiter {
                 peak_memory: 0,
@@ -220,7 +236,7 @@ impl Runtime {
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(self.limits.compute_ticks);
         let plugin = self.pre.instantiate(&mut store)?;
-        Ok(Instance { store, plugin, compute_ticks: self.limits.compute_ticks, wait_ticks: 0 })
+        Ok(Instance { store, plugin, compute_ticks: self.limits.compute_ticks, wait_ticks: 0, clock_offset })
     }
 }
 
@@ -236,6 +252,8 @@ pub struct Instance {
     compute_ticks: u64,
     /// The longest wait of any connection opened on this instance, in ticks.
     wait_ticks: u64,
+    /// Seconds the instance's wall clock runs ahead of the system's.
+    clock_offset: Arc<AtomicU64>,
 }
 
 impl Instance {
@@ -261,6 +279,11 @@ impl Instance {
             self.wait_ticks = self.wait_ticks.max(ticks);
         }
         Ok(opened)
+    }
+
+    /// Moves this instance's wall clock (`wasi:clocks/wall-clock`) forward.
+    pub fn advance_wall_clock(&self, by: Duration) {
+        self.clock_offset.fetch_add(by.as_secs(), Ordering::Relaxed);
     }
 
     /// `connection.test()`.

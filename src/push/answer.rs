@@ -1,13 +1,18 @@
-//! The flow's answer to a Checkout callback, checked against Klarna's rules
-//! for it and rendered as the HTTP reply Klarna expects (Kustom Checkout
-//! callback API: `shipping_service_response`, `shipping_service_error_response`).
+//! The flow's answer to a callback, checked against Klarna's rules for it and
+//! rendered as the HTTP reply Klarna expects (Kustom Checkout callback API:
+//! `shipping_service_response`, `shipping_service_error_response`; the
+//! Shipping Service's forms are in [`super::shipping`]).
 //!
 //! An answer is a JSON object with exactly one of the callback's forms:
 //! `{"approve": true}`, `{"redirect": "https://…"}`,
-//! `{"error": {"error_type", "error_text"}}` or `{"order": {…}}`.
+//! `{"error": {"error_type", "error_text"}}`, `{"order": {…}}`,
+//! `{"options": {…}}`, `{"reservation": {…}}` or `{"failure_reason": "…"}`.
 
 use serde_json::{json, Map, Value};
 
+use super::shipping;
+pub use super::shipping::check_public_url;
+use crate::config::ValidConfig;
 use crate::connection::run_checks;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{AnswerForm, CallbackSpec};
@@ -30,7 +35,7 @@ const MAX_MERCHANT_DATA: usize = 1024;
 const MAX_URL_CHARS: usize = 2000;
 
 /// Renders `answer` for `callback`, or `invalid-input` naming the first wrong field.
-pub fn render(callback: &CallbackSpec, answer: &str) -> Result<Reply> {
+pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Result<Reply> {
     let answer: Value =
         serde_json::from_str(answer).map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
     let forms: Vec<String> = callback.answers.iter().map(|f| format!("{{\"{}\": …}}", f.key())).collect();
@@ -62,6 +67,9 @@ pub fn render(callback: &CallbackSpec, answer: &str) -> Result<Reply> {
             run_checks(callback.answer_checks, value).map_err(|e| rename(e, "params.payload", "answer.order"))?;
             Ok(reply(200, json_type(), value.to_string().into_bytes()))
         }
+        AnswerForm::Options => shipping::options(callback, value),
+        AnswerForm::Reservation => shipping::reservation(config, callback, value),
+        AnswerForm::Failure => shipping::failure(callback, value),
     }
 }
 

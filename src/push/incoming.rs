@@ -21,6 +21,8 @@ pub struct Incoming<'r> {
     pub route: &'r str,
     /// The query's pairs, percent-decoded.
     pub query: Vec<(String, String)>,
+    /// The route's `{name}` segments, percent-decoded (set once the callback is found).
+    pub params: Vec<(&'static str, String)>,
     /// The request.
     pub request: &'r IncomingRequest,
 }
@@ -53,7 +55,45 @@ impl<'r> Incoming<'r> {
                 format!("{} bytes is over the {MAX_DELIVERY_BYTES}-byte limit", request.body.len()),
             ));
         }
-        Ok(Self { route, query: pairs, request })
+        Ok(Self { route, query: pairs, params: Vec::new(), request })
+    }
+
+    /// Whether the path matches `template` (`/shipment/{shipment_id}`); if so,
+    /// the values of its `{name}` segments (each non-empty, percent-decoded).
+    pub fn match_route(&self, template: &'static str) -> Option<Vec<(&'static str, String)>> {
+        let (mut given, mut wanted) = (self.route.split('/'), template.split('/'));
+        let mut params = Vec::new();
+        loop {
+            match (given.next(), wanted.next()) {
+                (None, None) => return Some(params),
+                (Some(value), Some(segment)) => {
+                    match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) if !value.is_empty() => params.push((name, decode_path(value))),
+                        None if value == segment => {}
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A route parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Checks `Content-Type` where the callback names a media type: absent,
+    /// `application/json` or any `application/…+json` (Klarna spells its
+    /// types `vdn.klarna…`, a typo of `vnd`; both pass) is accepted.
+    pub fn check_media_type(&self, expected: Option<&str>) -> Result<()> {
+        let (Some(expected), Some(given)) = (expected, self.header("Content-Type")?) else { return Ok(()) };
+        let essence = given.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+        if json {
+            return Ok(());
+        }
+        Err(ConnectorError::input("header Content-Type", format!("must be {expected} or another JSON type")))
     }
 
     /// A query parameter's value.
@@ -89,6 +129,11 @@ fn decode(component: &str) -> String {
     percent_decode_str(&component.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
+/// Percent-decodes a path segment (`+` stays a plus).
+fn decode_path(segment: &str) -> String {
+    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
 /// The value at a dotted path (`metadata.event_id`) of a JSON object.
 pub fn at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('.').try_fold(value, |v, key| v.get(key)).filter(|v| !v.is_null())
@@ -122,6 +167,32 @@ mod tests {
         let mut big = request("/network/notifications");
         big.body = vec![b' '; MAX_DELIVERY_BYTES + 1];
         assert!(Incoming::parse(&big).is_err());
+    }
+
+    #[test]
+    fn routes_match_segment_by_segment_with_parameters() {
+        let r = request("/shipment/a%20b/confirm?x=1");
+        let incoming = Incoming::parse(&r).expect("parsed");
+        let params = incoming.match_route("/shipment/{shipment_id}/confirm").expect("matches");
+        assert_eq!(params, vec![("shipment_id", "a b".to_string())]);
+        assert_eq!(incoming.match_route("/shipment/{shipment_id}"), None, "fewer segments");
+        assert_eq!(incoming.match_route("/shipment/{shipment_id}/confirm/x"), None, "more segments");
+        assert_eq!(incoming.match_route("/shipments/{shipment_id}/confirm"), None, "another literal");
+        let empty = request("/shipment//confirm");
+        assert_eq!(Incoming::parse(&empty).expect("parsed").match_route("/shipment/{id}/confirm"), None, "empty id");
+    }
+
+    #[test]
+    fn json_media_types_pass_in_either_spelling() {
+        let mut r = request("/auth");
+        let expected = Some("application/vdn.klarna.shipping.auth-v1+json");
+        for given in ["application/vdn.klarna.shipping.auth-v1+json", "application/vnd.klarna.shipping.auth-v1+json; charset=utf-8", "Application/JSON"] {
+            r.headers = vec![("content-type".into(), given.into())];
+            assert!(Incoming::parse(&r).expect("parsed").check_media_type(expected).is_ok(), "{given}");
+        }
+        r.headers = vec![("Content-Type".into(), "text/plain".into())];
+        assert!(Incoming::parse(&r).expect("parsed").check_media_type(expected).is_err());
+        assert!(Incoming::parse(&r).expect("parsed").check_media_type(None).is_ok(), "not checked without a media type");
     }
 
     #[test]

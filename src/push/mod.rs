@@ -1,19 +1,23 @@
 //! The push side: what Klarna sends to a connection's public endpoint.
 //!
 //! Every kind of delivery is a `callbacks` entry of connector.json, executed
-//! here by one engine: find the callback by route, check the method and the
-//! size, verify it ([`verify`]) before reading the body, check the required
-//! fields, read the record back from Klarna and acknowledge it where the
-//! manifest says so, then emit the event ([`template`]) and the reply. A flow's
-//! answer to a callback that needs one is rendered by [`answer`].
+//! here by one engine: find the callback by route, check the method, the
+//! size and the media type, verify it ([`verify`], [`token`]) before reading
+//! the body, check the required fields, read the record back from Klarna and
+//! acknowledge it where the manifest says so, then emit the event
+//! ([`template`]) and the reply. A flow's answer to a callback that needs one
+//! is rendered by [`answer`].
 
 pub mod answer;
 pub mod incoming;
+pub mod shipping;
 pub mod template;
+pub mod token;
 pub mod verify;
 
 use serde_json::Value;
 
+use crate::config::Credentials;
 use crate::connection::Connection;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{CallbackSpec, EntityCall, Manifest};
@@ -21,13 +25,23 @@ use crate::model::{Delivery, Event, IncomingRequest, Method, Pairs, Reply};
 use crate::transport::{Level, Transport};
 use incoming::{at, Incoming};
 use template::Sources;
+use verify::Verified;
 
 impl<T: Transport> Connection<T> {
     /// Verifies and reads one delivery from Klarna (see the WIT `receive`).
     pub fn receive(&self, request: &IncomingRequest) -> Result<Delivery> {
-        let incoming = Incoming::parse(request)?;
-        let callback = self.callback_at(&incoming)?;
-        verify::verify(self.config(), callback, &incoming)?;
+        let mut incoming = Incoming::parse(request)?;
+        let callback = self.callback_at(&mut incoming)?;
+        incoming.check_media_type(callback.media_type)?;
+        let now = self.transport().now_unix_s();
+        if let Verified::Answered(reply) = verify::verify(self.config(), callback, &incoming, now)? {
+            let outcome = if reply.status < 300 { "answered" } else { "refused as malformed" };
+            self.transport().log(Level::Info, &format!("{} {outcome} ({})", callback.kind, reply.status));
+            return Ok(Delivery { events: vec![], reply: Some(reply) });
+        }
+        let Some(spec) = &callback.event else {
+            return Err(ConnectorError::config("callbacks", format!("{} has no event", callback.kind)));
+        };
         let body = if callback.json_body {
             let value = incoming.json_object()?;
             if let Some(missing) = callback.required.iter().find(|path| at(&value, path).is_none()) {
@@ -38,8 +52,8 @@ impl<T: Transport> Connection<T> {
             None
         };
         let sources = Sources { incoming: &incoming, body: body.as_ref() };
-        let kind = sources.render(callback.event.kind)?;
-        let id = sources.render(callback.event.id)?;
+        let kind = sources.render(spec.kind)?;
+        let id = sources.render(spec.id)?;
         let read_back = match &callback.read_back {
             Some(call) => Some(self.call(call, &sources, Method::GET)?.ok_or_else(|| {
                 ConnectorError::Unexpected(crate::error::ApiError {
@@ -55,16 +69,26 @@ impl<T: Transport> Connection<T> {
                 self.call(call, &sources, Method::POST)?;
             }
         }
-        let record = match callback.event.record {
+        let record = match spec.record {
             "read_back" => read_back.unwrap_or_default(),
             "body" => String::from_utf8_lossy(&request.body).into_owned(),
+            "path" | "body+path" => {
+                let mut record = match (spec.record, body) {
+                    ("body+path", Some(Value::Object(fields))) => fields,
+                    _ => serde_json::Map::new(),
+                };
+                for (name, value) in &incoming.params {
+                    record.entry(name.to_string()).or_insert_with(|| Value::String(value.clone()));
+                }
+                Value::Object(record).to_string()
+            }
             path => {
                 let part = path.strip_prefix("body.").and_then(|p| at(body.as_ref()?, p)).filter(|v| v.is_object());
                 part.map(Value::to_string).ok_or_else(|| ConnectorError::input(path, "required, a JSON object"))?
             }
         };
-        let entity = callback.event.entity.or_else(|| {
-            callback.event.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e)
+        let entity = spec.entity.or_else(|| {
+            spec.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e)
         });
         self.transport().log(Level::Info, &format!("received {} (event {kind}, id {id})", callback.kind));
         let event = Event { kind, id, entity: entity.map(str::to_string), record };
@@ -85,14 +109,41 @@ impl<T: Transport> Connection<T> {
                 format!("{kind:?} takes no answer on API type {api_type} (answered through respond: {known})"),
             ));
         };
-        answer::render(callback, answer)
+        answer::render(self.config(), callback, answer)
     }
 
-    /// The connection's callback at the delivery's route, with its method.
-    fn callback_at(&self, incoming: &Incoming) -> Result<&'static CallbackSpec> {
+    /// `test()` of an API type Klarna calls and that calls nothing at Klarna:
+    /// what can be proven without a delivery.
+    pub(crate) fn check_listener(&self) -> Result<String> {
+        let config = self.config();
+        let routes: Vec<String> =
+            Manifest::get().callbacks(config.api_type.id).map(|c| format!("{} {}", c.method, c.route)).collect();
+        if let Some(base) = config.value("public_url") {
+            answer::check_public_url(base)?;
+        }
+        let proof = match &config.credentials {
+            Credentials::ShippingKey { identifier, key } => {
+                let now = self.transport().now_unix_s();
+                token::check(key, identifier, &token::issue(key, identifier, now, 60)?, now)?;
+                format!("a bearer token issued now for identifier {identifier} checks")
+            }
+            Credentials::Bearer(_) => "Klarna must present the configured token on every call".to_string(),
+            _ => "its credentials are complete".to_string(),
+        };
+        Ok(format!(
+            "{} calls nothing at Klarna; Klarna calls it at {}; {proof}",
+            config.api_type.label,
+            routes.join(", ")
+        ))
+    }
+
+    /// The connection's callback at the delivery's route, with its method;
+    /// fills the delivery's route parameters.
+    fn callback_at(&self, incoming: &mut Incoming) -> Result<&'static CallbackSpec> {
         let api_type = self.config().api_type.id;
         let mut callbacks = Manifest::get().callbacks(api_type);
-        let Some(callback) = callbacks.find(|c| c.route == incoming.route) else {
+        let found = callbacks.find_map(|c| Some((c, incoming.match_route(c.route)?)));
+        let Some((callback, params)) = found else {
             let routes: Vec<&str> = Manifest::get().callbacks(api_type).map(|c| c.route).collect();
             let known = if routes.is_empty() { "none".to_string() } else { routes.join(", ") };
             return Err(ConnectorError::input(
@@ -100,6 +151,7 @@ impl<T: Transport> Connection<T> {
                 format!("{} is not a route of API type {api_type} (routes: {known})", incoming.route),
             ));
         };
+        incoming.params = params;
         if incoming.request.method != callback.method {
             return Err(ConnectorError::input(
                 "method",

@@ -1,5 +1,5 @@
 //! The event templates of connector.json's callbacks: `{source}` placeholders
-//! where a source is `query.<param>`, `body.<dotted.path>` or `digest` (the
+//! where a source is `query.<param>`, `path.<route parameter>`, `body.<dotted.path>` or `digest` (the
 //! SHA-256 of the body, in hex), and `{a|b}` takes the first one present.
 //! build.rs checks every template names only these sources.
 
@@ -30,6 +30,9 @@ impl Sources<'_> {
         }
         if let Some(param) = source.strip_prefix("query.") {
             return self.incoming.query(param).filter(|v| !v.is_empty()).map(str::to_string);
+        }
+        if let Some(param) = source.strip_prefix("path.") {
+            return self.incoming.param(param).map(str::to_string);
         }
         let path = source.strip_prefix("body.")?;
         match at(self.body?, path)? {

@@ -8,15 +8,19 @@
 //!   `hash_equals`, case-sensitively. So an uppercase signature is refused.
 //! - Merchant callbacks (Checkout, Payments, HPP) carry no signature; Klarna
 //!   recommends a secret in the URL, compared here in constant time.
+//! - Klarna's Shipping Service authenticates at `/auth` with a nonce digest
+//!   and then presents a bearer token ([`super::token`]).
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::incoming::Incoming;
-use crate::config::ValidConfig;
+use super::token::{self, AuthFields};
+use crate::config::{Credentials, ValidConfig};
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::manifest::{CallbackSpec, Verify};
+use crate::model::Reply;
 
 /// The status Klarna asks for when a webhook's signature is wrong.
 pub const BAD_SIGNATURE_STATUS: u16 = 400;
@@ -24,9 +28,37 @@ pub const BAD_SIGNATURE_STATUS: u16 = 400;
 /// The status answered to a callback without the right URL secret.
 pub const BAD_SECRET_STATUS: u16 = 401;
 
-/// Checks the delivery against the callback's `verify` rule.
-pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming) -> Result<()> {
+/// What verifying a delivery settled.
+#[derive(Debug)]
+pub enum Verified {
+    /// It comes from Klarna: read it.
+    Proven,
+    /// The reply is the whole answer (an `/auth` token, or why `/auth` was malformed).
+    Answered(Reply),
+}
+
+/// Checks the delivery against the callback's `verify` rule at `now_s` (Unix seconds).
+pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming, now_s: u64) -> Result<Verified> {
     match callback.verify {
+        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s } => {
+            let fields = AuthFields { identifier: identifier_field, nonce: nonce_field, digest: digest_field };
+            let credentials = match &config.credentials {
+                Credentials::ShippingKey { identifier, key } => Some((identifier.as_str(), key)),
+                _ => None,
+            };
+            let reply =
+                token::authenticate(incoming, &fields, credentials, callback.media_type, now_s, token_lifetime_s)?;
+            Ok(Verified::Answered(reply))
+        }
+        Verify::BearerToken => {
+            let presented = token::bearer(incoming)?;
+            match &config.credentials {
+                Credentials::ShippingKey { identifier, key } => token::check(key, identifier, presented, now_s)?,
+                Credentials::Bearer(expected) if token::same_token(presented, expected) => {}
+                _ => return Err(refused(token::UNAUTHORIZED_STATUS, "the bearer token is not the configured one".into())),
+            }
+            Ok(Verified::Proven)
+        }
         Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => {
             let signature = required_header(incoming, signature_header)?;
             let key_id = required_header(incoming, key_id_header)?;
@@ -48,7 +80,7 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
                     format!("{signature_header} is not the HMAC-SHA256 of the body (lowercase hex)"),
                 ));
             }
-            Ok(())
+            Ok(Verified::Proven)
         }
         Verify::UrlSecret { query_param, setting } => {
             let expected = config.secret(setting).ok_or_else(|| {
@@ -61,7 +93,7 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
                     format!("the URL's {query_param} parameter is not the connection's {setting}"),
                 ));
             }
-            Ok(())
+            Ok(Verified::Proven)
         }
     }
 }

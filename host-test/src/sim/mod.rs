@@ -26,6 +26,7 @@ pub mod order_management;
 pub mod outbox;
 pub mod payments;
 pub mod settlements;
+pub mod shipping_service;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -43,6 +44,7 @@ use network_payments::NetworkPayments;
 use notifications::Notifications;
 use order_management::OrderBook;
 pub use outbox::Outgoing;
+pub use shipping_service::{Interrupted, ShippingService};
 use payments::Payments;
 use settlements::Ledger;
 

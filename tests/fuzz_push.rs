@@ -1,11 +1,13 @@
 //! Property tests of the push side (`receive`, `respond`) on the native core.
 //! Each case starts from a valid delivery of one of connector.json's
 //! callbacks, built from the manifest (its route, query, required fields,
-//! template sources, and a valid signature or URL secret), and changes one
-//! dimension: the method, the route, the size, the proof, the body's bytes,
-//! or a field the callback needs. A valid delivery must become one event; a
-//! changed one must be refused at the check its change concerns (or pass when
-//! the change happened to keep it valid), never panic, and never show a secret.
+//! template sources and route parameters, and a valid signature, URL secret,
+//! nonce digest or bearer token), and changes one dimension: the method, the
+//! route, the size, the proof, the body's bytes, or a field the callback
+//! needs. A valid delivery must become one event (or, at the Shipping
+//! Service's `/auth`, an issued token); a changed one must be refused at the
+//! check its change concerns (or pass when the change happened to keep it
+//! valid), never panic, and never show a secret.
 //!
 //! `FUZZ_CASES` and `FUZZ_SEED` work as in `fuzz.rs`. Each property prints how
 //! many cases reached each check and fails when one was never reached.
@@ -20,17 +22,24 @@ use klarna_connector::error::ConnectorError;
 use klarna_connector::manifest::{AnswerForm, CallbackSpec, Manifest, Verify};
 use klarna_connector::model::{Auth, ConnectionConfig, IncomingRequest, Method};
 use klarna_connector::push::incoming::MAX_DELIVERY_BYTES;
+use klarna_connector::push::token;
 use klarna_connector::secret::Secret;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use support::fake_klarna::{AnswerChange, FakeKlarna};
 use support::tally::Tally;
 use support::SECRET;
 
 const KEY_ID: &str = "krn:partner:global:notification:signing-key:fuzz";
+
+/// The shipping assistant's identifier (its key is [`SECRET`]).
+const IDENTIFIER: &str = "tms-fuzz-merchant";
+
+/// The shipping assistant's public URL.
+const PUBLIC_URL: &str = "https://hooks.example/klarna";
 
 /// A connection of the callback's API type whose secrets hold [`SECRET`].
 fn connection(callback: &CallbackSpec) -> Connection<FakeKlarna> {
@@ -42,6 +51,10 @@ fn connection(callback: &CallbackSpec) -> Connection<FakeKlarna> {
         Verify::UrlSecret { setting, .. } => (
             Auth::Basic { username: "PK1_fuzz".into(), password: Secret::new("pw") },
             vec![(setting.to_string(), SECRET.to_string())],
+        ),
+        Verify::NonceDigest { .. } | Verify::BearerToken => (
+            Auth::Basic { username: IDENTIFIER.into(), password: Secret::new(SECRET) },
+            vec![("public_url".to_string(), PUBLIC_URL.to_string())],
         ),
     };
     let config = ConnectionConfig {
@@ -72,7 +85,7 @@ fn set(body: &mut Value, path: &str, value: Value) {
 /// The sources a callback's templates and calls read (first alternatives).
 fn sources(callback: &CallbackSpec) -> Vec<&'static str> {
     let mut out = Vec::new();
-    for template in [callback.event.kind, callback.event.id] {
+    for template in callback.event.iter().flat_map(|e| [e.kind, e.id]) {
         let mut rest = template;
         while let (Some(open), Some(close)) = (rest.find('{'), rest.find('}')) {
             out.extend(rest[open + 1..close].split('|').next());
@@ -102,10 +115,22 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
     for path in &needed {
         set(&mut body, path, json!(format!("v-{path}")));
     }
-    if callback.event.record.starts_with("body.") {
-        set(&mut body, &callback.event.record["body.".len()..], json!({}));
+    if let Some(part) = callback.event.as_ref().and_then(|e| e.record.strip_prefix("body.")) {
+        set(&mut body, part, json!({}));
     }
-    let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+    if let Verify::NonceDigest { identifier_field, nonce_field, digest_field, .. } = callback.verify {
+        needed.extend([identifier_field, nonce_field, digest_field].map(str::to_string));
+        set(&mut body, identifier_field, json!(IDENTIFIER));
+        set(&mut body, nonce_field, json!("n-fuzz-1"));
+        let digest: String = Sha256::digest(format!("n-fuzz-1{SECRET}")).iter().map(|b| format!("{b:02X}")).collect();
+        set(&mut body, digest_field, json!(digest));
+    }
+    let media_type = callback.media_type.unwrap_or("application/json");
+    let mut headers = vec![("Content-Type".to_string(), media_type.to_string())];
+    if let Verify::BearerToken = callback.verify {
+        let bearer = token::issue(&Secret::new(SECRET), IDENTIFIER, now(), 3600).expect("a token");
+        headers.push(("Authorization".to_string(), format!("Bearer {bearer}")));
+    }
     if let Verify::UrlSecret { query_param, .. } = callback.verify {
         query.push(format!("{query_param}={SECRET}"));
     }
@@ -114,9 +139,20 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
         headers.push((signature_header.to_string(), sign(&body)));
         headers.push((key_id_header.to_string(), KEY_ID.to_string()));
     }
-    let path =
-        if query.is_empty() { callback.route.to_string() } else { format!("{}?{}", callback.route, query.join("&")) };
+    // Route parameters (`{shipment_id}`) get a value of their own name.
+    let route: Vec<String> = callback
+        .route
+        .split('/')
+        .map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).map_or(s.to_string(), |p| format!("v-{p}")))
+        .collect();
+    let route = route.join("/");
+    let path = if query.is_empty() { route } else { format!("{route}?{}", query.join("&")) };
     (IncomingRequest { method: callback.method.clone(), path, headers, body }, needed)
+}
+
+/// Unix seconds, as the connection's transport reads them.
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn sign(body: &[u8]) -> String {
@@ -180,6 +216,25 @@ fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[Strin
                     request.path =
                         request.path.replace(&format!("{query_param}={SECRET}"), &format!("{query_param}={text}"));
                 }
+                Verify::NonceDigest { digest_field, .. } => {
+                    // Half the cases a well-formed digest of other text, half the text itself.
+                    let text = if i.index(2) == 0 {
+                        text.clone()
+                    } else {
+                        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+                    };
+                    let mut body: Value = serde_json::from_slice(&request.body).expect("json");
+                    let (parent, leaf) = digest_field.rsplit_once('.').unwrap_or(("", digest_field));
+                    let slot = parent.split('.').filter(|k| !k.is_empty()).try_fold(&mut body, |v, k| v.get_mut(k));
+                    if let Some(object) = slot.and_then(Value::as_object_mut) {
+                        object.insert(leaf.to_string(), json!(text));
+                    }
+                    request.body = body.to_string().into_bytes();
+                    // A digest of the wrong form is a malformed request (400), a wrong one unauthorized (401).
+                    let well_formed = text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit());
+                    return if well_formed { "verify" } else { "body" };
+                }
+                Verify::BearerToken => request.headers[1].1 = text.clone(),
             }
             "verify"
         }
@@ -247,7 +302,17 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
         if request == original {
             expected = "none";
         }
-        let result = connection.receive(&request);
+        let nonce = matches!(callback.verify, Verify::NonceDigest { .. });
+        let result = match connection.receive(&request) {
+            // At the Shipping Service's /auth the connection answers a malformed
+            // request itself (400 with failure_reason): a refusal at the body check.
+            Ok(d) if nonce && d.reply.as_ref().is_some_and(|r| r.status == 400) => {
+                let reason = d.reply.map(|r| String::from_utf8_lossy(&r.body).into_owned()).unwrap_or_default();
+                prop_assert!(reason.contains("failure_reason") && d.events.is_empty(), "{reason}");
+                Err(ConnectorError::InvalidInput(format!("body: {reason}")))
+            }
+            other => other,
+        };
         let logs = connection.transport().logs.borrow().join("\n");
         prop_assert!(!logs.contains(SECRET), "a log shows the secret: {logs}");
         match &result {
@@ -256,17 +321,31 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
                 // value, a field with a fallback); any other change must be refused.
                 prop_assert!(matches!(expected, "none" | "body"), "{}: {:?} was accepted", callback.kind, change);
                 CHECKS.iter().for_each(|check| tally.passed(check));
-                prop_assert_eq!(delivery.events.len(), 1);
-                prop_assert!(serde_json::from_str::<Value>(&delivery.events[0].record).is_ok_and(|r| r.is_object()));
-                prop_assert_eq!(delivery.reply.is_none(), !callback.answers.is_empty());
-                tally.passed("event");
+                if nonce {
+                    // The answer is an issued token, and it opens the other routes.
+                    let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
+                    let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
+                        serde_json::from_slice::<Value>(body).ok()?.get("token")?.as_str().map(str::to_string)
+                    });
+                    prop_assert!(delivery.events.is_empty() && token.is_some(), "{reply:?}");
+                    let issued = token.unwrap_or_default();
+                    prop_assert!(token::check(&Secret::new(SECRET), IDENTIFIER, &issued, now()).is_ok());
+                    tally.passed("token");
+                } else {
+                    prop_assert_eq!(delivery.events.len(), 1);
+                    prop_assert!(serde_json::from_str::<Value>(&delivery.events[0].record).is_ok_and(|r| r.is_object()));
+                    prop_assert_eq!(delivery.reply.is_none(), !callback.answers.is_empty());
+                    tally.passed("event");
+                }
             }
             Err(error) => {
                 let text = format!("{error:?} {error}");
                 prop_assert!(!text.contains(SECRET), "the error shows the secret: {text}");
                 let at = refused_by(error);
                 prop_assert!(expected != "none", "{}: a valid delivery was refused: {error}", callback.kind);
-                prop_assert_eq!(at, expected, "{}: {:?} refused as {}", callback.kind, change, error);
+                // At /auth the proof is in the body: a changed byte can break the JSON or the digest.
+                let digest_changed = nonce && expected == "body" && at == "verify";
+                prop_assert!(at == expected || digest_changed, "{}: {:?} refused as {}", callback.kind, change, error);
                 CHECKS.iter().take_while(|check| **check != at).for_each(|check| tally.passed(check));
                 tally.refused(at);
             }
@@ -277,7 +356,7 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
     if let Err(failure) = outcome {
         panic!("{failure}");
     }
-    let unreached = tally.unreached(&["route", "method", "size", "verify", "body", "event"]);
+    let unreached = tally.unreached(&["route", "method", "size", "verify", "body", "event", "token"]);
     assert!(unreached.is_empty(), "never reached: {unreached:?}");
 }
 
@@ -299,6 +378,13 @@ fn answer() -> impl Strategy<Value = String> {
                                 {"name": "b", "quantity": 1, "unit_price": b, "total_amount": b, "tax_rate": 0, "total_tax_amount": 0}]}})
             .to_string()
         }),
+        text.prop_map(|t| json!({"options": {"shipping_options": [{"id": t}]}}).to_string()),
+        text.prop_map(|t| json!({"options": [t]}).to_string()),
+        (text, any::<bool>()).prop_map(|(t, with_id)| {
+            let id = if with_id { json!(format!("shp-{t}")) } else { Value::Null };
+            json!({"reservation": {"shipment_id": id, "carrier": t}}).to_string()
+        }),
+        text.prop_map(|t| json!({"failure_reason": t}).to_string()),
         "\\PC{0,40}",
     ]
 }
@@ -313,13 +399,21 @@ fn respond_renders_or_names_the_wrong_field_and_never_panics() {
         let result = connection(callback).respond(callback.kind, &answer);
         match result {
             Ok(reply) => {
-                prop_assert!(matches!(reply.status, 200 | 303 | 400), "{}", reply.status);
+                prop_assert!(matches!(reply.status, 200 | 201 | 303 | 400), "{}", reply.status);
+                let location = reply.headers.iter().find(|(k, _)| k == "Location").map(|(_, v)| v.as_str());
+                let body = String::from_utf8_lossy(&reply.body);
                 let form = match reply.status {
                     303 => AnswerForm::Redirect,
+                    400 if body.starts_with(r#"{"failure_reason":"#) => AnswerForm::Failure,
                     400 => AnswerForm::Error,
+                    _ if location.is_some() => AnswerForm::Reservation,
                     _ if reply.body.is_empty() => AnswerForm::Approve,
+                    _ if callback.answers.contains(&AnswerForm::Options) => AnswerForm::Options,
                     _ => AnswerForm::Order,
                 };
+                if let Some(location) = location.filter(|_| form == AnswerForm::Reservation) {
+                    prop_assert!(location.starts_with(&format!("{PUBLIC_URL}/shipment/shp-")), "{location}");
+                }
                 prop_assert!(callback.answers.contains(&form));
                 tally.passed(form.key());
             }
@@ -335,7 +429,16 @@ fn respond_renders_or_names_the_wrong_field_and_never_panics() {
     if let Err(failure) = outcome {
         panic!("{failure}");
     }
-    let unreached = tally.unreached(&["approve", "redirect", "error", "order", "answer"]);
+    let unreached = tally.unreached(&[
+        "approve",
+        "redirect",
+        "error",
+        "order",
+        "options",
+        "reservation",
+        "failure_reason",
+        "answer",
+    ]);
     assert!(unreached.is_empty(), "never reached: {unreached:?}");
     assert!(tally.passed_count("order") > 0, "no consistent order got through");
 }

@@ -70,7 +70,13 @@ impl ConnectionCase {
             environment: "playground".into(),
             region: self.region.get(manifest.panel.regions).id.to_string(),
             auth: auth(kind, SECRET),
-            settings: vec![],
+            // Required settings are strings (the shipping assistant's public URL): one valid value fits them all.
+            settings: api_type
+                .settings
+                .iter()
+                .filter(|s| s.required)
+                .map(|s| (s.key.to_string(), "https://hooks.example/klarna".to_string()))
+                .collect(),
         };
         let field = match &self.change {
             ConfigChange::None => return (config, None),
@@ -88,7 +94,9 @@ impl ConnectionCase {
             }
             ConfigChange::Username(name) => {
                 match &mut config.auth {
-                    Auth::Basic { username, .. } if kind == AuthKindId::Basic => *username = name.clone(),
+                    Auth::Basic { username, .. } if matches!(kind, AuthKindId::Basic | AuthKindId::ShippingKey) => {
+                        *username = name.clone()
+                    }
                     Auth::OAuth2 { client_id, .. } => *client_id = name.clone(),
                     _ => return (config, None),
                 }
@@ -135,6 +143,7 @@ fn auth(kind: AuthKindId, secret: &str) -> Auth {
             Auth::OAuth2 { client_id: "client-1".into(), client_secret: Secret::new(secret), scopes: vec![] }
         }
         AuthKindId::Token => Auth::Token(Secret::new(secret)),
+        AuthKindId::ShippingKey => Auth::Basic { username: "tms-fuzz".into(), password: Secret::new(secret) },
     }
 }
 

@@ -7,8 +7,10 @@ use common::Harness;
 use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, IncomingRequest, Method, Oauth2Client};
 use host_test::sim::{self, Fault, SimResponse};
 
+/// `api_type` with `auth`, and the settings it requires (the shipping assistant's public URL).
 fn with_auth(api_type: &str, auth: Auth) -> ConnectionConfig {
-    ConnectionConfig { auth, ..common::config(api_type) }
+    let settings = if api_type == "shipping-assistant" { common::pairs(&[("public_url", common::MOUNT)]) } else { vec![] };
+    ConnectionConfig { auth, settings, ..common::config(api_type) }
 }
 
 fn api_key(key: &str) -> Auth {
@@ -122,21 +124,6 @@ fn token_endpoint_failures_are_typed() {
 }
 
 #[test]
-fn a_bearer_token_works_for_the_shipping_assistant() {
-    let mut h = Harness::new();
-    let shipping = h.try_open(&with_auth("shipping-assistant", Auth::Token(sim::SHIPPING_TOKEN.into()))).expect("open");
-    assert_eq!(h.instance.test(shipping).expect("no trap"), Ok(()));
-    assert_eq!(authorization_headers(&h), [format!("Bearer {}", sim::SHIPPING_TOKEN)]);
-    let wrong = h.try_open(&with_auth("shipping-assistant", Auth::Token("expired-token".into()))).expect("open");
-    match h.instance.test(wrong).expect("no trap") {
-        Err(ConnectorError::Unauthorized(e)) => {
-            assert!(e.messages[0].contains("refused the bearer token"), "{:?}", e.messages)
-        }
-        other => panic!("expected unauthorized, got {other:?}"),
-    }
-}
-
-#[test]
 fn test_probes_every_api_type() {
     let mut h = Harness::new();
     let cases = [
@@ -146,15 +133,23 @@ fn test_probes_every_api_type() {
         ("disputes", api_key(sim::API_KEY)),
         ("disputes", oauth2(sim::CLIENT_SECRET)),
         ("shipping-assistant", Auth::Token(sim::SHIPPING_TOKEN.into())),
+        ("shipping-assistant", Auth::Basic(BasicAuth { username: "tms-1".into(), password: "tms-key".into() })),
         ("network", api_key(sim::API_KEY)),
     ];
     for (api_type, auth) in cases {
         let connection = h.try_open(&with_auth(api_type, auth)).expect("open");
+        let sent = h.sim.received().len();
         assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
         let said =
             h.instance.logs().iter().rev().find(|l| l.message.starts_with("test passed")).map(|l| l.message.clone());
-        assert!(said.is_some_and(|m| m.contains("(playground, eu)")), "{api_type}: test() says what it checked");
+        // The shipping assistant calls nothing at Klarna: its test says so, and what it checked instead.
+        let (what, calls) =
+            if api_type == "shipping-assistant" { ("calls nothing at Klarna", 0) } else { ("(playground, eu)", 1) };
+        assert!(said.as_deref().is_some_and(|m| m.contains(what)), "{api_type}: test() says what it checked: {said:?}");
+        assert_eq!(h.sim.received().len() - sent > 0, calls > 0, "{api_type}: whether test() sent requests");
     }
+    let shipping_key = h.instance.logs().iter().any(|l| l.message.contains("a bearer token issued now for identifier tms-1 checks"));
+    assert!(shipping_key, "the shipping_key test() issued and checked a token");
     // Klarna Network errors come back in their own shape, mapped faithfully.
     let wrong = h.try_open(&with_auth("network", api_key("klarna_test_api_wrong"))).expect("open");
     match h.instance.test(wrong).expect("no trap") {
@@ -223,7 +218,6 @@ fn secrets_never_leave_the_component() {
         ),
         with_auth("settlements", api_key(key)),
         with_auth("disputes", oauth2(client_secret)),
-        with_auth("shipping-assistant", Auth::Token(token.into())),
     ];
     let faults = [
         vec![],
@@ -290,18 +284,69 @@ fn secrets_never_leave_the_component() {
         seen.push(format!("{:?}", h.instance.receive(callbacks, &request)));
     }
     seen.push(format!("{:?}", h.instance.respond(callbacks, "checkout.validation", callback_secret)));
+    // The shipping assistant's key and the tokens it issues: through /auth with
+    // right and wrong digests, calls with the token, a forged and a missing one.
+    let shipping_key = "SH-zz91-shipping-key";
+    let tms = Auth::Basic(BasicAuth { username: "tms-zz91".into(), password: shipping_key.into() });
+    let mut shipping = with_auth("shipping-assistant", tms);
+    let mut bad = shipping.clone();
+    bad.settings.clear();
+    seen.push(format!("{:?}", h.try_open(&bad)));
+    let assistant = h.try_open(&shipping).expect("open");
+    seen.push(format!("{:?}", h.instance.test(assistant)));
+    let mut issued = Vec::new();
+    for key in [shipping_key, "wrong-key"] {
+        let auth = sim::ShippingService::new(common::MOUNT, "tms-zz91", key).auth_request("n0nce-zz91");
+        let request = IncomingRequest { method: Method::Post, path: "/auth".into(), headers: auth.headers, body: auth.body };
+        match h.instance.receive(assistant, &request).expect("no trap") {
+            // The reply to /auth carries the token by design: only its status is output here.
+            Ok(delivery) => {
+                let reply = delivery.reply.expect("a reply");
+                seen.push(format!("{} {:?}", reply.status, delivery.events));
+                let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+                issued.extend(body["token"].as_str().map(str::to_string));
+            }
+            Err(e) => seen.push(format!("{e:?}")),
+        }
+    }
+    assert_eq!(issued.len(), 1, "one token issued");
+    for bearer in [issued[0].clone(), format!("{}x", issued[0]), String::new()] {
+        let request = IncomingRequest {
+            method: Method::Post,
+            path: "/shipment".into(),
+            headers: common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
+            body: br#"{"currency":"SEK","locale":"sv-SE"}"#.to_vec(),
+        };
+        seen.push(format!("{:?}", h.instance.receive(assistant, &request)));
+    }
+    seen.push(format!("{:?}", h.instance.respond(assistant, "shipping.shipment_create", shipping_key)));
+    // The token auth kind: Klarna presents the configured token.
+    let configured = h.try_open(&with_auth("shipping-assistant", Auth::Token(token.into()))).expect("open");
+    seen.push(format!("{:?}", h.instance.test(configured)));
+    for bearer in [token, "TK-zz91-bearer-tokeN"] {
+        let request = IncomingRequest {
+            method: Method::Post,
+            path: "/shipment/s1/confirm".into(),
+            headers: common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
+            body: vec![],
+        };
+        seen.push(format!("{:?}", h.instance.receive(configured, &request)));
+    }
+    shipping.settings.push(("shipment_id".into(), shipping_key.into()));
+    seen.push(format!("{:?}", h.try_open(&shipping)));
     seen.push(h.instance.describe().expect("describe"));
     seen.extend(h.instance.logs().iter().map(|l| l.message.clone()));
     let access_tokens: Vec<String> = authorization_headers(&h)
         .iter()
         .filter_map(|a| a.strip_prefix("Bearer sim-at-").map(|t| format!("sim-at-{t}")))
         .collect();
-    assert!(!access_tokens.is_empty());
+    assert!(!access_tokens.is_empty(), "{:?}", authorization_headers(&h));
     for text in &seen {
-        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET, signing_key, callback_secret]
+        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET, signing_key, callback_secret, shipping_key]
             .iter()
             .copied()
             .chain(access_tokens.iter().map(String::as_str))
+            .chain(issued.iter().map(String::as_str))
         {
             assert!(!text.contains(secret), "{secret} leaked in: {text}");
         }

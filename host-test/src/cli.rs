@@ -44,9 +44,11 @@ options:
   --environment E           playground (default) | production
   --region R                eu (default) | na | oc
   --setting KEY=VALUE       a panel setting (repeatable), e.g. --setting max_attempts=1
-  --auth KIND               api_key | basic | oauth2 | token (default: from the credential
-                            options given, else the API type's first auth kind)
-  --username U --password P basic credentials            (KLARNA_API_USERNAME, KLARNA_API_PASSWORD)
+  --auth KIND               api_key | basic | oauth2 | token | shipping_key (default: from the
+                            credential options given, else the API type's first auth kind)
+  --username U --password P basic credentials            (KLARNA_API_USERNAME, KLARNA_API_PASSWORD);
+                            for shipping_key the identifier and key (KLARNA_SHIPPING_IDENTIFIER,
+                            KLARNA_SHIPPING_KEY; on the simulator Klarna's example sweMerch123/smOOOth)
   --api-key K               a Klarna API key               (KLARNA_API_KEY)
   --client-id I --client-secret S [--scopes \"A B\"]
                             an OAuth 2.0 client            (KLARNA_CLIENT_ID, KLARNA_CLIENT_SECRET)
@@ -215,7 +217,7 @@ fn auth_kind(options: &Options, api_type: &str) -> Result<String, String> {
         (options.api_key.is_some(), "api_key"),
         (options.token.is_some(), "token"),
         (options.client_id.is_some() || options.client_secret.is_some(), "oauth2"),
-        (options.username.is_some() || options.password.is_some(), "basic"),
+        (options.username.is_some() || options.password.is_some(), basic_kind(api_type)),
     ];
     if let Some((_, kind)) = given.iter().find(|(given, _)| *given) {
         return Ok(kind.to_string());
@@ -253,15 +255,40 @@ fn config(options: &Options, api_type: &str) -> Result<ConnectionConfig, String>
             scopes: options.scopes.as_deref().unwrap_or_default().split_whitespace().map(str::to_string).collect(),
         }),
         "token" => Auth::Token(pick(&options.token, "KLARNA_TOKEN", sim::SHIPPING_TOKEN)?),
-        other => return Err(format!("--auth: unknown auth kind {other:?} (api_key, basic, oauth2 or token)")),
+        "shipping_key" => Auth::Basic(BasicAuth {
+            username: pick(&options.username, "KLARNA_SHIPPING_IDENTIFIER", sim::shipping_service::EXAMPLE_IDENTIFIER)?,
+            password: pick(&options.password, "KLARNA_SHIPPING_KEY", sim::shipping_service::EXAMPLE_KEY)?,
+        }),
+        other => {
+            return Err(format!("--auth: unknown auth kind {other:?} (api_key, basic, oauth2, token or shipping_key)"))
+        }
     };
+    let mut settings = options.settings.clone();
+    // The shipping assistant's public URL, on the simulator: the mount its Shipping Service calls.
+    let offers_public_url =
+        klarna_connector::manifest::Manifest::get().api_type(api_type).is_some_and(|t| t.settings.iter().any(|s| s.key == "public_url"));
+    if offers_public_url && !options.live && !settings.iter().any(|(k, _)| k == "public_url") {
+        settings.push(("public_url".into(), sim::shipping_service::EXAMPLE_MOUNT.into()));
+    }
     Ok(ConnectionConfig {
         api_type: api_type.to_string(),
         environment: options.environment.clone().unwrap_or_else(|| "playground".into()),
         region: options.region.clone().unwrap_or_else(|| "eu".into()),
         auth,
-        settings: options.settings.clone(),
+        settings,
     })
+}
+
+/// The auth kind a username and password make: the shipping assistant's
+/// identifier and key where the API type offers them, else Basic credentials.
+fn basic_kind(api_type: &str) -> &'static str {
+    let manifest = klarna_connector::manifest::Manifest::get();
+    let offers = manifest.api_type(api_type).is_some_and(|t| t.auth.iter().any(|k| k.as_str() == "shipping_key"));
+    if offers {
+        "shipping_key"
+    } else {
+        "basic"
+    }
 }
 
 /// The entity named on the command line, refused with the API type's

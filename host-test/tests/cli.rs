@@ -58,13 +58,16 @@ fn test_passes_with_every_auth_kind_the_simulator_knows() {
         "test --api-type network",
         "test --api-type disputes --auth oauth2",
         "test --api-type shipping-assistant",
+        "test --api-type shipping-assistant --auth token",
         "test --api-type settlements --setting max_attempts=1",
     ] {
         let out = cli(args).unwrap_or_else(|e| panic!("{args}: {e}"));
         assert!(out.starts_with("test passed: "), "{args}: {out}");
     }
-    let wrong = cli("test --api-type shipping-assistant --token not-the-token").expect_err("a wrong token");
-    assert!(wrong.starts_with("unauthorized: HTTP 401"), "{wrong}");
+    let out = cli("test --api-type shipping-assistant --username tms-7 --password k").expect("identifier and key");
+    assert!(out.contains("identifier tms-7"), "{out}");
+    let wrong = cli("test --api-type shipping-assistant --setting public_url=http://shop.example").expect_err("http");
+    assert!(wrong.starts_with("invalid-config: settings.public_url: must be an absolute https:// URL"), "{wrong}");
 }
 
 #[test]

@@ -20,6 +20,13 @@ use sha2::{Digest, Sha256};
 use super::http::SimResponse;
 use super::outbox::Outgoing;
 
+/// Klarna's example identifier (the Shipping Service Callback API reference).
+pub const EXAMPLE_IDENTIFIER: &str = "sweMerch123";
+/// Klarna's example key.
+pub const EXAMPLE_KEY: &str = "smOOOth";
+/// Where the simulator's Shipping Service calls the integrator.
+pub const EXAMPLE_MOUNT: &str = "https://shop.example/klarna";
+
 /// The media type of `/auth` (Klarna's spelling: `vdn`).
 pub const AUTH_TYPE: &str = "application/vdn.klarna.shipping.auth-v1+json";
 /// The media type of a shipping-option selection.

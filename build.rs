@@ -52,7 +52,10 @@ fn check(m: &Manifest) {
         }
         let has_entities = m.entities.iter().any(|e| e.api_type == t.id);
         if t.test.is_none() && (has_entities || !m.callbacks.iter().any(|c| c.api_type == t.id)) {
-            fail(&format!("connector.json: api type {}: only an API type with callbacks and no entities goes without test", t.id));
+            fail(&format!(
+                "connector.json: api type {}: only an API type with callbacks and no entities goes without test",
+                t.id
+            ));
         }
     }
     for e in &m.entities {
@@ -76,8 +79,13 @@ fn check(m: &Manifest) {
         if m.callbacks[..i].iter().any(|o| o.kind == c.kind) {
             fail(&format!("connector.json: callback {}: kind given twice", c.kind));
         }
-        if let Some(o) = m.callbacks[..i].iter().find(|o| o.api_type == c.api_type && routes_overlap(&o.route, &c.route)) {
-            fail(&format!("connector.json: callback {}: route {} can match the same path as {}'s", c.kind, c.route, o.kind));
+        if let Some(o) =
+            m.callbacks[..i].iter().find(|o| o.api_type == c.api_type && routes_overlap(&o.route, &c.route))
+        {
+            fail(&format!(
+                "connector.json: callback {}: route {} can match the same path as {}'s",
+                c.kind, c.route, o.kind
+            ));
         }
     }
 }
@@ -107,9 +115,12 @@ fn check_callback(m: &Manifest, c: &Callback) {
             [identifier_field, nonce_field, digest_field].iter().for_each(|f| check_source(&at, &format!("body.{f}")));
         }
         Verify::BearerToken {} => {
-            let issuer = m.callbacks.iter().any(|o| o.api_type == c.api_type && matches!(o.verify, Verify::NonceDigest { .. }));
+            let issuer =
+                m.callbacks.iter().any(|o| o.api_type == c.api_type && matches!(o.verify, Verify::NonceDigest { .. }));
             if !(offers("token") || (offers("shipping_key") && issuer)) {
-                fail(&format!("{at}: bearer_token needs the token auth kind, or shipping_key and a nonce_digest callback"));
+                fail(&format!(
+                    "{at}: bearer_token needs the token auth kind, or shipping_key and a nonce_digest callback"
+                ));
             }
         }
     }
@@ -210,7 +221,9 @@ fn route_params<'r>(at: &str, route: &'r str) -> Vec<&'r str> {
     let mut params = Vec::new();
     for segment in rest.split('/') {
         match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) if !name.is_empty() && !name.contains(['{', '}']) && !params.contains(&name) => params.push(name),
+            Some(name) if !name.is_empty() && !name.contains(['{', '}']) && !params.contains(&name) => {
+                params.push(name)
+            }
             None if !segment.is_empty() && !segment.contains(['{', '}']) => {}
             _ => fail(&format!("{at}: route segment {segment:?} must be a plain name or one distinct {{name}}")),
         }

@@ -293,65 +293,74 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
     let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz_push.txt");
     let tally = Tally::default();
     let callbacks = Manifest::get().callbacks;
-    let outcome = runner.run(&(any::<Index>(), change()), |(which, change)| {
-        let callback = which.get(callbacks);
-        let connection = connection(callback);
-        let (mut request, needed) = valid(callback);
-        let original = request.clone();
-        let mut expected = apply(callback, &mut request, &needed, &change);
-        if request == original {
-            expected = "none";
-        }
-        let nonce = matches!(callback.verify, Verify::NonceDigest { .. });
-        let result = match connection.receive(&request) {
-            // At the Shipping Service's /auth the connection answers a malformed
-            // request itself (400 with failure_reason): a refusal at the body check.
-            Ok(d) if nonce && d.reply.as_ref().is_some_and(|r| r.status == 400) => {
-                let reason = d.reply.map(|r| String::from_utf8_lossy(&r.body).into_owned()).unwrap_or_default();
-                prop_assert!(reason.contains("failure_reason") && d.events.is_empty(), "{reason}");
-                Err(ConnectorError::InvalidInput(format!("body: {reason}")))
+    let outcome =
+        runner.run(&(any::<Index>(), change()), |(which, change)| {
+            let callback = which.get(callbacks);
+            let connection = connection(callback);
+            let (mut request, needed) = valid(callback);
+            let original = request.clone();
+            let mut expected = apply(callback, &mut request, &needed, &change);
+            if request == original {
+                expected = "none";
             }
-            other => other,
-        };
-        let logs = connection.transport().logs.borrow().join("\n");
-        prop_assert!(!logs.contains(SECRET), "a log shows the secret: {logs}");
-        match &result {
-            Ok(delivery) => {
-                // Only a body change can leave a delivery valid (a byte inside a
-                // value, a field with a fallback); any other change must be refused.
-                prop_assert!(matches!(expected, "none" | "body"), "{}: {:?} was accepted", callback.kind, change);
-                CHECKS.iter().for_each(|check| tally.passed(check));
-                if nonce {
-                    // The answer is an issued token, and it opens the other routes.
-                    let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
-                    let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
-                        serde_json::from_slice::<Value>(body).ok()?.get("token")?.as_str().map(str::to_string)
-                    });
-                    prop_assert!(delivery.events.is_empty() && token.is_some(), "{reply:?}");
-                    let issued = token.unwrap_or_default();
-                    prop_assert!(token::check(&Secret::new(SECRET), IDENTIFIER, &issued, now()).is_ok());
-                    tally.passed("token");
-                } else {
-                    prop_assert_eq!(delivery.events.len(), 1);
-                    prop_assert!(serde_json::from_str::<Value>(&delivery.events[0].record).is_ok_and(|r| r.is_object()));
-                    prop_assert_eq!(delivery.reply.is_none(), !callback.answers.is_empty());
-                    tally.passed("event");
+            let nonce = matches!(callback.verify, Verify::NonceDigest { .. });
+            let result = match connection.receive(&request) {
+                // At the Shipping Service's /auth the connection answers a malformed
+                // request itself (400 with failure_reason): a refusal at the body check.
+                Ok(d) if nonce && d.reply.as_ref().is_some_and(|r| r.status == 400) => {
+                    let reason = d.reply.map(|r| String::from_utf8_lossy(&r.body).into_owned()).unwrap_or_default();
+                    prop_assert!(reason.contains("failure_reason") && d.events.is_empty(), "{reason}");
+                    Err(ConnectorError::InvalidInput(format!("body: {reason}")))
+                }
+                other => other,
+            };
+            let logs = connection.transport().logs.borrow().join("\n");
+            prop_assert!(!logs.contains(SECRET), "a log shows the secret: {logs}");
+            match &result {
+                Ok(delivery) => {
+                    // Only a body change can leave a delivery valid (a byte inside a
+                    // value, a field with a fallback); any other change must be refused.
+                    prop_assert!(matches!(expected, "none" | "body"), "{}: {:?} was accepted", callback.kind, change);
+                    CHECKS.iter().for_each(|check| tally.passed(check));
+                    if nonce {
+                        // The answer is an issued token, and it opens the other routes.
+                        let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
+                        let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
+                            serde_json::from_slice::<Value>(body).ok()?.get("token")?.as_str().map(str::to_string)
+                        });
+                        prop_assert!(delivery.events.is_empty() && token.is_some(), "{reply:?}");
+                        let issued = token.unwrap_or_default();
+                        prop_assert!(token::check(&Secret::new(SECRET), IDENTIFIER, &issued, now()).is_ok());
+                        tally.passed("token");
+                    } else {
+                        prop_assert_eq!(delivery.events.len(), 1);
+                        prop_assert!(
+                            serde_json::from_str::<Value>(&delivery.events[0].record).is_ok_and(|r| r.is_object())
+                        );
+                        prop_assert_eq!(delivery.reply.is_none(), !callback.answers.is_empty());
+                        tally.passed("event");
+                    }
+                }
+                Err(error) => {
+                    let text = format!("{error:?} {error}");
+                    prop_assert!(!text.contains(SECRET), "the error shows the secret: {text}");
+                    let at = refused_by(error);
+                    prop_assert!(expected != "none", "{}: a valid delivery was refused: {error}", callback.kind);
+                    // At /auth the proof is in the body: a changed byte can break the JSON or the digest.
+                    let digest_changed = nonce && expected == "body" && at == "verify";
+                    prop_assert!(
+                        at == expected || digest_changed,
+                        "{}: {:?} refused as {}",
+                        callback.kind,
+                        change,
+                        error
+                    );
+                    CHECKS.iter().take_while(|check| **check != at).for_each(|check| tally.passed(check));
+                    tally.refused(at);
                 }
             }
-            Err(error) => {
-                let text = format!("{error:?} {error}");
-                prop_assert!(!text.contains(SECRET), "the error shows the secret: {text}");
-                let at = refused_by(error);
-                prop_assert!(expected != "none", "{}: a valid delivery was refused: {error}", callback.kind);
-                // At /auth the proof is in the body: a changed byte can break the JSON or the digest.
-                let digest_changed = nonce && expected == "body" && at == "verify";
-                prop_assert!(at == expected || digest_changed, "{}: {:?} refused as {}", callback.kind, change, error);
-                CHECKS.iter().take_while(|check| **check != at).for_each(|check| tally.passed(check));
-                tally.refused(at);
-            }
-        }
-        Ok::<(), TestCaseError>(())
-    });
+            Ok::<(), TestCaseError>(())
+        });
     println!("receive: {}", tally.report(cases));
     if let Err(failure) = outcome {
         panic!("{failure}");

@@ -265,8 +265,9 @@ fn config(options: &Options, api_type: &str) -> Result<ConnectionConfig, String>
     };
     let mut settings = options.settings.clone();
     // The shipping assistant's public URL, on the simulator: the mount its Shipping Service calls.
-    let offers_public_url =
-        klarna_connector::manifest::Manifest::get().api_type(api_type).is_some_and(|t| t.settings.iter().any(|s| s.key == "public_url"));
+    let offers_public_url = klarna_connector::manifest::Manifest::get()
+        .api_type(api_type)
+        .is_some_and(|t| t.settings.iter().any(|s| s.key == "public_url"));
     if offers_public_url && !options.live && !settings.iter().any(|(k, _)| k == "public_url") {
         settings.push(("public_url".into(), sim::shipping_service::EXAMPLE_MOUNT.into()));
     }

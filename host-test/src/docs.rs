@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use klarna_connector::manifest::{Manifest, Setting, Verify};
 
 /// What `test()` checks on an API type that calls nothing at Klarna.
-const LISTENER_TEST: &str = "nothing is called at Klarna: the public URL, and for shipping_key that a token issued now checks";
+const LISTENER_TEST: &str =
+    "nothing is called at Klarna: the public URL, and for shipping_key that a token issued now checks";
 
 /// Marker lines around the generated part of the README.
 pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables README.md) -->";
@@ -61,7 +62,10 @@ pub fn tables() -> Result<String, String> {
             }
             Verify::BearerToken => "`Authorization: Bearer`: a token `/auth` issued, or the `token`".to_string(),
         };
-        let event_id = c.event.as_ref().map_or("– (issues a bearer token)".to_string(), |e| format!("`{}`", e.id.replace('|', "\\|")));
+        let event_id = c
+            .event
+            .as_ref()
+            .map_or("– (issues a bearer token)".to_string(), |e| format!("`{}`", e.id.replace('|', "\\|")));
         let answer = match c.reply {
             Some(status) => format!("{status} at once"),
             None => format!("`respond`: {}", c.answers.iter().map(|a| a.key()).collect::<Vec<_>>().join(", ")),
@@ -69,10 +73,7 @@ pub fn tables() -> Result<String, String> {
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | `{}` | {verified} | {event_id} | {answer} |",
-            c.api_type,
-            c.kind,
-            c.register_at,
-            c.register_url,
+            c.api_type, c.kind, c.register_at, c.register_url,
         );
     }
     let _ = write!(out, "\n{END}\n");

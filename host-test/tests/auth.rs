@@ -9,7 +9,8 @@ use host_test::sim::{self, Fault, SimResponse};
 
 /// `api_type` with `auth`, and the settings it requires (the shipping assistant's public URL).
 fn with_auth(api_type: &str, auth: Auth) -> ConnectionConfig {
-    let settings = if api_type == "shipping-assistant" { common::pairs(&[("public_url", common::MOUNT)]) } else { vec![] };
+    let settings =
+        if api_type == "shipping-assistant" { common::pairs(&[("public_url", common::MOUNT)]) } else { vec![] };
     ConnectionConfig { auth, settings, ..common::config(api_type) }
 }
 
@@ -148,7 +149,8 @@ fn test_probes_every_api_type() {
         assert!(said.as_deref().is_some_and(|m| m.contains(what)), "{api_type}: test() says what it checked: {said:?}");
         assert_eq!(h.sim.received().len() - sent > 0, calls > 0, "{api_type}: whether test() sent requests");
     }
-    let shipping_key = h.instance.logs().iter().any(|l| l.message.contains("a bearer token issued now for identifier tms-1 checks"));
+    let shipping_key =
+        h.instance.logs().iter().any(|l| l.message.contains("a bearer token issued now for identifier tms-1 checks"));
     assert!(shipping_key, "the shipping_key test() issued and checked a token");
     // Klarna Network errors come back in their own shape, mapped faithfully.
     let wrong = h.try_open(&with_auth("network", api_key("klarna_test_api_wrong"))).expect("open");
@@ -297,7 +299,8 @@ fn secrets_never_leave_the_component() {
     let mut issued = Vec::new();
     for key in [shipping_key, "wrong-key"] {
         let auth = sim::ShippingService::new(common::MOUNT, "tms-zz91", key).auth_request("n0nce-zz91");
-        let request = IncomingRequest { method: Method::Post, path: "/auth".into(), headers: auth.headers, body: auth.body };
+        let request =
+            IncomingRequest { method: Method::Post, path: "/auth".into(), headers: auth.headers, body: auth.body };
         match h.instance.receive(assistant, &request).expect("no trap") {
             // The reply to /auth carries the token by design: only its status is output here.
             Ok(delivery) => {
@@ -342,11 +345,12 @@ fn secrets_never_leave_the_component() {
         .collect();
     assert!(!access_tokens.is_empty(), "{:?}", authorization_headers(&h));
     for text in &seen {
-        for secret in [password, key, client_secret, token, sim::CLIENT_SECRET, signing_key, callback_secret, shipping_key]
-            .iter()
-            .copied()
-            .chain(access_tokens.iter().map(String::as_str))
-            .chain(issued.iter().map(String::as_str))
+        for secret in
+            [password, key, client_secret, token, sim::CLIENT_SECRET, signing_key, callback_secret, shipping_key]
+                .iter()
+                .copied()
+                .chain(access_tokens.iter().map(String::as_str))
+                .chain(issued.iter().map(String::as_str))
         {
             assert!(!text.contains(secret), "{secret} leaked in: {text}");
         }

@@ -101,7 +101,8 @@ fn klarnas_test_vector_authenticates_and_a_checkout_goes_through() {
     assert_eq!(issued.status, 201);
     assert_eq!(header(&issued, "Content-Type"), Some("application/vdn.klarna.shipping.auth-v1+json"));
     let lowercase = kss.auth_request("lRFUpqW7Xd");
-    let lowered = String::from_utf8(lowercase.body.clone()).expect("utf-8").replace(DOCS_DIGEST, &DOCS_DIGEST.to_lowercase());
+    let lowered =
+        String::from_utf8(lowercase.body.clone()).expect("utf-8").replace(DOCS_DIGEST, &DOCS_DIGEST.to_lowercase());
     assert_eq!(send(&Outgoing { body: lowered.into_bytes(), ..lowercase }).status, 201, "any case");
 
     let options = kss.list_options(&mut send, &json!({ "currency": "SEK", "locale": "sv-SE" })).expect("options");
@@ -165,7 +166,10 @@ fn events_carry_what_the_flow_needs_and_replies_what_klarna_reads() {
     assert_eq!(delivery.reply.map(|r| r.status), Some(200));
     assert_eq!(delivery.events[0].kind, "shipping.shipment_confirm");
     assert_eq!(delivery.events[0].id, "shipping.shipment_confirm:shp-s-42");
-    assert_eq!(serde_json::from_str::<Value>(&delivery.events[0].record).expect("json"), json!({"shipment_id": "shp-s-42"}));
+    assert_eq!(
+        serde_json::from_str::<Value>(&delivery.events[0].record).expect("json"),
+        json!({"shipment_id": "shp-s-42"})
+    );
 }
 
 #[test]
@@ -290,11 +294,13 @@ fn answers_are_checked_and_the_shipment_id_setting_fills_a_missing_id() {
     let m = refused(h.respond(c, "shipping.shipment_create", &json!({"reservation": {"carrier": "x"}})));
     assert!(m.starts_with("answer.reservation.shipment_id: required (or the shipment_id setting)"), "{m}");
     assert!(refused(h.respond(c, "shipping.options", &json!({"options": []}))).starts_with("answer.options"));
-    assert!(refused(h.respond(c, "shipping.shipment_create", &json!({"failure_reason": ""}))).starts_with("answer.failure_reason"));
+    assert!(refused(h.respond(c, "shipping.shipment_create", &json!({"failure_reason": ""})))
+        .starts_with("answer.failure_reason"));
     let m = refused(h.respond(c, "shipping.shipment_confirm", &json!({"reservation": {}})));
     assert!(m.contains("takes no answer"), "{m}");
 
-    let failure = h.respond(c, "shipping.shipment_update", &json!({"failure_reason": "no such postcode"})).expect("rendered");
+    let failure =
+        h.respond(c, "shipping.shipment_update", &json!({"failure_reason": "no such postcode"})).expect("rendered");
     assert_eq!((failure.status, failure.body), (400, br#"{"failure_reason":"no such postcode"}"#.to_vec()));
 
     let d = h.try_open(&config(shipping_key(IDENTIFIER, KEY), &[("shipment_id", "default 1")])).expect("open");

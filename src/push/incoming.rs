@@ -66,13 +66,11 @@ impl<'r> Incoming<'r> {
         loop {
             match (given.next(), wanted.next()) {
                 (None, None) => return Some(params),
-                (Some(value), Some(segment)) => {
-                    match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) if !value.is_empty() => params.push((name, decode_path(value))),
-                        None if value == segment => {}
-                        _ => return None,
-                    }
-                }
+                (Some(value), Some(segment)) => match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) if !value.is_empty() => params.push((name, decode_path(value))),
+                    None if value == segment => {}
+                    _ => return None,
+                },
                 _ => return None,
             }
         }
@@ -186,13 +184,20 @@ mod tests {
     fn json_media_types_pass_in_either_spelling() {
         let mut r = request("/auth");
         let expected = Some("application/vdn.klarna.shipping.auth-v1+json");
-        for given in ["application/vdn.klarna.shipping.auth-v1+json", "application/vnd.klarna.shipping.auth-v1+json; charset=utf-8", "Application/JSON"] {
+        for given in [
+            "application/vdn.klarna.shipping.auth-v1+json",
+            "application/vnd.klarna.shipping.auth-v1+json; charset=utf-8",
+            "Application/JSON",
+        ] {
             r.headers = vec![("content-type".into(), given.into())];
             assert!(Incoming::parse(&r).expect("parsed").check_media_type(expected).is_ok(), "{given}");
         }
         r.headers = vec![("Content-Type".into(), "text/plain".into())];
         assert!(Incoming::parse(&r).expect("parsed").check_media_type(expected).is_err());
-        assert!(Incoming::parse(&r).expect("parsed").check_media_type(None).is_ok(), "not checked without a media type");
+        assert!(
+            Incoming::parse(&r).expect("parsed").check_media_type(None).is_ok(),
+            "not checked without a media type"
+        );
     }
 
     #[test]

@@ -87,9 +87,9 @@ impl<T: Transport> Connection<T> {
                 part.map(Value::to_string).ok_or_else(|| ConnectorError::input(path, "required, a JSON object"))?
             }
         };
-        let entity = spec.entity.or_else(|| {
-            spec.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e)
-        });
+        let entity = spec
+            .entity
+            .or_else(|| spec.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e));
         self.transport().log(Level::Info, &format!("received {} (event {kind}, id {id})", callback.kind));
         let event = Event { kind, id, entity: entity.map(str::to_string), record };
         let reply = callback.reply.map(|status| Reply { status, headers: vec![], body: vec![] });

@@ -28,8 +28,18 @@ const MAX_FAILURE_CHARS: usize = 1000;
 const MAX_URL_CHARS: usize = 2000;
 
 /// What is escaped in a path segment of `Location` (RFC 3986 segment characters stay).
-const SEGMENT: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'/').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}');
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
 
 /// `{"options": {…}}`: the callback's success status with the object as it is.
 pub fn options(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
@@ -91,7 +101,8 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
 /// The `public_url` setting: an absolute `https://` URL with a host and no query.
 pub fn check_public_url(url: &str) -> Result<()> {
     let parsed = url.parse::<http::Uri>().ok();
-    let ok = parsed.as_ref().is_some_and(|u| u.scheme_str() == Some("https") && u.host().is_some() && u.query().is_none());
+    let ok =
+        parsed.as_ref().is_some_and(|u| u.scheme_str() == Some("https") && u.host().is_some() && u.query().is_none());
     if !ok || url.chars().count() > MAX_URL_CHARS {
         return Err(ConnectorError::config(
             "settings.public_url",

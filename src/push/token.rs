@@ -122,17 +122,17 @@ pub fn check(key: &Secret, identifier: &str, token: &str, now_s: u64) -> Result<
     if token.len() > MAX_TOKEN_CHARS {
         return Err(refused("the bearer token is too long to be one this connection issued"));
     }
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let parts =
+        token.rsplit_once('.').and_then(|(signed, signature)| Some((signed, signed.split_once('.')?, signature)));
+    let Some((signed, (header, claims), signature)) = parts.filter(|(_, (_, claims), _)| !claims.contains('.')) else {
         return Err(refused("the bearer token is not a JWT this connection issued"));
     };
     if header != URL_SAFE_NO_PAD.encode(HEADER) {
         return Err(refused("the bearer token's header is not this connection's (HS256 only)"));
     }
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| refused("the bearer token's signature is not base64url"))?;
-    let signed_len = header.len() + 1 + claims.len();
-    if !mac(key, &token.as_bytes()[..signed_len]).is_some_and(|m| m.verify_slice(&signature).is_ok()) {
+    let signature =
+        URL_SAFE_NO_PAD.decode(signature).map_err(|_| refused("the bearer token's signature is not base64url"))?;
+    if mac(key, signed.as_bytes()).is_none_or(|m| m.verify_slice(&signature).is_err()) {
         return Err(refused("the bearer token was not signed with this connection's key"));
     }
     let claims: Value = URL_SAFE_NO_PAD
@@ -242,14 +242,16 @@ mod tests {
         let mut parts: Vec<&str> = token.split('.').collect();
         let none_alg = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
         parts[0] = &none_alg;
-        assert!(check(&key("smOOOth"), "sweMerch123", &parts.join("."), NOW).is_err(), "alg none");
+        let message = check(&key("smOOOth"), "sweMerch123", &parts.join("."), NOW).expect_err("alg none").to_string();
+        assert!(message.contains("header is not this connection's"), "refused before the signature is read: {message}");
     }
 
     #[test]
     fn a_changed_claim_breaks_the_signature() {
         let token = issue(&key("k"), "id", NOW, 60).expect("issued");
         let parts: Vec<&str> = token.split('.').collect();
-        let longer = URL_SAFE_NO_PAD.encode(json!({"iss": ISSUER, "sub": "id", "iat": NOW, "exp": NOW + 6000}).to_string());
+        let longer =
+            URL_SAFE_NO_PAD.encode(json!({"iss": ISSUER, "sub": "id", "iat": NOW, "exp": NOW + 6000}).to_string());
         let forged = format!("{}.{longer}.{}", parts[0], parts[2]);
         let message = check(&key("k"), "id", &forged, NOW + 100).expect_err("forged").to_string();
         assert!(message.contains("not signed with this connection's key"), "{message}");

@@ -55,7 +55,12 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
             match &config.credentials {
                 Credentials::ShippingKey { identifier, key } => token::check(key, identifier, presented, now_s)?,
                 Credentials::Bearer(expected) if token::same_token(presented, expected) => {}
-                _ => return Err(refused(token::UNAUTHORIZED_STATUS, "the bearer token is not the configured one".into())),
+                _ => {
+                    return Err(refused(
+                        token::UNAUTHORIZED_STATUS,
+                        "the bearer token is not the configured one".into(),
+                    ))
+                }
             }
             Ok(Verified::Proven)
         }

@@ -44,9 +44,9 @@ use network_payments::NetworkPayments;
 use notifications::Notifications;
 use order_management::OrderBook;
 pub use outbox::Outgoing;
-pub use shipping_service::{Interrupted, ShippingService};
 use payments::Payments;
 use settlements::Ledger;
+pub use shipping_service::{Interrupted, ShippingService};
 
 /// Klarna's classic API hosts, by (environment, region).
 pub const CLASSIC_HOSTS: [(&str, &str, &str); 6] = [

@@ -90,7 +90,8 @@ impl ShippingService {
 
     /// The `/auth` request with `nonce`.
     pub fn auth_request(&self, nonce: &str) -> Outgoing {
-        let digest: String = Sha256::digest(format!("{nonce}{}", self.key)).iter().map(|b| format!("{b:02X}")).collect();
+        let digest: String =
+            Sha256::digest(format!("{nonce}{}", self.key)).iter().map(|b| format!("{b:02X}")).collect();
         let body = json!({ "identifier": self.identifier, "secret": { "nonce": nonce, "digest": digest } });
         let mut request = Outgoing::json(format!("{}/auth", self.mount), &body);
         request.headers = vec![("Content-Type".into(), AUTH_TYPE.into())];
@@ -166,7 +167,12 @@ impl ShippingService {
             }
             let mut request = match body {
                 Some(body) => Outgoing::json(format!("{}{path}", self.mount), body),
-                None => Outgoing { method: "POST".into(), url: format!("{}{path}", self.mount), headers: vec![], body: vec![] },
+                None => Outgoing {
+                    method: "POST".into(),
+                    url: format!("{}{path}", self.mount),
+                    headers: vec![],
+                    body: vec![],
+                },
             };
             request.method = method.into();
             if body.is_some() {

@@ -10,8 +10,12 @@ use common::{Harness, Rng};
 use host_test::runtime::{IncomingRequest, Method};
 
 const METHODS: [Method; 5] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 12] = [
     "/network/notifications",
+    "/auth",
+    "/shipping-options",
+    "/shipment",
+    "/shipment/s%2F1/confirm",
     "/checkout/push",
     "/checkout/validation",
     "/checkout/address-update",
@@ -20,7 +24,10 @@ const ROUTES: [&str; 8] = [
     "/",
     "/%00/..",
 ];
-const PIECES: [&str; 12] = [
+const PIECES: [&str; 15] = [
+    "\"identifier\":\"tms\",",
+    "\"secret\":{\"nonce\":\"n\",\"digest\":",
+    "\"8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B\"",
     "{",
     "}",
     "\"metadata\":",
@@ -47,19 +54,26 @@ fn random_deliveries_and_answers_never_trap() {
     purchase.settings = common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
     let mut network = common::config("network");
     network.settings = common::pairs(&[("signing_keys", "k1=key-one k2=key-two")]);
-    let connections = [h.try_open(&purchase).expect("open"), h.try_open(&network).expect("open")];
+    let mut shipping = common::config("shipping-assistant");
+    shipping.settings = common::pairs(&[("public_url", common::MOUNT)]);
+    let connections = [
+        h.try_open(&purchase).expect("open"),
+        h.try_open(&network).expect("open"),
+        h.try_open(&shipping).expect("open"),
+    ];
     let mut rng = Rng::new(0x9a5e);
     let (mut answered, mut refused) = (0, 0);
     for _ in 0..cases {
-        let connection = connections[rng.below(2) as usize];
+        let connection = connections[rng.below(3) as usize];
         let query = text(&mut rng, &["?", "&", "token=", "s3cret-s3cret-s3cret", "order_id=", "%", "=", "a"], 6);
         let request = IncomingRequest {
             method: METHODS[rng.below(5) as usize],
             path: format!("{}{query}", ROUTES[rng.below(ROUTES.len() as u64) as usize]),
             headers: (0..rng.below(4))
                 .map(|_| {
-                    let name = ["Klarna-Signature", "klarna-signing-key-id", "Content-Type", ""][rng.below(4) as usize];
-                    (name.to_string(), text(&mut rng, &["a", "0", "k1", "f", "\u{e9}"], 70))
+                    let names = ["Klarna-Signature", "klarna-signing-key-id", "Content-Type", "Authorization", ""];
+                    let name = names[rng.below(5) as usize];
+                    (name.to_string(), text(&mut rng, &["a", "0", "k1", "f", "\u{e9}", "Bearer ", "."], 70))
                 })
                 .collect(),
             body: text(&mut rng, &PIECES, 30).into_bytes(),
@@ -68,7 +82,8 @@ fn random_deliveries_and_answers_never_trap() {
             Ok(_) => answered += 1,
             Err(_) => refused += 1,
         }
-        let kind = ["checkout.validation", "checkout.country_change", "checkout.push", ""][rng.below(4) as usize];
+        let kinds = ["checkout.validation", "checkout.country_change", "checkout.push", "shipping.shipment_update", ""];
+        let kind = kinds[rng.below(5) as usize];
         let answer = text(&mut rng, &PIECES, 20);
         let _ = h.instance.respond(connection, kind, &answer).expect("respond never traps");
     }

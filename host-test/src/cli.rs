@@ -729,7 +729,8 @@ fn demo(options: &Options) -> Result<String, String> {
     );
     let push =
         crate::push_demo::run(&mut s.instance, &simulator, config(options, "network")?, config(options, "purchase")?)?;
-    for (title, text) in push {
+    let shipping = crate::push_demo::shipping(&mut s.instance, config(options, "shipping-assistant")?)?;
+    for (title, text) in push.into_iter().chain(shipping) {
         step(&mut out, &title, text);
     }
     let logs = s.instance.logs().len();

@@ -1,14 +1,15 @@
-//! The push side of `host-test demo`: a signed Klarna Network webhook and a
-//! Checkout push, sent by the simulator to the URLs registered with it and
-//! handed to the component's `receive` as a host's public endpoint would
-//! ([`crate::listen::handle`]).
+//! The push side of `host-test demo`: a signed Klarna Network webhook, a
+//! Checkout push and a Shipping Service checkout, sent by the simulator to the
+//! URLs registered with it and handed to the component's `receive` as a
+//! host's public endpoint would ([`crate::listen::handle`]).
 
 use serde_json::{json, Value};
 
 use crate::cli::{describe_error, trap};
 use crate::listen;
 use crate::runtime::{ConnectionConfig, IncomingRequest, Instance, Method, Params, PublishRequest};
-use crate::sim::{Outgoing, Simulator};
+use crate::sim::shipping_service::{EXAMPLE_IDENTIFIER, EXAMPLE_KEY};
+use crate::sim::{Outgoing, ShippingService, SimResponse, Simulator};
 
 /// Where the demo's host mounts its connections.
 const MOUNT: &str = "https://shop.example/klarna";
@@ -94,6 +95,65 @@ pub fn run(
         ),
     ));
     Ok(steps)
+}
+
+/// Klarna's Shipping Service through a `shipping-assistant` connection with
+/// Klarna's example identifier and key: `/auth`, options, a reservation, its
+/// confirmation, and a new `/auth` once the token expired.
+pub fn shipping(instance: &mut Instance, mut config: ConnectionConfig) -> Result<Vec<(String, String)>, String> {
+    config.settings = vec![("public_url".into(), MOUNT.into())];
+    let c = instance.open(&config).map_err(trap)?.map_err(|e| describe_error(&e))?;
+    let mut kss = ShippingService::new(MOUNT, EXAMPLE_IDENTIFIER, EXAMPLE_KEY);
+    let checkout = json!({"currency": "SEK", "locale": "sv-SE", "session_id": "demo-session"});
+    let selection =
+        json!({"currency": "SEK", "locale": "sv-SE", "session_id": "demo-session", "selected_option": {"id": "home"}});
+    let interrupted = |e| format!("the Shipping Service stopped: {e:?}");
+    let mut lines = Vec::new();
+    {
+        let mut to = |r: &Outgoing| exchange(instance, c, r, &mut lines);
+        kss.list_options(&mut to, &checkout).map_err(interrupted)?;
+        let id = kss.create_shipment(&mut to, &selection).map_err(interrupted)?;
+        kss.confirm(&mut to, &id).map_err(interrupted)?;
+    }
+    let mut steps = vec![(
+        "Klarna's Shipping Service with Klarna's example identifier and key: /auth, options, a reservation, its confirmation"
+            .to_string(),
+        lines.join("\n"),
+    )];
+    lines.clear();
+    instance.advance_wall_clock(std::time::Duration::from_secs(3600));
+    kss.list_options(&mut |r: &Outgoing| exchange(instance, c, r, &mut lines), &checkout).map_err(interrupted)?;
+    steps.push(("an hour later the token has expired: 401, and Klarna authenticates again".into(), lines.join("\n")));
+    Ok(steps)
+}
+
+/// One Shipping Service call through `receive` (and `respond` with a TMS's
+/// answer where the call needs one); appends what happened to `lines`.
+fn exchange(
+    instance: &mut Instance,
+    connection: wasmtime::component::ResourceAny,
+    request: &Outgoing,
+    lines: &mut Vec<String>,
+) -> SimResponse {
+    let path = request.path_after(MOUNT).unwrap_or_default();
+    let answer = match (request.method.as_str(), path.as_str()) {
+        (_, "/shipping-options") => Some(json!({"options": {"shipping_options": [
+            {"id": "home", "name": "Home delivery", "price": 490, "tax_amount": 98, "tax_rate": 2500}]}})),
+        ("POST", "/shipment") | ("PUT", _) => Some(json!({"reservation": {"shipment_id": "shp-demo-1"}})),
+        _ => None,
+    };
+    let incoming = IncomingRequest {
+        method: listen::method(&request.method).unwrap_or(Method::Post),
+        path,
+        headers: request.headers.clone(),
+        body: request.body.clone(),
+    };
+    let answer = answer.map(|a| a.to_string());
+    let (printed, reply) = listen::handle(instance, connection, &incoming, answer.as_deref());
+    let location = reply.headers.iter().find(|(k, _)| k == "Location").map(|(_, v)| format!(" · Location {v}"));
+    lines.push(format!("{} {} → {}{}", request.method, incoming.path, reply.status, location.unwrap_or_default()));
+    lines.extend(printed.iter().filter(|l| l.starts_with("event")).map(|l| format!("  {}", shorten(l, 200))));
+    SimResponse { status: reply.status, headers: reply.headers, body: reply.body }
 }
 
 /// Hands `delivery` to `receive` as the host would; the printed lines.

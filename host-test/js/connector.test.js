@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 import { configure, sent } from './http.js';
@@ -207,6 +207,51 @@ test('a Klarna Network webhook signed with node:crypto is verified by receive; a
   assert.equal(error.tag, 'unauthorized');
   assert.equal(error.val.status, 400);
   assert.ok(!JSON.stringify(logLines).includes(key), 'the signing key never reaches the log');
+});
+
+test("the Shipping Service authenticates with Klarna's example; the token is an HS256 JWT node:crypto verifies", () => {
+  const shipping = connector.Connection.open(config('shipping-assistant', {
+    auth: { tag: 'basic', val: { username: 'sweMerch123', password: 'smOOOth' } },
+    settings: [['public_url', 'https://shop.example/klarna']],
+  }));
+  const digest = createHash('sha256').update('lRFUpqW7Xd' + 'smOOOth').digest('hex').toUpperCase();
+  assert.equal(digest, '8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B', "Klarna's printed digest");
+  const json = (value) => new TextEncoder().encode(JSON.stringify(value));
+  const auth = shipping.receive({
+    method: 'post',
+    path: '/auth',
+    headers: [['Content-Type', 'application/vdn.klarna.shipping.auth-v1+json']],
+    body: json({ identifier: 'sweMerch123', secret: { nonce: 'lRFUpqW7Xd', digest } }),
+  });
+  assert.equal(auth.events.length, 0);
+  assert.equal(auth.reply.status, 201);
+  const token = JSON.parse(new TextDecoder().decode(auth.reply.body)).token;
+  // An independent check of the token: HS256 under HMAC-SHA256(key, label), claims in base64url.
+  const [header, claims, signature] = token.split('.');
+  const signingKey = createHmac('sha256', 'smOOOth').update('ipaas:connector klarna shipping-assistant token v1').digest();
+  assert.equal(createHmac('sha256', signingKey).update(`${header}.${claims}`).digest('base64url'), signature);
+  assert.deepEqual(JSON.parse(Buffer.from(header, 'base64url')), { alg: 'HS256', typ: 'JWT' });
+  const { sub, iat, exp } = JSON.parse(Buffer.from(claims, 'base64url'));
+  assert.equal(sub, 'sweMerch123');
+  assert.equal(exp - iat, 3600);
+  assert.ok(Math.abs(iat - Date.now() / 1000) < 60, 'issued at the host clock (wasi:clocks under Node)');
+
+  const reserve = (bearer) => shipping.receive({
+    method: 'post',
+    path: '/shipment',
+    headers: [['Authorization', `Bearer ${bearer}`], ['Content-Type', 'application/vnd.klarna.shipping.select_option-v1+json']],
+    body: json({ currency: 'SEK', locale: 'sv-SE', session_id: 'node-1' }),
+  });
+  const delivery = reserve(token);
+  assert.equal(delivery.events[0].kind, 'shipping.shipment_create');
+  assert.equal(delivery.reply, undefined, 'the flow answers');
+  const reply = shipping.respond('shipping.shipment_create', JSON.stringify({ reservation: { shipment_id: 'shp-node-1' } }));
+  assert.equal(reply.status, 201);
+  assert.deepEqual(reply.headers.find(([name]) => name === 'Location'), ['Location', 'https://shop.example/klarna/shipment/shp-node-1']);
+  const error = failure(() => reserve(`${header}.${claims}.${Buffer.from('forged').toString('base64url')}`));
+  assert.equal(error.tag, 'unauthorized');
+  assert.equal(error.val.status, 401);
+  assert.ok(!JSON.stringify(logLines).includes(token), 'the token never reaches the log');
 });
 
 test('a dispute evidence file uploads as multipart/form-data and downloads unchanged', async () => {

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use wasmtime::component::ResourceAny;
 
 /// Klarna's example identifier and key.
-const IDENTIFIER: &str = "sweMerch123";
-const KEY: &str = "smOOOth";
+const IDENTIFIER: &str = host_test::sim::shipping_service::EXAMPLE_IDENTIFIER;
+const KEY: &str = host_test::sim::shipping_service::EXAMPLE_KEY;
 /// Klarna's example digest of nonce `lRFUpqW7Xd` with that key.
 const DOCS_DIGEST: &str = "8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B";
 

@@ -11,7 +11,6 @@
 use serde_json::{json, Map, Value};
 
 use super::shipping;
-pub use super::shipping::check_public_url;
 use crate::config::ValidConfig;
 use crate::connection::run_checks;
 use crate::error::{ConnectorError, Result};
@@ -57,7 +56,7 @@ pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Re
         }
         AnswerForm::Error => {
             let body = error_body(value)?;
-            Ok(reply(400, json_type(), body.to_string().into_bytes()))
+            Ok(reply(400, content_type(None), body.to_string().into_bytes()))
         }
         AnswerForm::Order => {
             let order = value.as_object().ok_or_else(|| ConnectorError::input("answer.order", "must be an object"))?;
@@ -65,7 +64,7 @@ pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Re
                 return Err(ConnectorError::input(format!("answer.order.{missing}"), "required"));
             }
             run_checks(callback.answer_checks, value).map_err(|e| rename(e, "params.payload", "answer.order"))?;
-            Ok(reply(200, json_type(), value.to_string().into_bytes()))
+            Ok(reply(200, content_type(None), value.to_string().into_bytes()))
         }
         AnswerForm::Options => shipping::options(callback, value),
         AnswerForm::Reservation => shipping::reservation(config, callback, value),
@@ -160,8 +159,9 @@ fn rename(error: ConnectorError, from: &str, to: &str) -> ConnectorError {
     }
 }
 
-fn json_type() -> Vec<(String, String)> {
-    vec![("Content-Type".into(), "application/json".into())]
+/// `Content-Type` of a reply with a body: the callback's media type, else JSON.
+pub fn content_type(media_type: Option<&str>) -> Vec<(String, String)> {
+    vec![("Content-Type".into(), media_type.unwrap_or("application/json").into())]
 }
 
 fn reply(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Reply {

@@ -119,7 +119,7 @@ impl<T: Transport> Connection<T> {
         let routes: Vec<String> =
             Manifest::get().callbacks(config.api_type.id).map(|c| format!("{} {}", c.method, c.route)).collect();
         if let Some(base) = config.value("public_url") {
-            answer::check_public_url(base)?;
+            shipping::check_public_url(base)?;
         }
         let proof = match &config.credentials {
             Credentials::ShippingKey { identifier, key } => {

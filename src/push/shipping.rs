@@ -12,7 +12,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Value};
 
-use super::token::content_type;
+use super::answer::content_type;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::CallbackSpec;

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::answer::content_type;
 use super::incoming::{at, Incoming};
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::model::Reply;
@@ -193,11 +194,6 @@ fn hex_32(text: &str) -> Option<[u8; 32]> {
         *byte = digit(pair[0])? << 4 | digit(pair[1])?;
     }
     Some(out)
-}
-
-/// `Content-Type` of a reply with a body.
-pub fn content_type(media_type: Option<&str>) -> Vec<(String, String)> {
-    vec![("Content-Type".into(), media_type.unwrap_or("application/json").into())]
 }
 
 /// `unauthorized` with the status that makes Klarna authenticate again.

@@ -108,8 +108,8 @@ fn check_callback(m: &Manifest, c: &Callback) {
     match &c.verify {
         Verify::HmacSha256 { keys_setting, .. } => setting(keys_setting, SettingType::KeyValueList, true),
         Verify::UrlSecret { setting: key, .. } => setting(key, SettingType::String, true),
-        Verify::NonceDigest { token_lifetime_s, identifier_field, nonce_field, digest_field } => {
-            if !offers("shipping_key") || *token_lifetime_s == 0 || c.event.is_some() {
+        Verify::NonceDigest { token_lifetime_s, identifier_field, nonce_field, digest_field, token_field } => {
+            if !offers("shipping_key") || *token_lifetime_s == 0 || c.event.is_some() || token_field.is_empty() {
                 fail(&format!("{at}: nonce_digest needs the shipping_key auth kind, a token lifetime and no event"));
             }
             [identifier_field, nonce_field, digest_field].iter().for_each(|f| check_source(&at, &format!("body.{f}")));
@@ -438,11 +438,12 @@ fn callback(c: &Callback, ids: &Ids) -> String {
         Verify::UrlSecret { query_param, setting } => {
             format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", lit(query_param), lit(setting))
         }
-        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s } => format!(
-            "Verify::NonceDigest {{ identifier_field: {}, nonce_field: {}, digest_field: {}, token_lifetime_s: {token_lifetime_s} }}",
+        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => format!(
+            "Verify::NonceDigest {{ identifier_field: {}, nonce_field: {}, digest_field: {}, token_lifetime_s: {token_lifetime_s}, token_field: {} }}",
             lit(identifier_field),
             lit(nonce_field),
-            lit(digest_field)
+            lit(digest_field),
+            lit(token_field)
         ),
         Verify::BearerToken {} => "Verify::BearerToken".to_string(),
     };

@@ -444,6 +444,8 @@ pub enum Verify {
         digest_field: String,
         /// How long an issued token is valid, in seconds.
         token_lifetime_s: u32,
+        /// The field of the 201 answer that carries the token.
+        token_field: String,
     },
     /// `Authorization: Bearer <token>`: a token the connection's `nonce_digest`
     /// callback issued (unexpired, for the panel's identifier), or the `token`

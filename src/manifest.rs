@@ -360,6 +360,8 @@ pub enum Verify {
         digest_field: &'static str,
         /// How long an issued token is valid, in seconds.
         token_lifetime_s: u32,
+        /// The field of the 201 answer that carries the token.
+        token_field: &'static str,
     },
     /// `Authorization: Bearer`: an issued token or the configured one.
     BearerToken,

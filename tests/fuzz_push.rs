@@ -325,8 +325,12 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
                     if nonce {
                         // The answer is an issued token, and it opens the other routes.
                         let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
+                        let field = match callback.verify {
+                            Verify::NonceDigest { token_field, .. } => token_field,
+                            _ => "",
+                        };
                         let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
-                            serde_json::from_slice::<Value>(body).ok()?.get("token")?.as_str().map(str::to_string)
+                            serde_json::from_slice::<Value>(body).ok()?.get(field)?.as_str().map(str::to_string)
                         });
                         prop_assert!(delivery.events.is_empty() && token.is_some(), "{reply:?}");
                         let issued = token.unwrap_or_default();

@@ -55,6 +55,8 @@ pub struct AuthFields<'m> {
     pub nonce: &'m str,
     /// Dotted path of the digest.
     pub digest: &'m str,
+    /// The answer's field that carries the token.
+    pub token: &'m str,
 }
 
 /// Answers a `POST /auth`: 201 with a token valid `lifetime_s` seconds when
@@ -101,7 +103,9 @@ pub fn authenticate(
         return Err(refused("the identifier or the digest (SHA-256 of nonce followed by key) does not match"));
     }
     let token = issue(key, identifier, now_s, lifetime_s)?;
-    let body = json!({ "token": token }).to_string().into_bytes();
+    let mut answer = serde_json::Map::new();
+    answer.insert(fields.token.to_string(), Value::String(token));
+    let body = Value::Object(answer).to_string().into_bytes();
     Ok(Reply { status: ISSUED_STATUS, headers: content_type(media_type), body })
 }
 

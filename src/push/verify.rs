@@ -40,8 +40,13 @@ pub enum Verified {
 /// Checks the delivery against the callback's `verify` rule at `now_s` (Unix seconds).
 pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming, now_s: u64) -> Result<Verified> {
     match callback.verify {
-        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s } => {
-            let fields = AuthFields { identifier: identifier_field, nonce: nonce_field, digest: digest_field };
+        Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => {
+            let fields = AuthFields {
+                identifier: identifier_field,
+                nonce: nonce_field,
+                digest: digest_field,
+                token: token_field,
+            };
             let credentials = match &config.credentials {
                 Credentials::ShippingKey { identifier, key } => Some((identifier.as_str(), key)),
                 _ => None,

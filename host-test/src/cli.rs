@@ -32,6 +32,12 @@ commands:
                             to receive(), its events are printed (--api-type, default purchase;
                             secrets with --setting callback_secret=… or signing_keys=id=key)
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
+  compose                   the plugin (--wasm) composed with the adapters built by ./x service:
+                            target/klarna_connector.service.wasm, whose imports are WASI only
+  service                   serve target/klarna_connector.service.wasm as wasmtime serve would, on
+                            127.0.0.1 (--port), Klarna's hosts answered by the simulator; the
+                            connection from --api-type and the credential options, SERVICE_TOKEN
+                            from the environment (default: printed)
 
 options:
   --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
@@ -157,6 +163,8 @@ pub fn run(args: &[String]) -> Result<String, String> {
         },
         "serve" => serve(&options),
         "listen" => listen(&options),
+        "compose" => compose(&options),
+        "service" => service(&options),
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
             crate::bench::run(&path, options.optimized.as_deref().map(std::path::Path::new))
@@ -462,6 +470,72 @@ fn serve(options: &Options) -> Result<String, String> {
     let _ = std::io::stdout().flush();
     crate::serve::run(listener, seeded_simulator());
     Ok(String::new())
+}
+
+/// Where `./x service` puts the adapters and the composed component.
+pub const BRIDGE_PATH: &str = "target/adapters/wasm32-wasip2/release/ipaas_http_bridge.wasm";
+/// The service adapter.
+pub const SERVICE_ADAPTER_PATH: &str = "target/adapters/wasm32-wasip2/release/ipaas_http_service.wasm";
+/// The composed component.
+pub const COMPOSED_PATH: &str = "target/klarna_connector.service.wasm";
+
+/// Composes the plugin with the adapters.
+fn compose(options: &Options) -> Result<String, String> {
+    let plugin = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
+    let read =
+        |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("{}: {e} (run ./x service)", path.display()));
+    let composed = crate::service::compose(
+        &read(&plugin)?,
+        &read(std::path::Path::new(BRIDGE_PATH))?,
+        &read(std::path::Path::new(SERVICE_ADAPTER_PATH))?,
+    )?;
+    std::fs::write(COMPOSED_PATH, &composed).map_err(|e| format!("{COMPOSED_PATH}: {e}"))?;
+    Ok(format!("{COMPOSED_PATH} ({} bytes)", composed.len()))
+}
+
+/// Serves the composed component until the process is killed.
+fn service(options: &Options) -> Result<String, String> {
+    let api_type = options.api_type.clone().unwrap_or_else(|| "post-purchase".into());
+    let config = config(options, &api_type)?;
+    let given = std::env::var("SERVICE_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = given.clone().unwrap_or_else(|| "local-service-token".into());
+    let mut env = vec![
+        ("CONNECTOR_API_TYPE".to_string(), config.api_type.clone()),
+        ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
+        ("CONNECTOR_REGION".into(), config.region.clone()),
+        ("SERVICE_TOKEN".into(), token.clone()),
+        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
+    ];
+    match &config.auth {
+        Auth::Basic(b) => env.extend([
+            ("CONNECTOR_USERNAME".into(), b.username.clone()),
+            ("CONNECTOR_PASSWORD".into(), b.password.clone()),
+        ]),
+        Auth::Oauth2(o) => env.extend([
+            ("CONNECTOR_AUTH".into(), "oauth2".into()),
+            ("CONNECTOR_CLIENT_ID".into(), o.client_id.clone()),
+            ("CONNECTOR_CLIENT_SECRET".into(), o.client_secret.clone()),
+            ("CONNECTOR_SCOPES".into(), o.scopes.join(" ")),
+        ]),
+        Auth::Token(t) => {
+            env.extend([("CONNECTOR_AUTH".into(), "token".into()), ("CONNECTOR_TOKEN".into(), t.clone())])
+        }
+    }
+    env.extend(
+        config.settings.iter().map(|(k, v)| (format!("CONNECTOR_SETTING_{}", k.to_ascii_uppercase()), v.clone())),
+    );
+    let served = crate::service::serve(
+        std::path::Path::new(COMPOSED_PATH),
+        seeded_simulator(),
+        crate::service::ServeOptions { env, pooling: true, port: options.port },
+    )?;
+    let shown = if given.is_some() { "from the environment".to_string() } else { format!("SERVICE_TOKEN={token}") };
+    println!("serving {COMPOSED_PATH} on http://{} for a {api_type} connection ({shown})", served.addr);
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Serves a connection's public endpoint until the process is killed.

@@ -12,4 +12,5 @@ pub mod listen;
 pub mod push_demo;
 pub mod runtime;
 pub mod serve;
+pub mod service;
 pub mod sim;

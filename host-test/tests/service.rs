@@ -1,0 +1,229 @@
+//! The connector as a `wasi:http` service: `target/klarna_connector.service.wasm`
+//! (the plugin composed with the two generic adapters by `./x service`),
+//! served by wasmtime-wasi-http on 127.0.0.1 with Klarna's hosts answered by
+//! the embedded simulator, driven by a real HTTP client.
+
+use std::path::PathBuf;
+
+use host_test::runtime::{Auth, ConnectionConfig};
+use host_test::service::{serve, ServeOptions, ServedService};
+use host_test::sim::Simulator;
+use serde_json::{json, Value};
+
+const SERVICE_TOKEN: &str = "svc-Token-2f9c41d7b0e8";
+
+/// The composed component (`./x service` makes it; `./x test` runs it first).
+fn composed() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/klarna_connector.service.wasm");
+    assert!(path.exists(), "{} is missing: run ./x service", path.display());
+    path
+}
+
+/// The deployment's environment for `config`, as the README documents it.
+fn env(config: &ConnectionConfig, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("CONNECTOR_API_TYPE".to_string(), config.api_type.clone()),
+        ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
+        ("CONNECTOR_REGION".into(), config.region.clone()),
+        ("SERVICE_TOKEN".into(), SERVICE_TOKEN.into()),
+        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
+    ];
+    match &config.auth {
+        Auth::Basic(b) => {
+            vars.push(("CONNECTOR_USERNAME".into(), b.username.clone()));
+            vars.push(("CONNECTOR_PASSWORD".into(), b.password.clone()));
+        }
+        Auth::Oauth2(_) | Auth::Token(_) => unreachable!("these tests use Basic credentials"),
+    }
+    for (key, value) in &config.settings {
+        vars.push((format!("CONNECTOR_SETTING_{}", key.to_ascii_uppercase()), value.clone()));
+    }
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    vars
+}
+
+fn start(api_type: &str, sim: &Simulator, extra: &[(&str, &str)]) -> ServedService {
+    let config = host_test::backend::simulator_config(api_type);
+    let options = ServeOptions { env: env(&config, extra), pooling: false, port: 0 };
+    serve(&composed(), sim.clone(), options).expect("served")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// (status, content type, body) of a request to the service.
+fn call(
+    s: &ServedService,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&[u8]>,
+) -> (u16, String, String) {
+    let mut request = ureq::http::Request::builder().method(method).uri(format!("http://{}{path}", s.addr));
+    if let Some(token) = token {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(body.map(<[u8]>::to_vec).unwrap_or_default()).expect("a request");
+    let mut response = agent().run(request).expect("an answer");
+    let kind = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let text = response.body_mut().with_config().limit(64 << 20).read_to_string().expect("a body");
+    (response.status().as_u16(), kind, text)
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn the_composed_component_imports_wasi_only() {
+    let engine = wasmtime::Engine::default();
+    let component = wasmtime::component::Component::from_file(&engine, composed()).expect("a component");
+    let ty = component.component_type();
+    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+    assert!(imports.iter().all(|name| name.starts_with("wasi:")), "{imports:?}");
+    assert!(imports.iter().any(|name| name.starts_with("wasi:http/outgoing-handler")), "{imports:?}");
+    let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
+    assert_eq!(exports, ["wasi:http/incoming-handler@0.2.4"]);
+}
+
+#[test]
+fn describe_entities_and_the_service_token() {
+    let sim = Simulator::default();
+    let s = start("post-purchase", &sim, &[]);
+    let (status, kind, body) = call(&s, "GET", "/describe", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, kind.as_str()), (200, "application/json"));
+    assert_eq!(body, include_str!("../../connector.json"), "describe() byte for byte");
+    let (status, _, body) = call(&s, "GET", "/entities", Some(SERVICE_TOKEN), None);
+    assert_eq!(status, 200);
+    let entities = json_of(&body);
+    assert!(entities.as_array().expect("a list").iter().any(|e| e["name"] == "order-captures"), "{body}");
+    for token in [None, Some("svc-Token-2f9c41d7b0e9"), Some("")] {
+        let (status, kind, body) = call(&s, "POST", "/test", token, None);
+        assert_eq!((status, kind.as_str()), (401, "application/problem+json"), "{token:?}: {body}");
+        assert_eq!(json_of(&body)["connector_error"], "service-token");
+        assert!(!body.contains(SERVICE_TOKEN));
+    }
+    let (status, _, body) = call(&s, "POST", "/test", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, json_of(&body)), (200, json!({"ok": true})));
+    let stderr = s.stderr.lock().expect("stderr").join("\n");
+    assert!(!stderr.contains(host_test::sim::PASSWORD), "the password never reaches the log");
+}
+
+#[test]
+fn a_capture_published_twice_with_one_key_captures_once() {
+    let sim = Simulator::default();
+    let order = sim.place_order(5000, "EUR", "DE", "de-DE");
+    let s = start("post-purchase", &sim, &[]);
+    let publish = json!({"entity": "order-captures", "method": "post", "params": {"path": {"order_id": order},
+        "payload": {"captured_amount": 3000}}, "idempotency_key": "svc-capture-1"});
+    let bytes = publish.to_string().into_bytes();
+    let first = call(&s, "POST", "/publish", Some(SERVICE_TOKEN), Some(&bytes));
+    let second = call(&s, "POST", "/publish", Some(SERVICE_TOKEN), Some(&bytes));
+    assert_eq!(first.0, 200, "{}", first.2);
+    assert_eq!(json_of(&first.2)["id"], json_of(&second.2)["id"], "the same capture both times");
+    assert_eq!(sim.order(&order).expect("order").captures.len(), 1, "one capture at Klarna");
+}
+
+#[test]
+fn every_transaction_streams_once_as_ndjson() {
+    let sim = Simulator::default();
+    let s = start("settlements", &sim, &[]);
+    let (status, kind, body) = call(&s, "GET", "/records/transactions?page_size=500", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
+    let ids: Vec<String> =
+        body.lines().map(|l| json_of(l)["capture_id"].as_str().unwrap_or_default().to_string()).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((ids.len(), unique.len()), (sim.transaction_count(), sim.transaction_count()), "each once");
+    let pages = sim.received().iter().filter(|r| r.url.contains("/settlements/v1/transactions")).count();
+    assert_eq!(pages, sim.transaction_count().div_ceil(500), "one request per page");
+}
+
+#[test]
+fn errors_are_problem_documents_and_large_bodies_are_refused() {
+    let sim = Simulator::default();
+    let s = start("post-purchase", &sim, &[]);
+    let read = json!({"entity": "order", "params": {"path": {"order_id": "00000000-0000-0000-0000-0000000000aa"}}});
+    let (status, kind, body) = call(&s, "POST", "/subscribe", Some(SERVICE_TOKEN), Some(read.to_string().as_bytes()));
+    assert_eq!((status, kind.as_str()), (404, "application/problem+json"), "{body}");
+    let problem = json_of(&body);
+    assert_eq!(problem["connector_error"], "not-found");
+    assert_eq!(problem["klarna_status"], 404);
+    assert!(problem["correlation_id"].as_str().is_some_and(|c| !c.is_empty()), "{problem}");
+    let (status, _, body) = call(&s, "POST", "/subscribe", Some(SERVICE_TOKEN), Some(b"{\"entity\": 1}"));
+    assert_eq!((status, json_of(&body)["connector_error"].as_str()), (400, Some("invalid-input")));
+    // Over the limit by Content-Length: refused before the body is read (so a
+    // raw client sends only the head and the first bytes, and reads the answer).
+    let answer = over_limit(&s, &format!("Content-Length: {}\r\n", 8 * 1024 * 1024 + 1), 1024);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body-too-large"), "{answer}");
+    // Chunked, no length given: refused once the limit is passed while reading.
+    let answer = over_limit(&s, "Transfer-Encoding: chunked\r\n", 8 * 1024 * 1024 + 4096);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}
+
+/// Sends a POST /publish head with `framing` and `bytes` of body (chunked
+/// when the framing says so, stopping at the first write the service refuses), and reads the answer.
+fn over_limit(s: &ServedService, framing: &str, bytes: usize) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(s.addr).expect("connect");
+    let head = format!(
+        "POST /publish HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {SERVICE_TOKEN}\r\n{framing}Connection: close\r\n\r\n",
+        s.addr
+    );
+    stream.write_all(head.as_bytes()).expect("head");
+    let chunked = framing.contains("chunked");
+    for _ in 0..bytes.div_ceil(65536) {
+        let chunk = vec![b' '; 65536];
+        let sent = if chunked {
+            stream
+                .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .and_then(|()| stream.write_all(&chunk))
+                .and_then(|()| stream.write_all(b"\r\n"))
+        } else {
+            stream.write_all(&chunk[..bytes.min(1024)])
+        };
+        if sent.is_err() || !chunked {
+            break;
+        }
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+#[test]
+fn a_signed_webhook_arrives_through_a_callback_route() {
+    let sim = Simulator::default();
+    let key_id = "krn:partner:global:notification:signing-key:svc";
+    let key = "svc-signing-key-81d2";
+    let keys = format!("{key_id}={key}");
+    let s = start("network", &sim, &[("CONNECTOR_SETTING_SIGNING_KEYS", &keys)]);
+    let body = br#"{"metadata":{"event_type":"payment.request.state-change.completed","event_id":"svc-1","event_version":"v2"},"payload":{"payment_request_id":"krn:payment:eu1:request:svc"}}"#;
+    let signature = host_test::sim::notifications::sign(key.as_bytes(), body);
+    let send = |body: &[u8]| {
+        let request = ureq::http::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}/callbacks/network/notifications", s.addr))
+            .header("Klarna-Signature", &signature)
+            .header("Klarna-Signing-Key-Id", key_id)
+            .body(body.to_vec())
+            .expect("a request");
+        agent().run(request).expect("an answer").status().as_u16()
+    };
+    assert_eq!(send(body), 200, "no service token needed: the signature is the proof");
+    let mut changed = body.to_vec();
+    changed[20] ^= 1;
+    assert_eq!(send(&changed), 400, "a bad signature gets the status Klarna asks for");
+    let stderr = s.stderr.lock().expect("stderr").clone();
+    let events: Vec<Value> = stderr
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("event").is_some())
+        .collect();
+    assert_eq!(events.len(), 1, "{stderr:?}");
+    assert_eq!(events[0]["event"]["id"], "svc-1");
+    assert!(!stderr.join("\n").contains(key), "the signing key never reaches the log");
+}

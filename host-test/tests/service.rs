@@ -38,7 +38,10 @@ fn env(config: &ConnectionConfig, extra: &[(&str, &str)]) -> Vec<(String, String
     for (key, value) in &config.settings {
         vars.push((format!("CONNECTOR_SETTING_{}", key.to_ascii_uppercase()), value.clone()));
     }
-    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    for (name, value) in extra {
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.to_string(), value.to_string()));
+    }
     vars
 }
 
@@ -226,4 +229,17 @@ fn a_signed_webhook_arrives_through_a_callback_route() {
     assert_eq!(events.len(), 1, "{stderr:?}");
     assert_eq!(events[0]["event"]["id"], "svc-1");
     assert!(!stderr.join("\n").contains(key), "the signing key never reaches the log");
+}
+
+#[test]
+fn the_bridge_sends_only_to_the_allowed_hosts() {
+    let sim = Simulator::default();
+    // The playground host left out of the list the deployment gives the bridge.
+    let s = start("post-purchase", &sim, &[("CONNECTOR_ALLOWED_HOSTS", "api.klarna.com")]);
+    let (status, kind, body) = call(&s, "POST", "/test", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, kind.as_str()), (502, "application/problem+json"), "{body}");
+    let problem = json_of(&body);
+    assert_eq!(problem["connector_error"], "transport");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("CONNECTOR_ALLOWED_HOSTS")), "{problem}");
+    assert!(sim.received().is_empty(), "nothing reached Klarna");
 }

@@ -281,6 +281,41 @@ test('a dispute evidence file uploads as multipart/form-data and downloads uncha
   assert.deepEqual(downloaded, file, 'the same record back, byte for byte');
 });
 
+test('the composed wasi:http service runs under jco serve too: describe, entities, problem documents', async () => {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const token = 'jco-service-token-4b7e';
+  const jco = spawn(`${root}host-test/js/node_modules/.bin/jco`, ['serve', `${root}target/klarna_connector.service.wasm`, '--port', String(port)], {
+    env: { ...process.env, CONNECTOR_API_TYPE: 'post-purchase', CONNECTOR_USERNAME: USERNAME, CONNECTOR_PASSWORD: PASSWORD, SERVICE_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
+  });
+  try {
+    const call = (method, path, { auth = token, body } = {}) => fetch(`http://127.0.0.1:${port}${path}`, {
+      method, body, headers: auth ? { authorization: `Bearer ${auth}` } : {},
+    });
+    // jco serve prints its address from a child process: wait for the port instead (at most 60 s).
+    let describe;
+    for (let tries = 0; !describe && tries < 120; tries++) {
+      describe = await call('GET', '/describe').catch(() => new Promise((resolve) => setTimeout(() => resolve(undefined), 500)));
+    }
+    assert.ok(describe, 'jco serve answered within 60 s');
+    assert.equal(describe.status, 200);
+    assert.equal(await describe.text(), readFileSync(`${root}connector.json`, 'utf8'), 'describe() byte for byte');
+    const entities = await (await call('GET', '/entities')).json();
+    assert.ok(entities.some((e) => e.name === 'order-captures'));
+    const refused = await call('POST', '/test', { auth: 'wrong' });
+    assert.equal(refused.status, 401);
+    assert.equal(refused.headers.get('content-type'), 'application/problem+json');
+    assert.equal((await refused.json()).connector_error, 'service-token');
+    const malformed = await call('POST', '/subscribe', { body: '{"entity": 1}' });
+    assert.equal(malformed.status, 400);
+    assert.equal((await malformed.json()).connector_error, 'invalid-input');
+  } finally {
+    // jco serve runs the component in a child of its own: end the whole group.
+    process.kill(-jco.pid);
+  }
+});
+
 test("the component's exports have the shape of wit/connector.wit", () => {
   // Each top-level declaration without its doc comment; the order may differ
   // (the component lists types in the order its functions use them).

@@ -243,3 +243,14 @@ fn the_bridge_sends_only_to_the_allowed_hosts() {
     assert!(problem["detail"].as_str().is_some_and(|d| d.contains("CONNECTOR_ALLOWED_HOSTS")), "{problem}");
     assert!(sim.received().is_empty(), "nothing reached Klarna");
 }
+
+#[test]
+fn the_spin_manifest_lists_the_hosts_the_manifest_allows() {
+    let spin = include_str!("../../deploy/spin.toml");
+    let hosts = klarna_connector::manifest::Manifest::get().hosts.allowed;
+    for host in hosts {
+        assert!(spin.contains(&format!("\"https://{host}\"")), "allowed_outbound_hosts lacks {host}");
+    }
+    assert!(spin.contains(&format!("CONNECTOR_ALLOWED_HOSTS = \"{}\"", hosts.join(" "))), "the bridge's list differs");
+    assert!(spin.contains("source = \"../target/klarna_connector.service.wasm\""));
+}

@@ -372,17 +372,22 @@ fn report(rows: &[Row]) -> String {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let date = std::process::Command::new("date")
-        .arg("-u")
-        .arg("+%Y-%m-%d %H:%M UTC")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let date = now_utc();
     let _ = writeln!(out, "# Benchmarks\n\nMeasured by `./x bench` on {date}: {cpu}, {cores} cores; wasmtime 48.0.8 (Cranelift, epoch interruption on), host built with the `bench` profile.\n");
     let _ = writeln!(out, "| Measurement | Result | Target |\n| --- | --- | --- |");
     for row in rows {
         let _ = writeln!(out, "| {} | {} | {} |", row.what, row.result, row.target);
     }
     out
+}
+
+/// The date and time, as `date -u` prints it (`2026-11-23 16:00 UTC`).
+pub fn now_utc() -> String {
+    std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

@@ -34,6 +34,8 @@ commands:
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
   compose                   the plugin (--wasm) composed with the adapters built by ./x service:
                             target/klarna_connector.service.wasm, whose imports are WASI only
+  service-bench             load on the served service: --clients K concurrent clients (default 8),
+                            10 s per scenario; requests/s and p50/p99 (see ./x service-bench)
   service                   serve target/klarna_connector.service.wasm as wasmtime serve would, on
                             127.0.0.1 (--port), Klarna's hosts answered by the simulator; the
                             connection from --api-type and the credential options, SERVICE_TOKEN
@@ -74,6 +76,7 @@ struct Options {
     method: Option<String>,
     key: Option<String>,
     page_size: Option<u32>,
+    clients: Option<usize>,
     cursor: Option<String>,
     all: bool,
     api_type: Option<String>,
@@ -106,6 +109,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--method" => o.method = Some(value(arg)?),
             "--key" => o.key = Some(value(arg)?),
             "--page-size" => o.page_size = Some(value(arg)?.parse().map_err(|_| "--page-size needs a number")?),
+            "--clients" => o.clients = Some(value(arg)?.parse().map_err(|_| "--clients needs a number")?),
             "--cursor" => o.cursor = Some(value(arg)?),
             "--all" => o.all = true,
             "--api-type" => o.api_type = Some(value(arg)?),
@@ -164,6 +168,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "serve" => serve(&options),
         "listen" => listen(&options),
         "compose" => compose(&options),
+        "service-bench" => {
+            let clients = options.clients.unwrap_or(8);
+            crate::service_bench::run(std::path::Path::new(COMPOSED_PATH), clients, 10)
+        }
         "service" => service(&options),
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);

@@ -13,4 +13,5 @@ pub mod push_demo;
 pub mod runtime;
 pub mod serve;
 pub mod service;
+pub mod service_bench;
 pub mod sim;

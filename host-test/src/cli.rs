@@ -507,31 +507,7 @@ fn service(options: &Options) -> Result<String, String> {
     let config = config(options, &api_type)?;
     let given = std::env::var("SERVICE_TOKEN").ok().filter(|t| !t.is_empty());
     let token = given.clone().unwrap_or_else(|| "local-service-token".into());
-    let mut env = vec![
-        ("CONNECTOR_API_TYPE".to_string(), config.api_type.clone()),
-        ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
-        ("CONNECTOR_REGION".into(), config.region.clone()),
-        ("SERVICE_TOKEN".into(), token.clone()),
-        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
-    ];
-    match &config.auth {
-        Auth::Basic(b) => env.extend([
-            ("CONNECTOR_USERNAME".into(), b.username.clone()),
-            ("CONNECTOR_PASSWORD".into(), b.password.clone()),
-        ]),
-        Auth::Oauth2(o) => env.extend([
-            ("CONNECTOR_AUTH".into(), "oauth2".into()),
-            ("CONNECTOR_CLIENT_ID".into(), o.client_id.clone()),
-            ("CONNECTOR_CLIENT_SECRET".into(), o.client_secret.clone()),
-            ("CONNECTOR_SCOPES".into(), o.scopes.join(" ")),
-        ]),
-        Auth::Token(t) => {
-            env.extend([("CONNECTOR_AUTH".into(), "token".into()), ("CONNECTOR_TOKEN".into(), t.clone())])
-        }
-    }
-    env.extend(
-        config.settings.iter().map(|(k, v)| (format!("CONNECTOR_SETTING_{}", k.to_ascii_uppercase()), v.clone())),
-    );
+    let env = crate::service::deployment_env(&config, &token);
     let served = crate::service::serve(
         std::path::Path::new(COMPOSED_PATH),
         seeded_simulator(),

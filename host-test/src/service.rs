@@ -25,6 +25,7 @@ use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, WasiBody, WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView,
 };
 
+use crate::runtime::{Auth, ConnectionConfig};
 use crate::sim::{NetworkFailure, SimRequest, Simulator};
 
 /// The interfaces the plugin imports and the bridge exports.
@@ -72,6 +73,37 @@ pub fn compose(plugin: &[u8], bridge: &[u8], service: &[u8]) -> Result<Vec<u8>, 
         graph.alias_instance_export(service, INCOMING_HANDLER).map_err(|e| format!("{INCOMING_HANDLER}: {e:#}"))?;
     graph.export(handler, INCOMING_HANDLER).map_err(|e| format!("exporting {INCOMING_HANDLER}: {e:#}"))?;
     graph.encode(EncodeOptions::default()).map_err(|e| format!("encoding: {e:#}"))
+}
+
+/// The deployment's environment for `config`, as the README documents it:
+/// the connection, the bridge's allow-list (connector.json's) and the service token.
+pub fn deployment_env(config: &ConnectionConfig, service_token: &str) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("CONNECTOR_API_TYPE".to_string(), config.api_type.clone()),
+        ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
+        ("CONNECTOR_REGION".into(), config.region.clone()),
+        ("SERVICE_TOKEN".into(), service_token.into()),
+        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
+    ];
+    match &config.auth {
+        Auth::Basic(b) => env.extend([
+            ("CONNECTOR_USERNAME".into(), b.username.clone()),
+            ("CONNECTOR_PASSWORD".into(), b.password.clone()),
+        ]),
+        Auth::Oauth2(o) => env.extend([
+            ("CONNECTOR_AUTH".into(), "oauth2".into()),
+            ("CONNECTOR_CLIENT_ID".into(), o.client_id.clone()),
+            ("CONNECTOR_CLIENT_SECRET".into(), o.client_secret.clone()),
+            ("CONNECTOR_SCOPES".into(), o.scopes.join(" ")),
+        ]),
+        Auth::Token(t) => {
+            env.extend([("CONNECTOR_AUTH".into(), "token".into()), ("CONNECTOR_TOKEN".into(), t.clone())])
+        }
+    }
+    let settings =
+        config.settings.iter().map(|(k, v)| (format!("CONNECTOR_SETTING_{}", k.to_ascii_uppercase()), v.clone()));
+    env.extend(settings);
+    env
 }
 
 /// A composed service served on 127.0.0.1 until dropped.

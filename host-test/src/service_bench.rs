@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::runtime::{Auth, ConnectionConfig};
 use crate::service::{serve, ServeOptions, ServedService};
 use crate::sim::Simulator;
 
@@ -80,15 +79,7 @@ pub fn run(composed: &Path, clients: usize, seconds: u64) -> Result<String, Stri
 }
 
 fn start(composed: &Path, sim: &Simulator, api_type: &str) -> Result<ServedService, String> {
-    let config: ConnectionConfig = crate::backend::simulator_config(api_type);
-    let Auth::Basic(basic) = &config.auth else { return Err("the simulator's credentials are Basic".into()) };
-    let env = vec![
-        ("CONNECTOR_API_TYPE".to_string(), api_type.to_string()),
-        ("CONNECTOR_USERNAME".into(), basic.username.clone()),
-        ("CONNECTOR_PASSWORD".into(), basic.password.clone()),
-        ("SERVICE_TOKEN".into(), TOKEN.into()),
-        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
-    ];
+    let env = crate::service::deployment_env(&crate::backend::simulator_config(api_type), TOKEN);
     serve(composed, sim.clone(), ServeOptions { env, pooling: true, port: 0 })
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use host_test::runtime::{Auth, ConnectionConfig};
+use host_test::runtime::ConnectionConfig;
 use host_test::service::{serve, ServeOptions, ServedService};
 use host_test::sim::Simulator;
 use serde_json::{json, Value};
@@ -19,25 +19,9 @@ fn composed() -> PathBuf {
     path
 }
 
-/// The deployment's environment for `config`, as the README documents it.
+/// The deployment's environment for `config`, `extra` replacing or adding variables.
 fn env(config: &ConnectionConfig, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut vars = vec![
-        ("CONNECTOR_API_TYPE".to_string(), config.api_type.clone()),
-        ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
-        ("CONNECTOR_REGION".into(), config.region.clone()),
-        ("SERVICE_TOKEN".into(), SERVICE_TOKEN.into()),
-        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
-    ];
-    match &config.auth {
-        Auth::Basic(b) => {
-            vars.push(("CONNECTOR_USERNAME".into(), b.username.clone()));
-            vars.push(("CONNECTOR_PASSWORD".into(), b.password.clone()));
-        }
-        Auth::Oauth2(_) | Auth::Token(_) => unreachable!("these tests use Basic credentials"),
-    }
-    for (key, value) in &config.settings {
-        vars.push((format!("CONNECTOR_SETTING_{}", key.to_ascii_uppercase()), value.clone()));
-    }
+    let mut vars = host_test::service::deployment_env(config, SERVICE_TOKEN);
     for (name, value) in extra {
         vars.retain(|(n, _)| n != name);
         vars.push((name.to_string(), value.to_string()));

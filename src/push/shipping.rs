@@ -13,6 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Value};
 
 use super::answer::content_type;
+use super::template::fill;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::CallbackSpec;
@@ -57,12 +58,7 @@ pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value)
         .value("public_url")
         .ok_or_else(|| ConnectorError::config("settings.public_url", "required to answer a reservation"))?;
     check_public_url(base)?;
-    let mut location = base.trim_end_matches('/').to_string();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        location.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else { break };
-        let field = &rest[open + 1..open + close];
+    let path = fill(template, |field| {
         let given = match object.get(field) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(Value::Number(n)) => Some(n.to_string()),
@@ -78,10 +74,9 @@ pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value)
                 "at most 255 bytes without control characters",
             ));
         }
-        location.extend(utf8_percent_encode(&value, SEGMENT));
-        rest = &rest[open + close + 1..];
-    }
-    location.push_str(rest);
+        Ok(utf8_percent_encode(&value, SEGMENT).to_string())
+    })?;
+    let location = format!("{}{path}", base.trim_end_matches('/'));
     Ok(success(callback, value, vec![("Location".into(), location)]))
 }
 

@@ -52,15 +52,7 @@ impl Sources<'_> {
 
     /// Fills `template`; the result is at most [`MAX_RENDERED_CHARS`] and holds no control characters.
     pub fn render(&self, template: &str) -> Result<String> {
-        let mut out = String::new();
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let Some(close) = rest[open..].find('}') else { break };
-            out.push_str(&self.first(&rest[open + 1..open + close])?);
-            rest = &rest[open + close + 1..];
-        }
-        out.push_str(rest);
+        let out = fill(template, |source| self.first(source))?;
         if out.chars().count() > MAX_RENDERED_CHARS || out.chars().any(char::is_control) {
             return Err(ConnectorError::input(
                 template,
@@ -69,6 +61,20 @@ impl Sources<'_> {
         }
         Ok(out)
     }
+}
+
+/// Fills each `{name}` of `template` with `value(name)`; the first error stops it.
+pub fn fill(template: &str, mut value: impl FnMut(&str) -> Result<String>) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push_str(&value(&rest[open + 1..open + close])?);
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]

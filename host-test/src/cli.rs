@@ -33,7 +33,9 @@ commands:
                             secrets with --setting callback_secret=… or signing_keys=id=key)
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
   compose                   the plugin (--wasm) composed with the adapters built by ./x service:
-                            target/klarna_connector.service.wasm, whose imports are WASI only
+                            target/klarna_connector.service.wasm, whose imports are WASI only, and
+                            target/klarna_connector.service.wasi-config.wasm, which also reads
+                            wasi:config/runtime (wasmCloud)
   service-bench             load on the served service: --clients K concurrent clients (default 8),
                             10 s per scenario; requests/s and p50/p99 (see ./x service-bench)
   service                   serve target/klarna_connector.service.wasm as wasmtime serve would, on
@@ -480,25 +482,52 @@ fn serve(options: &Options) -> Result<String, String> {
     Ok(String::new())
 }
 
-/// Where `./x service` puts the adapters and the composed component.
-pub const BRIDGE_PATH: &str = "target/adapters/wasm32-wasip2/release/ipaas_http_bridge.wasm";
-/// The service adapter.
-pub const SERVICE_ADAPTER_PATH: &str = "target/adapters/wasm32-wasip2/release/ipaas_http_service.wasm";
-/// The composed component.
-pub const COMPOSED_PATH: &str = "target/klarna_connector.service.wasm";
+/// One build of the service: the adapters `./x service` built and the file composed from them.
+pub struct ServiceBuild {
+    /// The http bridge.
+    pub bridge: &'static str,
+    /// The service adapter.
+    pub service: &'static str,
+    /// The composed component.
+    pub composed: &'static str,
+}
 
-/// Composes the plugin with the adapters.
+/// The service that reads its deployment's variables from the environment
+/// (`wasmtime serve`, Spin, jco serve).
+pub const ENV_SERVICE: ServiceBuild = ServiceBuild {
+    bridge: "target/adapters/wasm32-wasip2/release/ipaas_http_bridge.wasm",
+    service: "target/adapters/wasm32-wasip2/release/ipaas_http_service.wasm",
+    composed: "target/klarna_connector.service.wasm",
+};
+
+/// The service that also reads them from `wasi:config/runtime@0.2.0-draft`
+/// (wasmCloud's component config; the adapters' `wasi-config` feature).
+pub const WASI_CONFIG_SERVICE: ServiceBuild = ServiceBuild {
+    bridge: "target/adapters-config/wasm32-wasip2/release/ipaas_http_bridge.wasm",
+    service: "target/adapters-config/wasm32-wasip2/release/ipaas_http_service.wasm",
+    composed: "target/klarna_connector.service.wasi-config.wasm",
+};
+
+/// The composed component most commands serve.
+pub const COMPOSED_PATH: &str = ENV_SERVICE.composed;
+
+/// Composes the plugin with each build's adapters.
 fn compose(options: &Options) -> Result<String, String> {
     let plugin = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
     let read =
         |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("{}: {e} (run ./x service)", path.display()));
-    let composed = crate::service::compose(
-        &read(&plugin)?,
-        &read(std::path::Path::new(BRIDGE_PATH))?,
-        &read(std::path::Path::new(SERVICE_ADAPTER_PATH))?,
-    )?;
-    std::fs::write(COMPOSED_PATH, &composed).map_err(|e| format!("{COMPOSED_PATH}: {e}"))?;
-    Ok(format!("{COMPOSED_PATH} ({} bytes)", composed.len()))
+    let plugin = read(&plugin)?;
+    let mut written = Vec::new();
+    for build in [ENV_SERVICE, WASI_CONFIG_SERVICE] {
+        let composed = crate::service::compose(
+            &plugin,
+            &read(std::path::Path::new(build.bridge))?,
+            &read(std::path::Path::new(build.service))?,
+        )?;
+        std::fs::write(build.composed, &composed).map_err(|e| format!("{}: {e}", build.composed))?;
+        written.push(format!("{} ({} bytes)", build.composed, composed.len()));
+    }
+    Ok(written.join("\n"))
 }
 
 /// Serves the composed component until the process is killed.
@@ -511,7 +540,7 @@ fn service(options: &Options) -> Result<String, String> {
     let served = crate::service::serve(
         std::path::Path::new(COMPOSED_PATH),
         seeded_simulator(),
-        crate::service::ServeOptions { env, pooling: true, port: options.port },
+        crate::service::ServeOptions { env, pooling: true, port: options.port, ..Default::default() },
     )?;
     let shown = if given.is_some() { "from the environment".to_string() } else { format!("SERVICE_TOKEN={token}") };
     println!("serving {COMPOSED_PATH} on http://{} for a {api_type} connection ({shown})", served.addr);

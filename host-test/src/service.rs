@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use tokio::sync::oneshot;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -128,9 +128,13 @@ impl Drop for ServedService {
 }
 
 /// How to serve.
+#[derive(Default)]
 pub struct ServeOptions {
     /// The deployment's environment (the connection, `SERVICE_TOKEN`, `CONNECTOR_ALLOWED_HOSTS`).
     pub env: Vec<(String, String)>,
+    /// What `wasi:config/runtime@0.2.0-draft` answers, as wasmCloud gives a
+    /// component its wadm `config` (empty: the interface has no keys).
+    pub config: Vec<(String, String)>,
     /// The pooling instance allocator (as `wasmtime serve` uses under load) instead of on-demand.
     pub pooling: bool,
     /// The port (0: any free one).
@@ -151,13 +155,15 @@ pub fn serve(path: &Path, simulator: Simulator, options: ServeOptions) -> Result
     let mut linker = Linker::<ServiceState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| format!("{e:#}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| format!("{e:#}"))?;
+    wasi_config::wasi::config::runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| &mut state.config)
+        .map_err(|e| format!("{e:#}"))?;
     let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(|e| format!("{e:#}"))?)
         .map_err(|e| format!("{e:#}"))?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| format!("binding: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let stderr = Arc::new(Mutex::new(Vec::new()));
-    let server = Arc::new(Server { pre, env: options.env, simulator, stderr: stderr.clone() });
+    let server = Arc::new(Server { pre, env: options.env, config: options.config, simulator, stderr: stderr.clone() });
     let (shutdown, mut stop) = oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else { return };
@@ -187,6 +193,7 @@ pub fn serve(path: &Path, simulator: Simulator, options: ServeOptions) -> Result
 struct Server {
     pre: ProxyPre<ServiceState>,
     env: Vec<(String, String)>,
+    config: Vec<(String, String)>,
     simulator: Simulator,
     stderr: Arc<Mutex<Vec<String>>>,
 }
@@ -205,6 +212,7 @@ impl Server {
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
             hooks: SimulatorHooks { simulator: self.simulator.clone() },
+            config: ConfigValues(self.config.clone()),
         };
         let mut store = Store::new(self.pre.engine(), state);
         let (sender, receiver) = oneshot::channel();
@@ -238,6 +246,29 @@ struct ServiceState {
     table: ResourceTable,
     http: WasiHttpCtx,
     hooks: SimulatorHooks,
+    config: ConfigValues,
+}
+
+/// The host side of `wasi:config/runtime@0.2.0-draft` (the draft wasmCloud
+/// implements; wasmtime-wasi-config 48 serves a later, incompatible version).
+mod wasi_config {
+    wasmtime::component::bindgen!({
+        inline: "package ipaas:harness; world config-host { import wasi:config/runtime@0.2.0-draft; }",
+        path: "../adapters/wit/deps/wasi-config",
+    });
+}
+
+/// The config entries of one deployment.
+struct ConfigValues(Vec<(String, String)>);
+
+impl wasi_config::wasi::config::runtime::Host for ConfigValues {
+    fn get(&mut self, key: String) -> Result<Option<String>, wasi_config::wasi::config::runtime::ConfigError> {
+        Ok(self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, wasi_config::wasi::config::runtime::ConfigError> {
+        Ok(self.0.clone())
+    }
 }
 
 impl WasiView for ServiceState {

@@ -80,7 +80,7 @@ pub fn run(composed: &Path, clients: usize, seconds: u64) -> Result<String, Stri
 
 fn start(composed: &Path, sim: &Simulator, api_type: &str) -> Result<ServedService, String> {
     let env = crate::service::deployment_env(&crate::backend::simulator_config(api_type), TOKEN);
-    serve(composed, sim.clone(), ServeOptions { env, pooling: true, port: 0 })
+    serve(composed, sim.clone(), ServeOptions { env, pooling: true, ..Default::default() })
 }
 
 /// `clients` threads repeating `scenario` for `time`; the count and every latency.

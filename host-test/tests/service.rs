@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use host_test::cli::{ServiceBuild, ENV_SERVICE, WASI_CONFIG_SERVICE};
 use host_test::runtime::ConnectionConfig;
 use host_test::service::{serve, ServeOptions, ServedService};
 use host_test::sim::Simulator;
@@ -14,7 +15,11 @@ const SERVICE_TOKEN: &str = "svc-Token-2f9c41d7b0e8";
 
 /// The composed component (`./x service` makes it; `./x test` runs it first).
 fn composed() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/klarna_connector.service.wasm");
+    built(ENV_SERVICE)
+}
+
+fn built(build: ServiceBuild) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(build.composed);
     assert!(path.exists(), "{} is missing: run ./x service", path.display());
     path
 }
@@ -31,7 +36,7 @@ fn env(config: &ConnectionConfig, extra: &[(&str, &str)]) -> Vec<(String, String
 
 fn start(api_type: &str, sim: &Simulator, extra: &[(&str, &str)]) -> ServedService {
     let config = host_test::backend::simulator_config(api_type);
-    let options = ServeOptions { env: env(&config, extra), pooling: false, port: 0 };
+    let options = ServeOptions { env: env(&config, extra), ..Default::default() };
     serve(&composed(), sim.clone(), options).expect("served")
 }
 
@@ -63,15 +68,50 @@ fn json_of(text: &str) -> Value {
 }
 
 #[test]
-fn the_composed_component_imports_wasi_only() {
-    let engine = wasmtime::Engine::default();
-    let component = wasmtime::component::Component::from_file(&engine, composed()).expect("a component");
-    let ty = component.component_type();
-    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
-    assert!(imports.iter().all(|name| name.starts_with("wasi:")), "{imports:?}");
-    assert!(imports.iter().any(|name| name.starts_with("wasi:http/outgoing-handler")), "{imports:?}");
-    let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
-    assert_eq!(exports, ["wasi:http/incoming-handler@0.2.4"]);
+fn the_composed_components_import_wasi_only() {
+    const CONFIG: &str = "wasi:config/runtime@0.2.0-draft";
+    for (build, reads_config) in [(ENV_SERVICE, false), (WASI_CONFIG_SERVICE, true)] {
+        let engine = wasmtime::Engine::default();
+        let component = wasmtime::component::Component::from_file(&engine, built(build)).expect("a component");
+        let ty = component.component_type();
+        let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+        assert!(imports.iter().all(|name| name.starts_with("wasi:")), "{imports:?}");
+        assert!(imports.iter().any(|name| name.starts_with("wasi:http/outgoing-handler")), "{imports:?}");
+        assert_eq!(imports.iter().any(|name| name == CONFIG), reads_config, "{imports:?}");
+        let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
+        assert_eq!(exports, ["wasi:http/incoming-handler@0.2.4"]);
+    }
+}
+
+/// wasmCloud's way: the connection, the token and the allow-list arrive as
+/// wadm `config` keys (lower case, as wadm files write them) through
+/// `wasi:config/runtime`; the environment holds stale values they override.
+#[test]
+fn the_wasi_config_build_serves_the_connection_its_config_holds() {
+    let sim = Simulator::default();
+    let config = host_test::backend::simulator_config("post-purchase");
+    let keys: Vec<(String, String)> =
+        env(&config, &[]).into_iter().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
+    let stale = vec![("SERVICE_TOKEN".to_string(), "stale-env-token".to_string())];
+    let options = ServeOptions { env: stale, config: keys, ..Default::default() };
+    let s = serve(&built(WASI_CONFIG_SERVICE), sim.clone(), options).expect("served");
+    let (status, _, body) = call(&s, "POST", "/test", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, json_of(&body)), (200, json!({"ok": true})), "test() reached the simulator");
+    let (status, _, body) = call(&s, "POST", "/test", Some("stale-env-token"), None);
+    assert_eq!(status, 401, "the config's token wins over the environment's: {body}");
+    let order = sim.place_order(5000, "EUR", "DE", "de-DE");
+    let publish = json!({"entity": "order-captures", "method": "post", "idempotency_key": "cfg-1",
+        "params": {"path": {"order_id": order}, "payload": {"captured_amount": 5000}}});
+    let (status, _, body) = call(&s, "POST", "/publish", Some(SERVICE_TOKEN), Some(publish.to_string().as_bytes()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(sim.order(&order).expect("order").captures.len(), 1, "the capture reached Klarna");
+
+    // Without config the same file serves nothing: the environment alone has no connection.
+    let bare = ServeOptions { env: vec![("SERVICE_TOKEN".into(), SERVICE_TOKEN.into())], ..Default::default() };
+    let s = serve(&built(WASI_CONFIG_SERVICE), sim, bare).expect("served");
+    let (status, _, body) = call(&s, "POST", "/test", Some(SERVICE_TOKEN), None);
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("CONNECTOR_API_TYPE"), "{body}");
 }
 
 #[test]
@@ -237,4 +277,16 @@ fn the_spin_manifest_lists_the_hosts_the_manifest_allows() {
     }
     assert!(spin.contains(&format!("CONNECTOR_ALLOWED_HOSTS = \"{}\"", hosts.join(" "))), "the bridge's list differs");
     assert!(spin.contains("source = \"../target/klarna_connector.service.wasm\""));
+}
+
+#[test]
+fn the_wadm_manifest_runs_the_wasi_config_build_with_the_hosts_the_manifest_allows() {
+    let wadm = include_str!("../../deploy/wadm.yaml");
+    let hosts = klarna_connector::manifest::Manifest::get().hosts.allowed;
+    assert!(wadm.contains(&format!("connector_allowed_hosts: \"{}\"", hosts.join(" "))), "the bridge's list differs");
+    assert!(wadm.contains(&format!("image: file://../{}", WASI_CONFIG_SERVICE.composed)));
+    for secret in ["connector_password:", "service_token:", "client_secret:"] {
+        let written = wadm.lines().any(|line| !line.trim_start().starts_with('#') && line.contains(secret));
+        assert!(!written, "{secret} belongs in a named config, not in the file");
+    }
 }

@@ -9,7 +9,7 @@ use wasip2::io::streams::StreamError;
 use crate::wit::exports::ipaas::connector::http::{HttpError, Request, Response};
 use crate::wit::exports::ipaas::connector::types::Method;
 
-/// The environment variable with the hosts the plugin may reach.
+/// The deployment variable with the hosts the plugin may reach.
 pub const ALLOWED_HOSTS: &str = "CONNECTOR_ALLOWED_HOSTS";
 
 /// Largest write to an output stream in one call (wasi:io allows 4096 at least).
@@ -22,7 +22,8 @@ const READ_CHUNK: u64 = 64 * 1024;
 pub fn send(request: Request) -> Result<Response, HttpError> {
     let (authority, path) = split_https(&request.url)?;
     let host = authority.split(':').next().unwrap_or_default();
-    let allowed = std::env::var(ALLOWED_HOSTS).map_err(|_| {
+    let vars = ipaas_deployment_vars::all().map_err(HttpError::Denied)?;
+    let allowed = vars.iter().find(|(name, _)| name == ALLOWED_HOSTS).map(|(_, v)| v.as_str()).ok_or_else(|| {
         HttpError::Denied(format!(
             "{ALLOWED_HOSTS} is not set: the deployment must list the hosts the connector may reach"
         ))

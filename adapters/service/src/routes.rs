@@ -20,7 +20,7 @@ const STREAM_PAGE_SIZE: u32 = 500;
 
 /// Answers one request.
 pub fn handle(request: IncomingRequest, out: ResponseOutparam) {
-    let settings = Settings::from_env();
+    let settings = Settings::from_deployment();
     let head = Head::of(&request);
     if let Some(rest) = head.path.strip_prefix(CALLBACKS).filter(|r| r.is_empty() || r.starts_with('/')) {
         let route = if rest.is_empty() { "/".to_string() } else { rest.to_string() };

@@ -1,5 +1,6 @@
-//! The deployment's environment: the one connection it serves, and the
-//! service's own settings. Names (all optional unless said):
+//! The deployment's variables (the environment, or also `wasi:config` in the
+//! `wasi-config` build; see `ipaas-deployment-vars`): the one connection it
+//! serves, and the service's own settings. Names (all optional unless said):
 //!
 //! | Variable | Meaning |
 //! | --- | --- |
@@ -29,10 +30,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the environment.
-    pub fn from_env() -> Self {
-        let vars: Vec<(String, String)> = std::env::vars().collect();
-        Self::from_vars(&vars)
+    /// Reads the deployment's variables (the environment, or also
+    /// `wasi:config` in the `wasi-config` build).
+    pub fn from_deployment() -> Self {
+        match ipaas_deployment_vars::all() {
+            Ok(vars) => Self::from_vars(&vars),
+            Err(reason) => {
+                Self { connection: Err(reason), service_token: None, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+            }
+        }
     }
 
     /// Reads `vars` (name, value).

@@ -23,9 +23,48 @@ fn main() {
         fs::read_to_string("connector.json").unwrap_or_else(|e| fail(&format!("cannot read connector.json: {e}")));
     let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("connector.json: {e}")));
     check(&manifest);
-    let out = Path::new(&env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR is not set"))).join("manifest.rs");
-    fs::write(&out, manifest_code(&manifest)).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    let out_dir = env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR is not set"));
+    let write = |name: &str, contents: &str| {
+        let out = Path::new(&out_dir).join(name);
+        fs::write(&out, contents).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    };
+    let minified = minify(&text);
+    write("manifest.min.json", &minified);
+    // Before any `lit`: the statics' strings become pieces of the minified text.
+    if MINIFIED.set(minified).is_err() {
+        fail("the minified manifest was set twice");
+    }
+    write("manifest.rs", &manifest_code(&manifest));
 }
+
+/// The text `describe()` returns: connector.json without the whitespace
+/// between tokens (strings, escapes and key order untouched), the same JSON
+/// value in about two thirds of the bytes.
+fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+        } else if !c.is_ascii_whitespace() {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The minified manifest, which the statics' strings point into.
+static MINIFIED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Strings shorter than this stay literals: a piece costs as much as they do.
+const SHORTEST_PIECE: usize = 8;
 
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
@@ -294,14 +333,26 @@ fn id_ref(name: &str, known: &[&str], id: &str, at: &str) -> String {
     format!("{name}::{}", variant(id))
 }
 
-/// A Rust string literal.
+/// A `&'static str` expression for `text`: a piece of the minified manifest
+/// (`manifest_piece(start, end)`, evaluated at compile time) when the text
+/// occurs there, so that the component holds each label, help text and path
+/// once; a literal otherwise.
 fn lit(text: &str) -> String {
-    format!("{text:?}")
+    let minified = MINIFIED.get().map(String::as_str).unwrap_or_default();
+    match minified.find(text) {
+        Some(start) if text.len() >= SHORTEST_PIECE => format!("manifest_piece({start}, {})", start + text.len()),
+        _ => format!("{text:?}"),
+    }
 }
 
-/// `Some(literal)` or `None`.
+/// `Some(value)` or `None`.
 fn opt<T: Debug>(value: &Option<T>) -> String {
     value.as_ref().map_or("None".to_string(), |v| format!("Some({v:?})"))
+}
+
+/// `Some(lit(text))` or `None`.
+fn opt_str(value: &Option<String>) -> String {
+    value.as_deref().map_or("None".to_string(), |v| format!("Some({})", lit(v)))
 }
 
 /// A slice of string literals.
@@ -339,7 +390,7 @@ fn setting(s: &Setting, ids: &Ids) -> String {
         s.kind,
         s.required,
         s.secret,
-        opt(&s.default),
+        opt_str(&s.default),
         opt(&s.min),
         opt(&s.max),
     )
@@ -412,7 +463,7 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         lit(&e.description),
         id_ref("ApiTypeId", &ids.api, &e.api_type, &format!("entity {}: api_type", e.name)),
         operations.join(", "),
-        opt(&e.records),
+        opt_str(&e.records),
         strings(&e.primary_key),
         strings(&e.created_id),
         checks.join(", "),
@@ -453,7 +504,7 @@ fn callback(c: &Callback, ids: &Ids) -> String {
             "Some(EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }})",
             lit(&e.kind),
             lit(&e.id),
-            opt(&e.entity),
+            opt_str(&e.entity),
             by_kind.join(", "),
             lit(&e.record)
         )
@@ -476,13 +527,13 @@ fn callback(c: &Callback, ids: &Ids) -> String {
         lit(&c.register_at),
         matches!(c.body, format::CallbackBody::Json),
         strings(&c.required),
-        opt(&c.media_type),
+        opt_str(&c.media_type),
         c.read_back.as_ref().map_or("None".to_string(), |r| format!("Some({})", entity_call(r))),
         opt(&c.reply),
         answers.join(", "),
         checks.join(", "),
         opt(&c.answer_status),
-        opt(&c.location),
+        opt_str(&c.location),
     )
 }
 

@@ -1,11 +1,24 @@
 //! `connector.json`: the manifest a host reads to draw the panel, and the
 //! connector's only entity table. `build.rs` turns it into the statics below
-//! at compile time; `describe()` returns the file itself, byte for byte.
+//! at compile time; `describe()` returns it minified (the same JSON value).
 
 use crate::model::Method;
 
-/// The manifest text, byte for byte as `describe()` returns it.
-pub const MANIFEST_JSON: &str = include_str!("../connector.json");
+/// The manifest as `describe()` returns it: connector.json without the
+/// whitespace between tokens (build.rs; strings and key order untouched).
+/// The component's one copy of the manifest's text: the statics' labels,
+/// help texts and paths are pieces of it ([`manifest_piece`]).
+pub const MANIFEST_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/manifest.min.json"));
+
+/// `MANIFEST_JSON[start..end]`, at compile time (a bad range fails the build).
+const fn manifest_piece(start: usize, end: usize) -> &'static str {
+    let (_, tail) = MANIFEST_JSON.as_bytes().split_at(start);
+    let (piece, _) = tail.split_at(end - start);
+    match std::str::from_utf8(piece) {
+        Ok(piece) => piece,
+        Err(_) => panic!("a manifest piece is not UTF-8"),
+    }
+}
 
 include!(concat!(env!("OUT_DIR"), "/manifest.rs"));
 

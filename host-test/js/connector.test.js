@@ -62,8 +62,9 @@ function failure(call) {
   assert.fail('expected the call to fail');
 }
 
-test('describe returns connector.json byte for byte, entities follow the API type', () => {
-  assert.equal(connector.describe(), readFileSync(`${root}connector.json`, 'utf8'));
+test('describe returns connector.json minified, entities follow the API type', () => {
+  // JavaScript's own minification of the file: the same value, keys in order, no whitespace.
+  assert.equal(connector.describe(), JSON.stringify(JSON.parse(readFileSync(`${root}connector.json`, 'utf8'))));
   const manifest = JSON.parse(connector.describe());
   const om = connector.Connection.open(config('post-purchase'));
   const names = om.entities().map((e) => e.name);
@@ -300,7 +301,7 @@ test('the composed wasi:http service runs under jco serve too: describe, entitie
     }
     assert.ok(describe, 'jco serve answered within 60 s');
     assert.equal(describe.status, 200);
-    assert.equal(await describe.text(), readFileSync(`${root}connector.json`, 'utf8'), 'describe() byte for byte');
+    assert.equal(await describe.text(), connector.describe(), 'describe() as the component gives it');
     const entities = await (await call('GET', '/entities')).json();
     assert.ok(entities.some((e) => e.name === 'order-captures'));
     const refused = await call('POST', '/test', { auth: 'wrong' });

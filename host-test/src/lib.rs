@@ -9,6 +9,7 @@ pub mod bench;
 pub mod cli;
 pub mod docs;
 pub mod listen;
+pub mod manifest_text;
 pub mod push_demo;
 pub mod runtime;
 pub mod serve;

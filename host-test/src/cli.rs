@@ -32,6 +32,9 @@ commands:
                             to receive(), its events are printed (--api-type, default purchase;
                             secrets with --setting callback_secret=… or signing_keys=id=key)
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
+  panel                     the reference connection panel on 127.0.0.1 (--port): a page drawn from
+                            describe() that opens and tests a connection, lists its entities
+                            and shows an entity's first page (simulator; --live for Klarna)
   compose                   the plugin (--wasm) composed with the adapters built by ./x service:
                             target/klarna_connector.service.wasm, whose imports are WASI only, and
                             target/klarna_connector.service.wasi-config.wasm, which also reads
@@ -169,6 +172,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         },
         "serve" => serve(&options),
         "listen" => listen(&options),
+        "panel" => panel(&options),
         "compose" => compose(&options),
         "service-bench" => {
             let clients = options.clients.unwrap_or(8);
@@ -549,6 +553,18 @@ fn service(options: &Options) -> Result<String, String> {
     loop {
         std::thread::park();
     }
+}
+
+/// Serves the reference connection panel until the process is killed.
+fn panel(options: &Options) -> Result<String, String> {
+    let session = Session::start(options, None)?;
+    let listener = crate::serve::bind(options.port).map_err(|e| format!("cannot listen: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let backend = if options.live { "Klarna's API (--live)" } else { "the embedded simulator" };
+    println!("panel on http://{address}/ (calls go to {backend})");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    crate::panel::run(listener, session.instance, session._runtime)
 }
 
 /// Serves a connection's public endpoint until the process is killed.

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod docs;
 pub mod listen;
 pub mod manifest_text;
+pub mod panel;
 pub mod push_demo;
 pub mod runtime;
 pub mod serve;

@@ -204,19 +204,11 @@ pub fn connection_config(manifest: &Value, form: &Value) -> Result<ConnectionCon
     })
 }
 
-/// `template` with each `{field}` replaced by that field's value.
+/// `template` with each `{field}` replaced by that field's value (an absent
+/// field is empty: `open` then names what is missing).
 fn fill_template(template: &str, fields: &Map<String, Value>) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else { break };
-        let key = &rest[open + 1..open + close];
-        out.push_str(fields.get(key).and_then(Value::as_str).unwrap_or_default());
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out
+    let value = |key: &str| Ok(fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string());
+    klarna_connector::push::template::fill(template, value).unwrap_or_default()
 }
 
 /// An entity as the page lists it.

@@ -41,6 +41,9 @@ commands:
                             wasi:config/runtime (wasmCloud)
   service-bench             load on the served service: --clients K concurrent clients (default 8),
                             10 s per scenario; requests/s and p50/p99 (see ./x service-bench)
+  service-check URL         check a served wasi:http service from outside, on any engine: describe,
+                            entities, a wrong token (401), a malformed body (400), then what
+                            POST /test answered; SERVICE_TOKEN from the environment
   service                   serve target/klarna_connector.service.wasm as wasmtime serve would, on
                             127.0.0.1 (--port), Klarna's hosts answered by the simulator; the
                             connection from --api-type and the credential options, SERVICE_TOKEN
@@ -179,6 +182,11 @@ pub fn run(args: &[String]) -> Result<String, String> {
             crate::service_bench::run(std::path::Path::new(COMPOSED_PATH), clients, 10)
         }
         "service" => service(&options),
+        "service-check" => {
+            let url = options.entity.as_deref().ok_or("service-check needs the service's URL")?;
+            let token = std::env::var("SERVICE_TOKEN").map_err(|_| "service-check needs SERVICE_TOKEN")?;
+            crate::service_check::run(url, &token)
+        }
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
             crate::bench::run(&path, options.optimized.as_deref().map(std::path::Path::new))
@@ -531,7 +539,7 @@ fn compose(options: &Options) -> Result<String, String> {
         std::fs::write(build.composed, &composed).map_err(|e| format!("{}: {e}", build.composed))?;
         written.push(format!("{} ({} bytes)", build.composed, composed.len()));
     }
-    Ok(written.join("\n"))
+    Ok(written.join("\n") + "\n")
 }
 
 /// Serves the composed component until the process is killed.

@@ -16,4 +16,5 @@ pub mod runtime;
 pub mod serve;
 pub mod service;
 pub mod service_bench;
+pub mod service_check;
 pub mod sim;

@@ -290,3 +290,17 @@ fn the_wadm_manifest_runs_the_wasi_config_build_with_the_hosts_the_manifest_allo
         assert!(!written, "{secret} belongs in a named config, not in the file");
     }
 }
+
+/// `host-test service-check` (what `./x wasmtime-serve` runs against the real
+/// `wasmtime serve`) passes on the served component and fails on a wrong token.
+#[test]
+fn the_service_check_passes_here_and_refuses_a_wrong_token() {
+    let sim = Simulator::default();
+    let s = start("settlements", &sim, &[]);
+    let base = format!("http://{}", s.addr);
+    let report = host_test::service_check::run(&base, SERVICE_TOKEN).expect("the checks pass");
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok  ")).count(), 5, "{report}");
+    assert!(report.contains("POST /test: 200"), "{report}");
+    let refused = host_test::service_check::run(&base, "not-it").expect_err("a wrong token fails");
+    assert!(refused.starts_with("GET /describe: 401"), "{refused}");
+}

@@ -64,6 +64,11 @@ fn json_answer(status: u16, value: &Value) -> Answer {
     (status, "application/json", value.to_string().into_bytes())
 }
 
+/// A failure of the panel's own request (not a connector error): `{"error": {"case", "message"}}`.
+fn failure(status: u16, case: &str, message: impl std::fmt::Display) -> Answer {
+    json_answer(status, &json!({"error": {"case": case, "message": message.to_string()}}))
+}
+
 impl Panel {
     fn serve(&mut self, stream: TcpStream) -> std::io::Result<()> {
         let mut writer = stream.try_clone()?;
@@ -89,13 +94,13 @@ impl Panel {
             ("GET", "/api/describe") => (200, "application/json", self.describe.as_bytes().to_vec()),
             ("POST", "/api/connections") => match serde_json::from_slice(&request.body) {
                 Ok(form) => self.connect(&form),
-                Err(e) => json_answer(400, &json!({"error": {"case": "invalid-input", "message": e.to_string()}})),
+                Err(e) => failure(400, "invalid-input", e),
             },
             ("POST", "/api/page") => match serde_json::from_slice(&request.body) {
                 Ok(body) => self.first_page(&body),
-                Err(e) => json_answer(400, &json!({"error": {"case": "invalid-input", "message": e.to_string()}})),
+                Err(e) => failure(400, "invalid-input", e),
             },
-            _ => json_answer(404, &json!({"error": {"case": "not-found", "message": format!("no route {path}")}})),
+            _ => failure(404, "not-found", format!("no route {path}")),
         }
     }
 
@@ -103,14 +108,14 @@ impl Panel {
     fn connect(&mut self, form: &Value) -> Answer {
         let config = match connection_config(&self.manifest, form) {
             Ok(config) => config,
-            Err(message) => return json_answer(400, &json!({"error": {"case": "invalid-input", "message": message}})),
+            Err(message) => return failure(400, "invalid-input", message),
         };
         let opened = match self.instance.open(&config) {
             Ok(Ok(connection)) => connection,
             Ok(Err(error)) => {
                 return json_answer(200, &json!({"ok": false, "step": "open", "error": error_json(&error)}))
             }
-            Err(trap) => return json_answer(500, &json!({"error": {"case": "trap", "message": format!("{trap:#}")}})),
+            Err(trap) => return failure(500, "trap", format!("{trap:#}")),
         };
         match self.instance.test(opened) {
             Ok(Ok(())) => {}
@@ -118,11 +123,11 @@ impl Panel {
                 let _ = self.instance.close(opened);
                 return json_answer(200, &json!({"ok": false, "step": "test", "error": error_json(&error)}));
             }
-            Err(trap) => return json_answer(500, &json!({"error": {"case": "trap", "message": format!("{trap:#}")}})),
+            Err(trap) => return failure(500, "trap", format!("{trap:#}")),
         }
         let entities = match self.instance.entities(opened) {
             Ok(entities) => entities,
-            Err(trap) => return json_answer(500, &json!({"error": {"case": "trap", "message": format!("{trap:#}")}})),
+            Err(trap) => return failure(500, "trap", format!("{trap:#}")),
         };
         self.opened += 1;
         let id = format!("connection-{}", self.opened);
@@ -137,10 +142,7 @@ impl Panel {
     fn first_page(&mut self, body: &Value) -> Answer {
         let connection = body["connection"].as_str().and_then(|id| self.connections.get(id)).copied();
         let Some(connection) = connection else {
-            return json_answer(
-                404,
-                &json!({"error": {"case": "not-found", "message": "no such connection: test it again"}}),
-            );
+            return failure(404, "not-found", "no such connection: test it again");
         };
         let path = body["path"]
             .as_object()
@@ -159,7 +161,7 @@ impl Panel {
                 json_answer(200, &json!({"ok": true, "records": records, "more": page.next_cursor.is_some()}))
             }
             Ok(Err(error)) => json_answer(200, &json!({"ok": false, "error": error_json(&error)})),
-            Err(trap) => json_answer(500, &json!({"error": {"case": "trap", "message": format!("{trap:#}")}})),
+            Err(trap) => failure(500, "trap", format!("{trap:#}")),
         }
     }
 }

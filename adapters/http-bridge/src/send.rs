@@ -18,16 +18,25 @@ const WRITE_CHUNK: usize = 4096;
 /// Largest read from an input stream in one call.
 const READ_CHUNK: u64 = 64 * 1024;
 
+/// The hosts the plugin may reach, read from the deployment's variables once
+/// per instance (they do not change while it runs; every page of a read
+/// would otherwise read the whole environment, and `wasi:config`, again).
+fn allowed_hosts() -> Result<&'static str, &'static str> {
+    static ALLOWED: std::sync::OnceLock<Result<String, String>> = std::sync::OnceLock::new();
+    let allowed = ALLOWED.get_or_init(|| {
+        let vars = ipaas_deployment_vars::all()?;
+        vars.into_iter().find(|(name, _)| name == ALLOWED_HOSTS).map(|(_, v)| v).ok_or_else(|| {
+            format!("{ALLOWED_HOSTS} is not set: the deployment must list the hosts the connector may reach")
+        })
+    });
+    allowed.as_deref().map_err(String::as_str)
+}
+
 /// Sends `request`; see the crate docs for what is refused.
 pub fn send(request: Request) -> Result<Response, HttpError> {
     let (authority, path) = split_https(&request.url)?;
     let host = authority.split(':').next().unwrap_or_default();
-    let vars = ipaas_deployment_vars::all().map_err(HttpError::Denied)?;
-    let allowed = vars.iter().find(|(name, _)| name == ALLOWED_HOSTS).map(|(_, v)| v.as_str()).ok_or_else(|| {
-        HttpError::Denied(format!(
-            "{ALLOWED_HOSTS} is not set: the deployment must list the hosts the connector may reach"
-        ))
-    })?;
+    let allowed = allowed_hosts().map_err(|why| HttpError::Denied(why.to_string()))?;
     if !allowed.split_whitespace().any(|h| h.eq_ignore_ascii_case(host)) {
         return Err(HttpError::Denied(format!("{host:?} is not in {ALLOWED_HOSTS}")));
     }

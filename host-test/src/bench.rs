@@ -255,7 +255,39 @@ pub fn run(wasm: &Path, optimized: Option<&Path>) -> Result<String, String> {
         target: "–".into(),
     });
 
-    // Subscribe throughput, wasm vs native, same answers.
+    rows.extend(throughput(&on_demand, &canned)?);
+
+    // Simulator cost for reference: what was kept out of the figures above.
+    let simulator = Simulator::new(RECORDS);
+    let sim_backend = std::cell::RefCell::new(SimulatorBackend(simulator));
+    let calls = Cell::new(0);
+    let (sim_page, _, _) = stats(time_each(20, || {
+        let offset = calls.get() * PAGE;
+        calls.set(calls.get() + 1);
+        let auth = format!("Basic {}", base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD)));
+        let request = Request {
+            method: Method::Get,
+            url: format!("https://api.playground.klarna.com/settlements/v1/transactions?offset={offset}&size={PAGE}"),
+            headers: vec![("Authorization".into(), auth)],
+            body: None,
+            timeout_ms: None,
+        };
+        let _ = sim_backend.borrow_mut().send(request);
+    }));
+    rows.push(Row {
+        what: "(excluded) simulator rendering one page of 500, median of 20".into(),
+        result: millis(sim_page),
+        target: "–".into(),
+    });
+
+    Ok(report(&rows))
+}
+
+/// Subscribe throughput, wasm vs native, on the same pre-rendered answers:
+/// rates, their ratio, and the instance's peak linear memory.
+fn throughput(on_demand: &Runtime, canned: &Canned) -> Result<Vec<Row>, String> {
+    let err = |e: wasmtime::Error| format!("{e:?}");
+    let mut rows = vec![];
     let read_all_wasm = || -> Result<(f64, usize, usize), String> {
         let mut instance = on_demand.instantiate(Box::new(canned.clone())).map_err(err)?;
         let connection = instance.open(&config("settlements")).map_err(err)?.map_err(|e| format!("{e:?}"))?;
@@ -335,30 +367,19 @@ pub fn run(wasm: &Path, optimized: Option<&Path>) -> Result<String, String> {
         target: "≤ 4 MiB".into(),
     });
 
-    // Simulator cost for reference: what was kept out of the figures above.
-    let simulator = Simulator::new(RECORDS);
-    let sim_backend = std::cell::RefCell::new(SimulatorBackend(simulator));
-    let calls = Cell::new(0);
-    let (sim_page, _, _) = stats(time_each(20, || {
-        let offset = calls.get() * PAGE;
-        calls.set(calls.get() + 1);
-        let auth = format!("Basic {}", base64_encode(&format!("{}:{}", sim::USERNAME, sim::PASSWORD)));
-        let request = Request {
-            method: Method::Get,
-            url: format!("https://api.playground.klarna.com/settlements/v1/transactions?offset={offset}&size={PAGE}"),
-            headers: vec![("Authorization".into(), auth)],
-            body: None,
-            timeout_ms: None,
-        };
-        let _ = sim_backend.borrow_mut().send(request);
-    }));
-    rows.push(Row {
-        what: "(excluded) simulator rendering one page of 500, median of 20".into(),
-        result: millis(sim_page),
-        target: "–".into(),
-    });
+    Ok(rows)
+}
 
-    Ok(report(&rows))
+/// Only the subscribe throughput rows (`host-test bench-throughput`): for
+/// iterating on the record path, and for profiling it (`WASMTIME_PERFMAP=1`
+/// under `perf record` names the component's functions).
+pub fn run_throughput(wasm: &Path) -> Result<String, String> {
+    let err = |e: wasmtime::Error| format!("{e:?}");
+    let engine = Engine::new(&engine_config()).map_err(err)?;
+    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e} (run ./x build)", wasm.display()))?;
+    let component = Component::new(&engine, &bytes).map_err(err)?;
+    let on_demand = Runtime::from_component(engine, &component, Limits::default()).map_err(err)?;
+    Ok(report(&throughput(&on_demand, &Canned::render())?))
 }
 
 fn report(rows: &[Row]) -> String {

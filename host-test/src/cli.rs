@@ -32,6 +32,7 @@ commands:
                             to receive(), its events are printed (--api-type, default purchase;
                             secrets with --setting callback_secret=… or signing_keys=id=key)
   bench [--optimized PATH]  measure size, load, instantiation, calls and throughput (see ./x bench)
+  bench-throughput          only the subscribe throughput, wasm vs native (WASMTIME_PERFMAP=1 for perf)
   panel                     the reference connection panel on 127.0.0.1 (--port): a page drawn from
                             describe() that opens and tests a connection, lists its entities
                             and shows an entity's first page (simulator; --live for Klarna)
@@ -190,6 +191,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "bench" => {
             let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
             crate::bench::run(&path, options.optimized.as_deref().map(std::path::Path::new))
+        }
+        "bench-throughput" => {
+            let path = options.wasm.as_ref().map(Into::into).unwrap_or_else(default_component_path);
+            crate::bench::run_throughput(&path)
         }
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),

@@ -189,6 +189,9 @@ impl Drop for Runtime {
 pub fn engine_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    if std::env::var_os("WASMTIME_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 

@@ -1,58 +1,79 @@
 //! Records out of list responses, and the cursor of the next page.
 
-use std::borrow::Cow;
-
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{ApiError, ConnectorError, Result};
+use crate::json_scan::{self, Scanner};
 use crate::manifest::{EntitySpec, Pagination};
 use crate::model::Page;
 use crate::path;
 
-/// A list response read in one pass: the records under their key kept as
-/// raw JSON, the top-level value that holds the paging field parsed,
-/// everything else skipped unparsed.
+/// A list response read in one pass: the records under their key and the
+/// top-level value that holds the paging field, as slices of the text
+/// (checked whole, never built); every other member checked and skipped.
 struct ListBody<'a> {
-    records: Option<Vec<&'a RawValue>>,
-    paging: Option<Value>,
+    records: Vec<&'a str>,
+    paging: Option<&'a str>,
 }
 
-/// Reads a [`ListBody`]: the records under `records`, the value under `paging`.
-struct ListSeed<'k> {
-    records: &'k str,
-    paging: Option<&'k str>,
-}
-
-impl<'de> DeserializeSeed<'de> for ListSeed<'_> {
-    type Value = ListBody<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListSeed<'_> {
-    type Value = ListBody<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "an object with `{}`", self.records)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
-        let mut body = ListBody { records: None, paging: None };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == self.records {
-                body.records = map.next_value::<Option<Vec<&'de RawValue>>>()?;
-            } else if Some(key.as_ref()) == self.paging {
-                body.paging = map.next_value::<Option<Value>>()?;
+/// Reads a [`ListBody`] out of an object: the records under `records` (an
+/// array, or `null` for none), the value under `paging`. A key given twice
+/// counts the last time, as serde_json would have it.
+fn list_body<'a>(text: &'a str, records: &str, paging: Option<&str>) -> json_scan::Result<ListBody<'a>> {
+    let mut scanner = Scanner::new(text);
+    let mut body = ListBody { records: Vec::new(), paging: None };
+    scanner.expect(b'{', "an object")?;
+    if !scanner.eat(b'}') {
+        loop {
+            let key = scanner.key()?;
+            if key == records {
+                body.records = match scanner.peek() {
+                    Some(b'n') => scanner.value().map(|_| Vec::new())?,
+                    _ => elements(&mut scanner)?,
+                };
+            } else if Some(key.as_ref()) == paging {
+                body.paging = Some(scanner.value()?);
             } else {
-                map.next_value::<IgnoredAny>()?;
+                scanner.value()?;
+            }
+            if !scanner.comma_or(b'}')? {
+                break;
             }
         }
-        Ok(body)
     }
+    scanner.end()?;
+    Ok(body)
+}
+
+/// The elements of the array that comes next, each checked whole.
+fn elements<'a>(scanner: &mut Scanner<'a>) -> json_scan::Result<Vec<&'a str>> {
+    let mut items = Vec::new();
+    scanner.expect(b'[', "an array of records")?;
+    if scanner.eat(b']') {
+        return Ok(items);
+    }
+    loop {
+        items.push(scanner.value()?);
+        if !scanner.comma_or(b']')? {
+            return Ok(items);
+        }
+    }
+}
+
+/// One value alone in the text.
+fn single(text: &str) -> json_scan::Result<&str> {
+    let mut scanner = Scanner::new(text);
+    let value = scanner.value()?;
+    scanner.end()?;
+    Ok(value)
+}
+
+/// An array alone in the text.
+fn array(text: &str) -> json_scan::Result<Vec<&str>> {
+    let mut scanner = Scanner::new(text);
+    let items = elements(&mut scanner)?;
+    scanner.end()?;
+    Ok(items)
 }
 
 /// A dotted path into an answer (`pagination.next`): its top-level key and
@@ -85,34 +106,35 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Page::default());
     }
+    let text = std::str::from_utf8(body).map_err(|e| malformed(entity, &format!("not UTF-8 ({e})")))?;
     let paging_path = paging_field(entity);
     let field = paging_path.map(split_path);
-    let (items, paging): (Vec<&RawValue>, Option<Value>) = match entity.records {
-        None => {
-            let record = serde_json::from_slice::<&RawValue>(body)
-                .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?;
-            (vec![record], None)
-        }
+    let (items, paging) = match entity.records {
+        None => (vec![single(text).map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?], None),
         Some("*") => {
-            (serde_json::from_slice(body).map_err(|_| malformed(entity, "expected a JSON array of records"))?, None)
+            (array(text).map_err(|e| malformed(entity, &format!("expected a JSON array of records ({e})")))?, None)
         }
         Some(key) => {
-            let mut deserializer = serde_json::Deserializer::from_slice(body);
-            let seed = ListSeed { records: key, paging: field.as_ref().map(|(top, _)| *top) };
-            let list = seed
-                .deserialize(&mut deserializer)
-                .and_then(|list| deserializer.end().map(|()| list))
+            let list = list_body(text, key, field.as_ref().map(|(top, _)| *top))
                 .map_err(|e| malformed(entity, &format!("expected an object with a `{key}` list ({e})")))?;
-            (list.records.unwrap_or_default(), list.paging)
+            (list.records, list.paging)
         }
     };
     let records = items
         .into_iter()
-        .map(|item| match item.get().starts_with('{') {
-            true => Ok(item.get().to_string()),
+        .map(|item| match item.starts_with('{') {
+            true => Ok(item.to_string()),
             false => Err(malformed(entity, "a record is not a JSON object")),
         })
         .collect::<Result<Vec<_>>>()?;
+    // The paging member is small: read it whole, as a `Value`.
+    let paging = match (paging, &field) {
+        (Some(raw), Some((top, _))) => Some(
+            serde_json::from_str::<Value>(raw)
+                .map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?,
+        ),
+        _ => None,
+    };
     let next = match (&paging, &field) {
         (Some(value), Some((_, rest))) => match value.pointer(rest) {
             None | Some(Value::Null) => None,

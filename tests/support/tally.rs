@@ -43,6 +43,13 @@ impl Tally {
         expected.iter().copied().filter(|c| table.get(c).is_none_or(|(r, p)| r + p == 0)).collect()
     }
 
+    /// Cases that `check` refused.
+    #[allow(dead_code)] // each test crate compiles its own copy; json_scan.rs uses this
+    pub fn refused_count(&self, check: &'static str) -> u64 {
+        let table = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        table.get(check).map_or(0, |row| row.0)
+    }
+
     /// Cases that passed `check`.
     pub fn passed_count(&self, check: &'static str) -> u64 {
         let table = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

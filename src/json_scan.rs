@@ -1,0 +1,354 @@
+//! Where JSON values begin and end in a text, with their syntax checked on
+//! the way, without building them. This is the record path of every read:
+//! a page of 500 records is cut into 500 slices of Klarna's own text, so the
+//! scanner is written to do little per byte. String contents, most of a
+//! record, are skipped eight bytes at a time.
+//!
+//! It accepts exactly what serde_json accepts when it skips a value
+//! (`IgnoredAny`): RFC 8259's grammar, any nesting depth, escapes checked for
+//! form (`\uD800` alone passes, as there). The text is a `&str`, so its UTF-8
+//! was checked once by the caller. `tests/json_scan.rs` holds it to
+//! serde_json on generated and mutated texts.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Where a text stops being the JSON expected, and what was expected there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Byte offset into the text.
+    pub offset: usize,
+    /// What would have been valid at that offset.
+    pub expected: &'static str,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {} at byte {}", self.expected, self.offset)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, SyntaxError>;
+
+/// A cursor over one JSON text.
+pub struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+    /// The closing bytes (`}` or `]`) of the containers open in [`Scanner::value`],
+    /// kept between values so a page's records reuse one allocation.
+    open: Vec<u8>,
+}
+
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const HIGH_BITS: u64 = ONES << 7;
+
+/// The bytes of `word` that end or escape a string, or are control
+/// characters (which JSON forbids in strings), as their high bits. The
+/// lowest one set is exact; ones above it may be false alarms.
+#[inline(always)]
+fn string_specials(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero_quote = quote.wrapping_sub(ONES) & !quote;
+    let zero_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    (zero_quote | zero_backslash | control) & HIGH_BITS
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Scanner { text, at: 0, open: Vec::new() }
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    #[inline(always)]
+    fn error(&self, expected: &'static str) -> SyntaxError {
+        SyntaxError { offset: self.at, expected }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    #[inline(always)]
+    pub fn peek(&mut self) -> Option<u8> {
+        let bytes = self.bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
+            self.at += 1;
+        }
+        bytes.get(self.at).copied()
+    }
+
+    /// Consumes `byte` (after whitespace), or fails expecting `what`.
+    #[inline(always)]
+    pub fn expect(&mut self, byte: u8, what: &'static str) -> Result<()> {
+        match self.peek() {
+            Some(b) if b == byte => {
+                self.at += 1;
+                Ok(())
+            }
+            _ => Err(self.error(what)),
+        }
+    }
+
+    /// Consumes `byte` (after whitespace) if it is next.
+    #[inline(always)]
+    pub fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    /// After a member or an element: `,` (true, another follows) or the
+    /// container's `close` (false, it ended).
+    #[inline(always)]
+    pub fn comma_or(&mut self, close: u8) -> Result<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => Err(self.error(if close == b'}' { "`,` or `}`" } else { "`,` or `]`" })),
+        }
+    }
+
+    /// Only whitespace is left.
+    pub fn end(&mut self) -> Result<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.error("the end of the text")),
+        }
+    }
+
+    /// An object key and its `:`; the key decoded (escapes are rare in keys,
+    /// and decoded by serde_json; one it cannot decode, such as a lone
+    /// surrogate, is an error, as it is when serde_json reads keys).
+    pub fn key(&mut self) -> Result<Cow<'a, str>> {
+        self.peek();
+        let start = self.at;
+        let raw = self.raw_key()?;
+        if !raw.contains('\\') {
+            return Ok(Cow::Borrowed(raw));
+        }
+        // Read as a `Value`, whose reader never formats a type mismatch (that
+        // would link float formatting into the component).
+        match serde_json::from_str::<serde_json::Value>(&format!("\"{raw}\"")) {
+            Ok(serde_json::Value::String(key)) => Ok(Cow::Owned(key)),
+            _ => Err(SyntaxError { offset: start, expected: "a key with valid escapes" }),
+        }
+    }
+
+    /// An object key and its `:`; the key's text between the quotes, escapes
+    /// left as they are.
+    #[inline(always)]
+    fn raw_key(&mut self) -> Result<&'a str> {
+        if self.peek() != Some(b'"') {
+            return Err(self.error("a string key"));
+        }
+        let start = self.at + 1;
+        self.string()?;
+        let key = &self.text[start..self.at - 1];
+        self.expect(b':', "`:`")?;
+        Ok(key)
+    }
+
+    /// The next value, checked whole (after whitespace); its text.
+    pub fn value(&mut self) -> Result<&'a str> {
+        self.peek();
+        let start = self.at;
+        self.open.clear();
+        'value: loop {
+            match self.peek() {
+                Some(b'{') => {
+                    self.at += 1;
+                    if !self.eat(b'}') {
+                        self.open.push(b'}');
+                        self.raw_key()?;
+                        continue 'value;
+                    }
+                }
+                Some(b'[') => {
+                    self.at += 1;
+                    if !self.eat(b']') {
+                        self.open.push(b']');
+                        continue 'value;
+                    }
+                }
+                Some(b'"') => self.string()?,
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't') => self.word(b"true")?,
+                Some(b'f') => self.word(b"false")?,
+                Some(b'n') => self.word(b"null")?,
+                _ => return Err(self.error("a value")),
+            }
+            // A value ended: close what it ended, until a `,` asks for the next.
+            while let Some(&close) = self.open.last() {
+                if self.comma_or(close)? {
+                    if close == b'}' {
+                        self.raw_key()?;
+                    }
+                    continue 'value;
+                }
+                self.open.pop();
+            }
+            return Ok(&self.text[start..self.at]);
+        }
+    }
+
+    /// A string, from its opening quote to past its closing one.
+    #[inline(always)]
+    fn string(&mut self) -> Result<()> {
+        let bytes = self.bytes();
+        self.at += 1;
+        loop {
+            if let Some(rest) = bytes.get(self.at..) {
+                // Straight to the first special byte, eight bytes at a time.
+                for chunk in rest.chunks_exact(8) {
+                    let Ok(word) = <[u8; 8]>::try_from(chunk) else { break };
+                    let specials = string_specials(u64::from_le_bytes(word));
+                    if specials != 0 {
+                        self.at += (specials.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                    self.at += 8;
+                }
+            }
+            match bytes.get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    match bytes.get(self.at) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.at += 1,
+                        Some(b'u') => {
+                            self.at += 1;
+                            for _ in 0..4 {
+                                match bytes.get(self.at) {
+                                    Some(b) if b.is_ascii_hexdigit() => self.at += 1,
+                                    _ => return Err(self.error("a hex digit")),
+                                }
+                            }
+                        }
+                        _ => return Err(self.error("an escape")),
+                    }
+                }
+                Some(0..=0x1f) => return Err(self.error("no control character in a string")),
+                Some(_) => self.at += 1,
+                None => return Err(self.error("a closing `\"`")),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn digits(&mut self) -> Result<()> {
+        let bytes = self.bytes();
+        if !bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            return Err(self.error("a digit"));
+        }
+        while bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        Ok(())
+    }
+
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+    #[inline(always)]
+    fn number(&mut self) -> Result<()> {
+        let bytes = self.bytes();
+        if bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        if bytes.get(self.at) == Some(&b'0') {
+            self.at += 1;
+        } else {
+            self.digits()?;
+        }
+        if bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = bytes.get(self.at) {
+            self.at += 1;
+            if let Some(b'+' | b'-') = bytes.get(self.at) {
+                self.at += 1;
+            }
+            self.digits()?;
+        }
+        Ok(())
+    }
+
+    fn word(&mut self, word: &'static [u8]) -> Result<()> {
+        if self.bytes().get(self.at..self.at + word.len()) != Some(word) {
+            return Err(self.error(match word {
+                b"true" => "`true`",
+                b"false" => "`false`",
+                _ => "`null`",
+            }));
+        }
+        self.at += word.len();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(text: &str) -> Result<&str> {
+        let mut scanner = Scanner::new(text);
+        let value = scanner.value()?;
+        scanner.end()?;
+        Ok(value)
+    }
+
+    #[test]
+    fn values_are_cut_at_their_ends() {
+        assert_eq!(whole(r#" {"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}} "#), Ok(r#"{"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}}"#));
+        assert_eq!(whole("[ ]"), Ok("[ ]"));
+        assert_eq!(whole("0"), Ok("0"));
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        assert_eq!(whole(r#"{"a" 1}"#), Err(SyntaxError { offset: 5, expected: "`:`" }));
+        assert_eq!(whole("[1,]"), Err(SyntaxError { offset: 3, expected: "a value" }));
+        assert_eq!(whole("01"), Err(SyntaxError { offset: 1, expected: "the end of the text" }));
+        assert_eq!(whole("\"ab\ncd\""), Err(SyntaxError { offset: 3, expected: "no control character in a string" }));
+        assert_eq!(whole(r#""\x""#), Err(SyntaxError { offset: 2, expected: "an escape" }));
+    }
+
+    #[test]
+    fn the_first_string_special_byte_is_found_in_any_lane() {
+        for lane in 0..8 {
+            for special in [b'"', b'\\', 0, 0x1f] {
+                let mut word = [b'a'; 8];
+                word[lane] = special;
+                // A second special byte above the first must not hide it.
+                if lane < 7 {
+                    word[7] = b'"';
+                }
+                let specials = string_specials(u64::from_le_bytes(word));
+                assert_eq!(specials.trailing_zeros() / 8, lane as u32, "{special:#x} in lane {lane}");
+            }
+            let mut word = [b' '; 8];
+            word[lane] = 0xc3;
+            assert_eq!(string_specials(u64::from_le_bytes(word)), 0, "a UTF-8 byte in lane {lane}");
+        }
+    }
+
+    #[test]
+    fn keys_are_decoded() {
+        let key = |text| Scanner::new(text).key();
+        assert_eq!(key(r#" "records" : 1"#), Ok(Cow::Borrowed("records")));
+        assert_eq!(key(r#""rec\u006frds":1"#), Ok(Cow::Owned("records".to_string())));
+        assert_eq!(key(r#"  "\ud800":1"#), Err(SyntaxError { offset: 2, expected: "a key with valid escapes" }));
+        assert_eq!(key(r#""a" 1"#), Err(SyntaxError { offset: 4, expected: "`:`" }));
+    }
+}

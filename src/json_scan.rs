@@ -95,7 +95,7 @@ impl<'a> Scanner<'a> {
     /// Consumes `byte` (after whitespace) if it is next.
     #[inline(always)]
     pub fn eat(&mut self, byte: u8) -> bool {
-        let next = self.peek() == Some(byte);
+        let next = matches!(self.peek(), Some(b) if b == byte);
         self.at += usize::from(next);
         next
     }
@@ -131,7 +131,10 @@ impl<'a> Scanner<'a> {
     pub fn key(&mut self) -> Result<Cow<'a, str>> {
         self.peek();
         let start = self.at;
-        let raw = self.raw_key()?;
+        self.member_key()?;
+        // Between the quotes, before the `:` and any whitespace.
+        let end = self.text[..self.at - 1].trim_end_matches([' ', '\t', '\n', '\r']).len() - 1;
+        let raw = &self.text[start + 1..end];
         if !raw.contains('\\') {
             return Ok(Cow::Borrowed(raw));
         }
@@ -143,18 +146,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An object key and its `:`; the key's text between the quotes, escapes
-    /// left as they are.
+    /// An object key and its `:`, checked and skipped.
     #[inline(always)]
-    fn raw_key(&mut self) -> Result<&'a str> {
-        if self.peek() != Some(b'"') {
+    fn member_key(&mut self) -> Result<()> {
+        if !matches!(self.peek(), Some(b'"')) {
             return Err(self.error("a string key"));
         }
-        let start = self.at + 1;
         self.string()?;
-        let key = &self.text[start..self.at - 1];
-        self.expect(b':', "`:`")?;
-        Ok(key)
+        self.expect(b':', "`:`")
     }
 
     /// The next value, checked whole (after whitespace); its text.
@@ -168,7 +167,7 @@ impl<'a> Scanner<'a> {
                     self.at += 1;
                     if !self.eat(b'}') {
                         self.open.push(b'}');
-                        self.raw_key()?;
+                        self.member_key()?;
                         continue 'value;
                     }
                 }
@@ -190,7 +189,7 @@ impl<'a> Scanner<'a> {
             while let Some(&close) = self.open.last() {
                 if self.comma_or(close)? {
                     if close == b'}' {
-                        self.raw_key()?;
+                        self.member_key()?;
                     }
                     continue 'value;
                 }
@@ -262,15 +261,15 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn number(&mut self) -> Result<()> {
         let bytes = self.bytes();
-        if bytes.get(self.at) == Some(&b'-') {
+        if matches!(bytes.get(self.at), Some(b'-')) {
             self.at += 1;
         }
-        if bytes.get(self.at) == Some(&b'0') {
+        if matches!(bytes.get(self.at), Some(b'0')) {
             self.at += 1;
         } else {
             self.digits()?;
         }
-        if bytes.get(self.at) == Some(&b'.') {
+        if matches!(bytes.get(self.at), Some(b'.')) {
             self.at += 1;
             self.digits()?;
         }

@@ -94,9 +94,9 @@ fn paging_field(entity: &EntitySpec) -> Option<&'static str> {
     }
 }
 
-/// One page out of a read response. The body is parsed once, and only as far
-/// as the records: each record is handed on as Klarna's own JSON text
-/// (validated, never rebuilt), which keeps paging cheap.
+/// One page out of a read response. The body is checked as UTF-8 once, then
+/// scanned once ([`json_scan`]): each record is handed on as Klarna's own
+/// JSON text (its syntax checked, never rebuilt), which keeps paging cheap.
 ///
 /// `host` and `path` are those of the request; what comes next is read where
 /// the entity's `pagination` says: the query of the next link (after checking
@@ -107,8 +107,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
         return Ok(Page::default());
     }
     let text = std::str::from_utf8(body).map_err(|e| malformed(entity, &format!("not UTF-8 ({e})")))?;
-    let paging_path = paging_field(entity);
-    let field = paging_path.map(split_path);
+    let field = paging_field(entity).map(split_path);
     let (items, paging) = match entity.records {
         None => (vec![single(text).map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?], None),
         Some("*") => {
@@ -127,25 +126,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
             false => Err(malformed(entity, "a record is not a JSON object")),
         })
         .collect::<Result<Vec<_>>>()?;
-    // The paging member is small: read it whole, as a `Value`.
-    let paging = match (paging, &field) {
-        (Some(raw), Some((top, _))) => Some(
-            serde_json::from_str::<Value>(raw)
-                .map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?,
-        ),
-        _ => None,
-    };
-    let next = match (&paging, &field) {
-        (Some(value), Some((_, rest))) => match value.pointer(rest) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => Some(text.clone()).filter(|t| !t.is_empty()),
-            Some(other) => {
-                let at = paging_path.unwrap_or_default();
-                return Err(malformed(entity, &format!("{at} is {other}, not a string")));
-            }
-        },
-        _ => None,
-    };
+    let next = next_value(entity, paging, field.as_ref())?;
     let next_cursor = match (entity.pagination, next) {
         (_, None) | (Pagination::None, _) => None,
         (Pagination::Offset { .. }, Some(link)) => Some(cursor_from_link(entity, &link, host, path)?),
@@ -158,6 +139,23 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
         }
     };
     Ok(Page { records, next_cursor })
+}
+
+/// The paging field's value (a link or a cursor), read out of the paging
+/// member's text: none when it is absent, `null` or empty.
+fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, String)>) -> Result<Option<String>> {
+    let (Some(raw), Some((top, rest))) = (paging, field) else { return Ok(None) };
+    // The paging member is small: read it whole, as a `Value`.
+    let value =
+        serde_json::from_str::<Value>(raw).map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
+    match value.pointer(rest) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone()).filter(|t| !t.is_empty())),
+        Some(other) => {
+            let at = paging_field(entity).unwrap_or_default();
+            Err(malformed(entity, &format!("{at} is {other}, not a string")))
+        }
+    }
 }
 
 /// The query of Klarna's `pagination.next` link, which must point at the

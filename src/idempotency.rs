@@ -36,9 +36,9 @@ pub fn check_key(key: &str) -> Result<()> {
 /// without any derive the same keys as before header parameters existed.
 pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payload: Option<&Value>) -> String {
     let mut path: Vec<_> = path.iter().collect();
-    path.sort();
+    path.sort_unstable(); // whole pairs: equal ones are identical, so stability is moot
     let mut headers: Vec<_> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
-    headers.sort();
+    headers.sort_unstable();
     let canonical = Canonical { entity, headers, method: method.as_str(), path, payload };
     // Serializing a struct of references cannot fail; a payload is never copied (uploads are large).
     let text = serde_json::to_vec(&canonical).unwrap_or_default();

@@ -74,11 +74,29 @@ pub fn api_error(response: &HttpResponse) -> ApiError {
 
 /// Milliseconds to wait, from `Retry-After` (seconds) or `X-Ratelimit-Reset` (seconds).
 pub fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
-    ["Retry-After", "X-Ratelimit-Reset"].iter().find_map(|name| {
-        let value = response.header(name)?.trim();
-        let seconds: f64 = value.parse().ok()?;
-        (seconds.is_finite() && seconds >= 0.0).then(|| (seconds * 1000.0).min(86_400_000.0) as u64)
-    })
+    ["Retry-After", "X-Ratelimit-Reset"].iter().find_map(|name| seconds_as_ms(response.header(name)?.trim()))
+}
+
+/// The longest wait taken from a header: a day.
+const MAX_WAIT_MS: u64 = 86_400_000;
+
+/// Milliseconds in a decimal number of seconds (`2`, `1.5`, `.25`),
+/// truncated to the millisecond and capped at [`MAX_WAIT_MS`]; none for
+/// anything else (signs, exponents, words). Read by hand: `f64`'s parser
+/// would add about 19 KB of code and tables to the component.
+fn seconds_as_ms(text: &str) -> Option<u64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 5 {
+        return Some(MAX_WAIT_MS); // 100,000 s or more: over a day
+    }
+    let seconds: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let millis = fraction.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0, |ms, b| ms * 10 + u64::from(b - b'0'));
+    Some(seconds.checked_mul(1000)?.checked_add(millis)?.min(MAX_WAIT_MS))
 }
 
 fn snippet(body: &[u8]) -> String {
@@ -137,6 +155,31 @@ mod tests {
         let mut r = response(429, r#"{"error_code":"RATE_LIMITED"}"#);
         r.headers.push(("retry-after".into(), "2".into()));
         assert!(matches!(error_for(&r), ConnectorError::RateLimited { retry_after_ms: Some(2000), .. }));
+    }
+
+    #[test]
+    fn waits_are_read_as_decimal_seconds() {
+        for (text, ms) in [
+            ("2", Some(2000)),
+            ("1.5", Some(1500)),
+            ("0.25", Some(250)),
+            (".5", Some(500)),
+            ("3.", Some(3000)),
+            ("1.2349", Some(1234)),
+            ("007", Some(7000)),
+            ("86400.5", Some(MAX_WAIT_MS)),
+            ("99999", Some(MAX_WAIT_MS)),
+            ("123456789012345678901234567890", Some(MAX_WAIT_MS)),
+            ("", None),
+            (".", None),
+            ("-1", None),
+            ("+1", None),
+            ("1e3", None),
+            ("1.2.3", None),
+            ("soon", None),
+        ] {
+            assert_eq!(seconds_as_ms(text), ms, "{text:?}");
+        }
     }
 
     #[test]

@@ -170,6 +170,7 @@ mod tests {
             ("86400.5", Some(MAX_WAIT_MS)),
             ("99999", Some(MAX_WAIT_MS)),
             ("123456789012345678901234567890", Some(MAX_WAIT_MS)),
+            ("12345678901234567890123", Some(MAX_WAIT_MS)),
             ("", None),
             (".", None),
             ("-1", None),

@@ -299,31 +299,44 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// What `read` reads from the start of `text`, when only whitespace follows
+/// it: a whole text as one value (`whole(text, Scanner::value)`), or as
+/// whatever `read` expects.
+pub fn whole<'a, T>(text: &'a str, read: impl FnOnce(&mut Scanner<'a>) -> Result<T>) -> Result<T> {
+    let mut scanner = Scanner::new(text);
+    let read = read(&mut scanner)?;
+    scanner.end()?;
+    Ok(read)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn whole(text: &str) -> Result<&str> {
-        let mut scanner = Scanner::new(text);
-        let value = scanner.value()?;
-        scanner.end()?;
-        Ok(value)
+    fn value_alone(text: &str) -> Result<&str> {
+        whole(text, Scanner::value)
     }
 
     #[test]
     fn values_are_cut_at_their_ends() {
-        assert_eq!(whole(r#" {"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}} "#), Ok(r#"{"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}}"#));
-        assert_eq!(whole("[ ]"), Ok("[ ]"));
-        assert_eq!(whole("0"), Ok("0"));
+        assert_eq!(
+            value_alone(r#" {"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}} "#),
+            Ok(r#"{"a":[1,-2.5e+3,"x\"\u00e9"],"b":{}}"#)
+        );
+        assert_eq!(value_alone("[ ]"), Ok("[ ]"));
+        assert_eq!(value_alone("0"), Ok("0"));
     }
 
     #[test]
     fn errors_say_where_and_what() {
-        assert_eq!(whole(r#"{"a" 1}"#), Err(SyntaxError { offset: 5, expected: "`:`" }));
-        assert_eq!(whole("[1,]"), Err(SyntaxError { offset: 3, expected: "a value" }));
-        assert_eq!(whole("01"), Err(SyntaxError { offset: 1, expected: "the end of the text" }));
-        assert_eq!(whole("\"ab\ncd\""), Err(SyntaxError { offset: 3, expected: "no control character in a string" }));
-        assert_eq!(whole(r#""\x""#), Err(SyntaxError { offset: 2, expected: "an escape" }));
+        assert_eq!(value_alone(r#"{"a" 1}"#), Err(SyntaxError { offset: 5, expected: "`:`" }));
+        assert_eq!(value_alone("[1,]"), Err(SyntaxError { offset: 3, expected: "a value" }));
+        assert_eq!(value_alone("01"), Err(SyntaxError { offset: 1, expected: "the end of the text" }));
+        assert_eq!(
+            value_alone("\"ab\ncd\""),
+            Err(SyntaxError { offset: 3, expected: "no control character in a string" })
+        );
+        assert_eq!(value_alone(r#""\x""#), Err(SyntaxError { offset: 2, expected: "an escape" }));
     }
 
     #[test]

@@ -16,11 +16,10 @@ struct ListBody<'a> {
     paging: Option<&'a str>,
 }
 
-/// Reads a [`ListBody`] out of an object: the records under `records` (an
+/// Reads a [`ListBody`] out of the object at the scanner: the records under `records` (an
 /// array, or `null` for none), the value under `paging`. A key given twice
 /// counts the last time, as serde_json would have it.
-fn list_body<'a>(text: &'a str, records: &str, paging: Option<&str>) -> json_scan::Result<ListBody<'a>> {
-    let mut scanner = Scanner::new(text);
+fn list_body<'a>(scanner: &mut Scanner<'a>, records: &str, paging: Option<&str>) -> json_scan::Result<ListBody<'a>> {
     let mut body = ListBody { records: Vec::new(), paging: None };
     scanner.expect(b'{', "an object")?;
     if !scanner.eat(b'}') {
@@ -29,7 +28,7 @@ fn list_body<'a>(text: &'a str, records: &str, paging: Option<&str>) -> json_sca
             if key == records {
                 body.records = match scanner.peek() {
                     Some(b'n') => scanner.value().map(|_| Vec::new())?,
-                    _ => elements(&mut scanner)?,
+                    _ => elements(scanner)?,
                 };
             } else if Some(key.as_ref()) == paging {
                 body.paging = Some(scanner.value()?);
@@ -41,7 +40,6 @@ fn list_body<'a>(text: &'a str, records: &str, paging: Option<&str>) -> json_sca
             }
         }
     }
-    scanner.end()?;
     Ok(body)
 }
 
@@ -58,22 +56,6 @@ fn elements<'a>(scanner: &mut Scanner<'a>) -> json_scan::Result<Vec<&'a str>> {
             return Ok(items);
         }
     }
-}
-
-/// One value alone in the text.
-fn single(text: &str) -> json_scan::Result<&str> {
-    let mut scanner = Scanner::new(text);
-    let value = scanner.value()?;
-    scanner.end()?;
-    Ok(value)
-}
-
-/// An array alone in the text.
-fn array(text: &str) -> json_scan::Result<Vec<&str>> {
-    let mut scanner = Scanner::new(text);
-    let items = elements(&mut scanner)?;
-    scanner.end()?;
-    Ok(items)
 }
 
 /// A dotted path into an answer (`pagination.next`): its top-level key and
@@ -109,12 +91,19 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
     let text = std::str::from_utf8(body).map_err(|e| malformed(entity, &format!("not UTF-8 ({e})")))?;
     let field = paging_field(entity).map(split_path);
     let (items, paging) = match entity.records {
-        None => (vec![single(text).map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?], None),
-        Some("*") => {
-            (array(text).map_err(|e| malformed(entity, &format!("expected a JSON array of records ({e})")))?, None)
-        }
+        None => (
+            vec![json_scan::whole(text, Scanner::value)
+                .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?],
+            None,
+        ),
+        Some("*") => (
+            json_scan::whole(text, elements)
+                .map_err(|e| malformed(entity, &format!("expected a JSON array of records ({e})")))?,
+            None,
+        ),
         Some(key) => {
-            let list = list_body(text, key, field.as_ref().map(|(top, _)| *top))
+            let paging_key = field.as_ref().map(|(top, _)| *top);
+            let list = json_scan::whole(text, |scanner| list_body(scanner, key, paging_key))
                 .map_err(|e| malformed(entity, &format!("expected an object with a `{key}` list ({e})")))?;
             (list.records, list.paging)
         }

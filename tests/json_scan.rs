@@ -16,7 +16,7 @@ mod support;
 use std::borrow::Cow;
 
 use klarna_connector::error::ConnectorError;
-use klarna_connector::json_scan::Scanner;
+use klarna_connector::json_scan::{self, Scanner};
 use klarna_connector::manifest::Manifest;
 use klarna_connector::pagination::read_page;
 use proptest::prelude::*;
@@ -104,13 +104,6 @@ fn apply(text: &str, edit: &Edit) -> String {
     }
 }
 
-fn scan_whole(text: &str) -> Option<&str> {
-    let mut scanner = Scanner::new(text);
-    let value = scanner.value().ok()?;
-    scanner.end().ok()?;
-    Some(value)
-}
-
 #[test]
 fn the_scanner_accepts_what_serde_json_accepts() {
     let (mut runner, cases) = support::runner("tests/proptest-regressions/json_scan.txt");
@@ -118,7 +111,7 @@ fn the_scanner_accepts_what_serde_json_accepts() {
     let outcome = runner.run(&(json(), any::<bool>(), edit()), |(value, pretty, edit)| {
         let text = apply(&written(&value, pretty), &edit);
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
-        let ours = scan_whole(&text);
+        let ours = json_scan::whole(&text, Scanner::value).ok();
         prop_assert_eq!(ours.is_some(), theirs, "scanner and serde_json disagree on {:?}", text);
         if let Some(extent) = ours {
             prop_assert_eq!(extent, text.trim_matches([' ', '\t', '\n', '\r']), "the value's extent");

@@ -35,9 +35,10 @@ pub fn check_key(key: &str) -> Result<()> {
 /// with a customer token is another request than one without); requests
 /// without any derive the same keys as before header parameters existed.
 pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payload: Option<&Value>) -> String {
-    let mut path: Vec<_> = path.iter().collect();
+    // One pair type for both lists, so the component carries one sort, not two.
+    let mut path: Vec<(String, &str)> = path.iter().map(|(k, v)| (k.clone(), v.as_str())).collect();
     path.sort_unstable(); // whole pairs: equal ones are identical, so stability is moot
-    let mut headers: Vec<_> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    let mut headers: Vec<(String, &str)> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str())).collect();
     headers.sort_unstable();
     let canonical = Canonical { entity, headers, method: method.as_str(), path, payload };
     // Serializing a struct of references cannot fail; a payload is never copied (uploads are large).
@@ -51,9 +52,9 @@ pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payl
 struct Canonical<'a> {
     entity: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    headers: Vec<(String, &'a String)>,
+    headers: Vec<(String, &'a str)>,
     method: &'a str,
-    path: Vec<&'a (String, String)>,
+    path: Vec<(String, &'a str)>,
     payload: Option<&'a Value>,
 }
 
@@ -101,6 +102,17 @@ mod tests {
         let path = vec![("order_id".to_string(), "o1".to_string())];
         let capture = derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 100})));
         assert_eq!(capture, "5b539176-bf8a-5f3c-b8f1-9aec70f1fc60");
+    }
+
+    #[test]
+    fn parameter_order_does_not_change_the_key() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let key = |path: &Pairs, headers: &Pairs| derive("e", &Method::POST, path, headers, None);
+        let (a, b) = (pair("order_id", "o1"), pair("capture_id", "c1"));
+        let (h, i) = (pair("Klarna-Customer-Token", "t"), pair("X-Other", "x"));
+        let forward = key(&vec![a.clone(), b.clone()], &vec![h.clone(), i.clone()]);
+        assert_eq!(forward, key(&vec![b.clone(), a.clone()], &vec![i, h]));
+        assert_ne!(forward, key(&vec![a, pair("capture_id", "c2")], &vec![]));
     }
 
     #[test]

@@ -9,16 +9,20 @@
 #[allow(dead_code)]
 #[path = "build/format.rs"]
 mod format;
+#[path = "build/pieces.rs"]
+mod pieces;
 
 use std::fmt::Debug;
 use std::{env, fs, path::Path};
 
 use format::{ApiType, Callback, Entity, EntityCall, Manifest, Setting, SettingType, Upload, Verify};
+use pieces::lit;
 
 fn main() {
     println!("cargo:rerun-if-changed=connector.json");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/format.rs");
+    println!("cargo:rerun-if-changed=build/pieces.rs");
     let text =
         fs::read_to_string("connector.json").unwrap_or_else(|e| fail(&format!("cannot read connector.json: {e}")));
     let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("connector.json: {e}")));
@@ -30,11 +34,25 @@ fn main() {
     };
     let minified = minify(&text);
     write("manifest.min.json", &minified);
-    // Before any `lit`: the statics' strings become pieces of the minified text.
-    if MINIFIED.set(minified).is_err() {
-        fail("the minified manifest was set twice");
+    // Two passes: the first learns which stretches of the text the statics use.
+    pieces::begin(&minified);
+    manifest_code(&manifest);
+    let layout = pieces::lay_out();
+    let rest = lz4_flex::block::compress(layout.rest.as_bytes());
+    if lz4_flex::block::decompress(&rest, layout.rest.len()).ok().as_deref() != Some(layout.rest.as_bytes()) {
+        fail("the manifest's compressed rest does not decompress to itself");
     }
-    write("manifest.rs", &manifest_code(&manifest));
+    write("manifest.kept.txt", &layout.kept);
+    let out = Path::new(&out_dir).join("manifest.rest.lz4");
+    fs::write(&out, rest).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    let lengths: Vec<String> = layout.lengths.iter().map(u16::to_string).collect();
+    let layout_code = format!(
+        "/// Lengths of the minified manifest's stretches, alternately of the rest and\n/// of [`KEPT`], from the start.\nconst LAYOUT: [u16; {}] = [{}];\n\n/// The rest's length, uncompressed.\nconst REST_LEN: usize = {};\n\n",
+        lengths.len(),
+        lengths.join(", "),
+        layout.rest.len()
+    );
+    write("manifest.rs", &(layout_code + &manifest_code(&manifest)));
 }
 
 /// The text `describe()` returns: connector.json without the whitespace
@@ -59,12 +77,6 @@ fn minify(json: &str) -> String {
     }
     out
 }
-
-/// The minified manifest, which the statics' strings point into.
-static MINIFIED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// Strings shorter than this stay literals: a piece costs as much as they do.
-const SHORTEST_PIECE: usize = 8;
 
 fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
@@ -331,18 +343,6 @@ fn id_ref(name: &str, known: &[&str], id: &str, at: &str) -> String {
         ));
     }
     format!("{name}::{}", variant(id))
-}
-
-/// A `&'static str` expression for `text`: a piece of the minified manifest
-/// (`manifest_piece(start, end)`, evaluated at compile time) when the text
-/// occurs there, so that the component holds each label, help text and path
-/// once; a literal otherwise.
-fn lit(text: &str) -> String {
-    let minified = MINIFIED.get().map(String::as_str).unwrap_or_default();
-    match minified.find(text) {
-        Some(start) if text.len() >= SHORTEST_PIECE => format!("manifest_piece({start}, {})", start + text.len()),
-        _ => format!("{text:?}"),
-    }
 }
 
 /// `Some(value)` or `None`.

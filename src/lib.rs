@@ -41,7 +41,7 @@ mod component {
 
     use crate::connection::Connection;
     use crate::error::{ApiError, ConnectorError};
-    use crate::manifest::{EntitySpec, MANIFEST_JSON};
+    use crate::manifest::{manifest_json, EntitySpec};
     use crate::model::{self, Method};
     use crate::secret::Secret;
     use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
@@ -90,7 +90,10 @@ mod component {
         type Connection = ConnectionResource;
 
         fn describe() -> String {
-            MANIFEST_JSON.to_string()
+            manifest_json().unwrap_or_else(|| {
+                HostTransport.log(Level::Error, "the manifest packed into this component does not unpack: rebuild it");
+                String::new()
+            })
         }
     }
 

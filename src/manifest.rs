@@ -4,20 +4,42 @@
 
 use crate::model::Method;
 
-/// The manifest as `describe()` returns it: connector.json without the
-/// whitespace between tokens (build.rs; strings and key order untouched).
-/// The component's one copy of the manifest's text: the statics' labels,
-/// help texts and paths are pieces of it ([`manifest_piece`]).
-pub const MANIFEST_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/manifest.min.json"));
+/// The stretches of the minified manifest the statics use (labels, help
+/// texts, paths), one after another: their strings are pieces of it
+/// ([`manifest_piece`]), so the component holds each once.
+const KEPT: &str = include_str!(concat!(env!("OUT_DIR"), "/manifest.kept.txt"));
 
-/// `MANIFEST_JSON[start..end]`, at compile time (a bad range fails the build).
+/// The rest of the minified manifest (keys, punctuation, what only hosts
+/// read), LZ4-compressed by build.rs: about a quarter of its size.
+const REST_LZ4: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/manifest.rest.lz4"));
+
+/// `KEPT[start..end]`, at compile time (a bad range fails the build).
 const fn manifest_piece(start: usize, end: usize) -> &'static str {
-    let (_, tail) = MANIFEST_JSON.as_bytes().split_at(start);
+    let (_, tail) = KEPT.as_bytes().split_at(start);
     let (piece, _) = tail.split_at(end - start);
     match std::str::from_utf8(piece) {
         Ok(piece) => piece,
         Err(_) => panic!("a manifest piece is not UTF-8"),
     }
+}
+
+/// The manifest as `describe()` returns it: connector.json without the
+/// whitespace between tokens (strings and key order untouched), put back
+/// together from [`KEPT`] and the unpacked rest. `None` only if the build's
+/// packing were broken (build.rs checks that the rest unpacks, the tests
+/// that the whole is connector.json).
+pub fn manifest_json() -> Option<String> {
+    let rest = lz4_flex::block::decompress(REST_LZ4, REST_LEN).ok()?;
+    let rest = std::str::from_utf8(&rest).ok()?;
+    let mut text = String::with_capacity(rest.len() + KEPT.len());
+    let (mut in_rest, mut in_kept) = (0, 0);
+    for (i, &length) in LAYOUT.iter().enumerate() {
+        let (source, at) = if i % 2 == 0 { (rest, &mut in_rest) } else { (KEPT, &mut in_kept) };
+        let end = *at + usize::from(length);
+        text.push_str(source.get(*at..end)?);
+        *at = end;
+    }
+    (in_rest == rest.len() && in_kept == KEPT.len()).then_some(text)
 }
 
 include!(concat!(env!("OUT_DIR"), "/manifest.rs"));
@@ -495,6 +517,16 @@ impl Manifest {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn the_packed_manifest_unpacks_to_connector_json_minified() {
+        let text = manifest_json().expect("the packed manifest unpacks");
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+        assert_eq!(parse(&text), parse(include_str!("../connector.json")));
+        assert!(!text.contains("\n  "), "minified");
+        // Both parts are used: the statics' stretches and the packed rest.
+        assert!(!KEPT.is_empty() && !REST_LZ4.is_empty() && text.len() == KEPT.len() + REST_LEN);
+    }
 
     #[test]
     fn manifest_parses_and_is_consistent() {

@@ -317,8 +317,8 @@ fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) 
     };
     // The last segment of the `Location` URL's path (absolute or relative; its query is not part of the id).
     let location = || {
-        let uri: http::Uri = answer.header("Location")?.parse().ok()?;
-        uri.path().trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
+        let url = crate::url::parse(answer.header("Location")?)?;
+        url.path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
     };
     if entity.created_id.is_empty() {
         return location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)));

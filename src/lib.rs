@@ -28,6 +28,7 @@ pub mod response;
 pub mod secret;
 pub mod transport;
 pub mod upload;
+pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 mod component {

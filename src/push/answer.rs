@@ -140,8 +140,7 @@ fn error_body(value: &Value) -> Result<Value> {
 
 /// An absolute `https://` URL with a host, at most 2,000 characters.
 fn check_https_url(url: &str) -> Result<()> {
-    let parsed = url.parse::<http::Uri>().ok();
-    let https = parsed.as_ref().is_some_and(|u| u.scheme_str() == Some("https") && u.host().is_some());
+    let https = crate::url::parse(url).is_some_and(|u| u.is_https());
     if !https || url.chars().count() > MAX_URL_CHARS {
         return Err(ConnectorError::input(
             "answer.redirect",

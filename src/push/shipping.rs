@@ -95,9 +95,7 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
 
 /// The `public_url` setting: an absolute `https://` URL with a host and no query.
 pub fn check_public_url(url: &str) -> Result<()> {
-    let parsed = url.parse::<http::Uri>().ok();
-    let ok =
-        parsed.as_ref().is_some_and(|u| u.scheme_str() == Some("https") && u.host().is_some() && u.query().is_none());
+    let ok = crate::url::parse(url).is_some_and(|u| u.is_https() && u.query.is_none());
     if !ok || url.chars().count() > MAX_URL_CHARS {
         return Err(ConnectorError::config(
             "settings.public_url",

@@ -92,8 +92,11 @@ fn url_text() -> impl Strategy<Value = (String, bool)> {
     )
 }
 
+/// Scheme (in lowercase), host, port, path and query.
+type Parts = (Option<String>, Option<String>, Option<u16>, String, Option<String>);
+
 /// The parts `http::Uri` reads, as the connector's [`url::Url`] holds them.
-fn oracle(text: &str) -> Option<(Option<String>, Option<String>, Option<u16>, String, Option<String>)> {
+fn oracle(text: &str) -> Option<Parts> {
     let uri: http::Uri = text.parse().ok()?;
     let authority = uri.authority();
     Some((
@@ -117,7 +120,7 @@ fn urls_are_read_as_http_uri_reads_them() {
         }
         match (ours, theirs) {
             (Some(url), Some(theirs)) => {
-                let ours = (
+                let ours: Parts = (
                     url.scheme.map(str::to_ascii_lowercase),
                     url.host.map(str::to_string),
                     url.port,

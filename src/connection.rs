@@ -1,10 +1,9 @@
 //! The generic engine: every entity of `connector.json` is executed here.
 
-use serde_json::Value;
-
 use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
 use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
@@ -275,7 +274,7 @@ fn parse_payload(params: &Params, entity: &EntitySpec) -> Result<Option<Value>> 
     if text.len() > limit {
         return Err(ConnectorError::input("params.payload", format!("{} bytes is over {what}", text.len())));
     }
-    match serde_json::from_str::<Value>(text) {
+    match crate::json::from_str(text) {
         Ok(value @ Value::Object(_)) => Ok(Some(value)),
         Ok(_) => Err(ConnectorError::input("params.payload", "must be a JSON object")),
         Err(e) => Err(ConnectorError::input("params.payload", format!("not valid JSON: {e}"))),
@@ -300,11 +299,11 @@ fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
             };
             format!("{}.{extension}", entity.name)
         });
-    serde_json::json!({
-        "content_type": content_type,
-        "filename": filename,
-        "content_base64": base64::engine::general_purpose::STANDARD.encode(&answer.body),
-    })
+    crate::json::object([
+        ("content_type", content_type.into()),
+        ("filename", filename.into()),
+        ("content_base64", base64::engine::general_purpose::STANDARD.encode(&answer.body).into()),
+    ])
     .to_string()
 }
 

@@ -7,10 +7,12 @@
 //! Klarna applies the write once. The price: two deliberate, identical writes
 //! (two equal partial captures) need two distinct host keys.
 
-use serde_json::Value;
+use std::fmt::Write as _;
+
 use uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
+use crate::json::{write_string, Value};
 use crate::model::{Method, Pairs};
 
 /// Namespace of derived keys (a fixed, random UUID of this connector).
@@ -40,28 +42,53 @@ pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payl
     path.sort_unstable(); // whole pairs: equal ones are identical, so stability is moot
     let mut headers: Vec<(String, &str)> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str())).collect();
     headers.sort_unstable();
-    let canonical = Canonical { entity, headers, method: method.as_str(), path, payload };
-    // Serializing a struct of references cannot fail; a payload is never copied (uploads are large).
-    let text = serde_json::to_vec(&canonical).unwrap_or_default();
-    Uuid::new_v5(&NAMESPACE, &text).to_string()
+    let canonical = canonical(entity, &headers, method.as_str(), &path, payload);
+    Uuid::new_v5(&NAMESPACE, canonical.as_bytes()).to_string()
 }
 
-/// What a derived key is a hash of. Fields in alphabetical order, as a JSON
-/// object with sorted keys would have them, so keys stay what they were.
-#[derive(serde::Serialize)]
-struct Canonical<'a> {
-    entity: &'a str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    headers: Vec<(String, &'a str)>,
-    method: &'a str,
-    path: Vec<(String, &'a str)>,
-    payload: Option<&'a Value>,
+/// What a derived key is a hash of: `{"entity":…,"headers":[[name,value],…],
+/// "method":…,"path":[[name,value],…],"payload":…}`, compact, members in
+/// alphabetical order (as a JSON object with sorted keys has them), and
+/// `headers` left out when there are none, so keys stay what they were.
+fn canonical(
+    entity: &str,
+    headers: &[(String, &str)],
+    method: &str,
+    path: &[(String, &str)],
+    payload: Option<&Value>,
+) -> String {
+    let pairs = |out: &mut String, pairs: &[(String, &str)]| {
+        out.push('[');
+        for (i, (name, value)) in pairs.iter().enumerate() {
+            out.push_str(if i == 0 { "[" } else { ",[" });
+            let _ = write_string(out, name);
+            out.push(',');
+            let _ = write_string(out, value);
+            out.push(']');
+        }
+        out.push(']');
+    };
+    // Writing into a String cannot fail.
+    let mut out = String::from("{\"entity\":");
+    let _ = write_string(&mut out, entity);
+    if !headers.is_empty() {
+        out.push_str(",\"headers\":");
+        pairs(&mut out, headers);
+    }
+    out.push_str(",\"method\":");
+    let _ = write_string(&mut out, method);
+    out.push_str(",\"path\":");
+    pairs(&mut out, path);
+    out.push_str(",\"payload\":");
+    let _ = write!(out, "{}", payload.unwrap_or(&Value::Null));
+    out.push('}');
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     #[test]
     fn same_request_same_key_whatever_the_json_layout() {
@@ -73,7 +100,7 @@ mod tests {
             &vec![],
             Some(&json!({"captured_amount": 100, "description": "x"})),
         );
-        let b: Value = serde_json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
+        let b: Value = crate::json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
         assert_eq!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&b)));
         assert_ne!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 101}))));
         assert_ne!(

@@ -128,25 +128,20 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An object key and its `:`; the key decoded (escapes are rare in keys,
-    /// and decoded by serde_json; one it cannot decode, such as a lone
-    /// surrogate, is an error, as it is when serde_json reads keys).
+    /// An object key and its `:`; the key decoded (one with a `\u` escape of
+    /// a lone surrogate is an error, as it is when serde_json reads keys).
     pub fn key(&mut self) -> Result<Cow<'a, str>> {
         self.peek();
         let start = self.at;
         self.member_key()?;
         // Between the quotes, before the `:` and any whitespace.
         let end = self.text[..self.at - 1].trim_end_matches([' ', '\t', '\n', '\r']).len() - 1;
-        let raw = &self.text[start + 1..end];
-        if !raw.contains('\\') {
-            return Ok(Cow::Borrowed(raw));
-        }
-        // Read as a `Value`, whose reader never formats a type mismatch (that
-        // would link float formatting into the component).
-        match serde_json::from_str::<serde_json::Value>(&format!("\"{raw}\"")) {
-            Ok(serde_json::Value::String(key)) => Ok(Cow::Owned(key)),
-            _ => Err(SyntaxError { offset: start, expected: "a key with valid escapes" }),
-        }
+        unescape(&self.text[start + 1..end]).ok_or(SyntaxError { offset: start, expected: "a key with valid escapes" })
+    }
+
+    /// Where the scanner is: a byte offset into the text.
+    pub fn offset(&self) -> usize {
+        self.at
     }
 
     /// An object key and its `:`, checked and skipped.
@@ -296,6 +291,55 @@ impl<'a> Scanner<'a> {
         }
         self.at += word.len();
         Ok(())
+    }
+}
+
+/// A string's contents (the text between its quotes, as the scanner
+/// checked it) with its escapes decoded; `None` when a `\u` escape is a lone
+/// surrogate, which is no character (serde_json refuses it too).
+pub fn unescape(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.contains('\\') {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let escaped = &rest[at + 1..];
+        let (c, after) = match escaped.as_bytes().first()? {
+            b'"' => ('"', &escaped[1..]),
+            b'\\' => ('\\', &escaped[1..]),
+            b'/' => ('/', &escaped[1..]),
+            b'b' => ('\u{8}', &escaped[1..]),
+            b'f' => ('\u{c}', &escaped[1..]),
+            b'n' => ('\n', &escaped[1..]),
+            b'r' => ('\r', &escaped[1..]),
+            b't' => ('\t', &escaped[1..]),
+            b'u' => code_point(&escaped[1..])?,
+            _ => return None,
+        };
+        out.push(c);
+        rest = after;
+    }
+    out.push_str(rest);
+    Some(Cow::Owned(out))
+}
+
+/// The character of a `\u` escape (its four hex digits first in `text`,
+/// with a second escape after a high surrogate), and the text after it.
+fn code_point(text: &str) -> Option<(char, &str)> {
+    let hex4 = |text: &str| {
+        let digits = text.get(..4).filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let first = hex4(text)?;
+    match first {
+        0xd800..=0xdbff => {
+            let low_text = text[4..].strip_prefix("\\u")?;
+            let low = hex4(low_text).filter(|low| (0xdc00..=0xdfff).contains(low))?;
+            Some((char::from_u32(0x10000 + ((first - 0xd800) << 10) + (low - 0xdc00))?, &low_text[4..]))
+        }
+        _ => Some((char::from_u32(first)?, &text[4..])),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod connection;
 pub mod error;
 pub mod header_params;
 pub mod idempotency;
+pub mod json;
 pub mod json_scan;
 pub mod manifest;
 pub mod model;

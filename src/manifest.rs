@@ -521,7 +521,7 @@ mod tests {
     #[test]
     fn the_packed_manifest_unpacks_to_connector_json_minified() {
         let text = manifest_json().expect("the packed manifest unpacks");
-        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+        let parse = |text: &str| crate::json::from_str(text).expect("JSON");
         assert_eq!(parse(&text), parse(include_str!("../connector.json")));
         assert!(!text.contains("\n  "), "minified");
         // Both parts are used: the statics' stretches and the packed rest.

@@ -1,8 +1,7 @@
 //! Records out of list responses, and the cursor of the next page.
 
-use serde_json::Value;
-
 use crate::error::{ApiError, ConnectorError, Result};
+use crate::json::Value;
 use crate::json_scan::{self, Scanner};
 use crate::manifest::{EntitySpec, Pagination};
 use crate::model::Page;
@@ -135,8 +134,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
 fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, String)>) -> Result<Option<String>> {
     let (Some(raw), Some((top, rest))) = (paging, field) else { return Ok(None) };
     // The paging member is small: read it whole, as a `Value`.
-    let value =
-        serde_json::from_str::<Value>(raw).map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
+    let value = crate::json::from_str(raw).map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
     match value.pointer(rest) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone()).filter(|t| !t.is_empty())),

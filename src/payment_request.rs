@@ -3,9 +3,8 @@
 //! stable/v1): a supported ISO 4217 currency, and amounts in minor units
 //! between 1 and 2 147 483 647, unless only a customer token is asked for.
 
-use serde_json::Value;
-
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 
 /// Currencies the Payment Request API accepts.
 pub const CURRENCIES: [&str; 15] =
@@ -77,7 +76,7 @@ fn check_amount(field: &str, value: &Value) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     fn reason(payload: Value) -> String {
         match check(&payload) {

@@ -1,8 +1,7 @@
 //! Turning Klarna's answers into records, ids and typed errors.
 
-use serde_json::Value;
-
 use crate::error::{ApiError, ConnectorError};
+use crate::json::Value;
 use crate::transport::HttpResponse;
 
 /// Longest slice of a non-JSON error body kept as a message.
@@ -13,7 +12,7 @@ pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorErro
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(&response.body).map(Some).map_err(|e| {
+    crate::json::from_slice(&response.body).map(Some).map_err(|e| {
         ConnectorError::Unexpected(ApiError {
             status: response.status,
             code: None,
@@ -47,7 +46,7 @@ pub fn error_for(response: &HttpResponse) -> ConnectorError {
 /// `error_code`, `error_message`, `validation_errors`).
 pub fn api_error(response: &HttpResponse) -> ApiError {
     let mut error = ApiError { status: response.status, ..ApiError::default() };
-    let body: Option<Value> = serde_json::from_slice(&response.body).ok();
+    let body: Option<Value> = crate::json::from_slice(&response.body).ok();
     let Some(Value::Object(body)) = body else {
         if !response.body.is_empty() {
             error.messages.push(snippet(&response.body));

@@ -5,10 +5,10 @@
 //! `multipart/form-data` part (RFC 7578).
 
 use base64::Engine as _;
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 use crate::manifest::UploadSpec;
 
 /// Namespace of boundaries (a fixed, random UUID of this connector).
@@ -114,7 +114,7 @@ fn boundary_for(file: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     const SPEC: UploadSpec = UploadSpec {
         part: "file",

@@ -2,6 +2,10 @@
 //! texts of which about half are then broken by one edit:
 //! - a text is accepted exactly when serde_json accepts it as a skipped
 //!   value (`IgnoredAny`), and an accepted value's extent is the whole text;
+//! - the connector's JSON values (`src/json.rs`) are read from exactly the
+//!   texts serde_json reads, to the same value, and written back as the
+//!   same text (numbers serde_json reads as floats: the same value; one
+//!   beyond f64's range, which serde_json refuses, is kept as written);
 //! - a list answer gives the records and the paging value that the previous
 //!   serde_json reader (`RawValue` records, kept below as the oracle) gave,
 //!   or is refused where it refused.
@@ -16,6 +20,7 @@ mod support;
 use std::borrow::Cow;
 
 use klarna_connector::error::ConnectorError;
+use klarna_connector::json;
 use klarna_connector::json_scan::{self, Scanner};
 use klarna_connector::manifest::Manifest;
 use klarna_connector::pagination::read_page;
@@ -127,6 +132,56 @@ fn the_scanner_accepts_what_serde_json_accepts() {
     }
     let (passed, refused) = (tally.passed_count("text"), tally.refused_count("text"));
     assert!(passed * 4 >= u64::from(cases) && refused * 4 >= u64::from(cases), "{passed} valid, {refused} broken");
+}
+
+/// Whether serde_json read a number of `value` as a float (the connector
+/// keeps those as written, so only their value can be compared).
+fn has_float(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_float),
+        Value::Object(map) => map.values().any(has_float),
+        _ => false,
+    }
+}
+
+#[test]
+fn values_are_read_and_written_as_serde_json_reads_and_writes_them() {
+    let (mut runner, cases) = support::runner("tests/proptest-regressions/json_scan.txt");
+    let tally = Tally::default();
+    let outcome = runner.run(&(json(), any::<bool>(), edit()), |(value, pretty, edit)| {
+        let text = apply(&written(&value, pretty), &edit);
+        let theirs = serde_json::from_str::<Value>(&text);
+        let ours = json::from_str(&text);
+        // The one difference: a number beyond f64's range is kept as written.
+        if theirs.as_ref().is_err_and(|e| e.to_string().starts_with("number out of range")) && ours.is_ok() {
+            tally.passed("beyond f64, kept");
+            return Ok(());
+        }
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "reader and serde_json disagree on {:?}", text);
+        let (Ok(ours), Ok(theirs)) = (ours, theirs) else {
+            tally.refused("read");
+            return Ok(());
+        };
+        tally.passed("read");
+        let written = ours.to_string();
+        prop_assert_eq!(serde_json::from_str::<Value>(&written).ok(), Some(theirs.clone()), "the value of {:?}", text);
+        if has_float(&theirs) {
+            tally.refused("same text (no float)");
+        } else {
+            prop_assert_eq!(&written, &theirs.to_string(), "the text written for {:?}", text);
+            tally.passed("same text (no float)");
+        }
+        Ok(())
+    });
+    println!("{}", tally.report(cases));
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+    let (read, refused) = (tally.passed_count("read"), tally.refused_count("read"));
+    let same_text = tally.passed_count("same text (no float)");
+    assert!(read * 4 >= u64::from(cases) && refused * 4 >= u64::from(cases), "{read} read, {refused} refused");
+    assert!(same_text * 4 >= read, "only {same_text} of {read} values were compared as text");
 }
 
 // The oracle: the list reader this scanner replaced, on serde_json's

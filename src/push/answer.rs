@@ -8,12 +8,11 @@
 //! `{"error": {"error_type", "error_text"}}`, `{"order": {…}}`,
 //! `{"options": {…}}`, `{"reservation": {…}}` or `{"failure_reason": "…"}`.
 
-use serde_json::{json, Map, Value};
-
 use super::shipping;
 use crate::config::ValidConfig;
 use crate::connection::run_checks;
 use crate::error::{ConnectorError, Result};
+use crate::json::{Map, Value};
 use crate::manifest::{AnswerForm, CallbackSpec};
 use crate::model::Reply;
 
@@ -36,7 +35,7 @@ const MAX_URL_CHARS: usize = 2000;
 /// Renders `answer` for `callback`, or `invalid-input` naming the first wrong field.
 pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Result<Reply> {
     let answer: Value =
-        serde_json::from_str(answer).map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
+        crate::json::from_str(answer).map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
     let forms: Vec<String> = callback.answers.iter().map(|f| format!("{{\"{}\": …}}", f.key())).collect();
     let expected = || format!("must be one of {} for {}", forms.join(", "), callback.kind);
     let Some(object) = answer.as_object().filter(|o| o.len() == 1) else {
@@ -135,7 +134,7 @@ fn error_body(value: &Value) -> Result<Value> {
     let Some(error_text) = text else {
         return Err(ConnectorError::input("answer.error.error_text", "required: the message the customer sees"));
     };
-    Ok(json!({ "error_type": error_type, "error_text": error_text }))
+    Ok(crate::json::object([("error_type", error_type.into()), ("error_text", error_text.into())]))
 }
 
 /// An absolute `https://` URL with a host, at most 2,000 characters.

@@ -2,9 +2,9 @@
 //! (names in any case) and the body, with the limits a delivery must keep.
 
 use percent_encoding::percent_decode_str;
-use serde_json::Value;
 
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 use crate::model::IncomingRequest;
 
 /// The largest delivery body read, in bytes: Klarna's own request limit
@@ -114,7 +114,7 @@ impl<'r> Incoming<'r> {
     pub fn json_object(&self) -> Result<Value> {
         let text = std::str::from_utf8(&self.request.body)
             .map_err(|_| ConnectorError::input("body", "is not UTF-8 text (a JSON object is expected)"))?;
-        match serde_json::from_str::<Value>(text) {
+        match crate::json::from_str(text) {
             Ok(value @ Value::Object(_)) => Ok(value),
             Ok(_) => Err(ConnectorError::input("body", "is JSON but not an object")),
             Err(e) => Err(ConnectorError::input("body", format!("is not JSON ({e})"))),

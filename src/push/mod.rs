@@ -15,11 +15,10 @@ pub mod template;
 pub mod token;
 pub mod verify;
 
-use serde_json::Value;
-
 use crate::config::Credentials;
 use crate::connection::Connection;
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 use crate::manifest::{CallbackSpec, EntityCall, Manifest};
 use crate::model::{Delivery, Event, IncomingRequest, Method, Pairs, Reply};
 use crate::transport::{Level, Transport};
@@ -75,7 +74,7 @@ impl<T: Transport> Connection<T> {
             "path" | "body+path" => {
                 let mut record = match (spec.record, body) {
                     ("body+path", Some(Value::Object(fields))) => fields,
-                    _ => serde_json::Map::new(),
+                    _ => crate::json::Map::new(),
                 };
                 for (name, value) in &incoming.params {
                     record.entry(name.to_string()).or_insert_with(|| Value::String(value.clone()));

@@ -10,12 +10,12 @@
 //! - `{"failure_reason": "…"}`: 400 with that body, which interrupts the purchase.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use serde_json::{json, Value};
 
 use super::answer::content_type;
 use super::template::fill;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
+use crate::json::{object, Value};
 use crate::manifest::CallbackSpec;
 use crate::model::Reply;
 
@@ -89,7 +89,7 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
             format!("must be text of 1 to {MAX_FAILURE_CHARS} characters"),
         ));
     };
-    let body = json!({ "failure_reason": text }).to_string().into_bytes();
+    let body = object([("failure_reason", text.into())]).to_string().into_bytes();
     Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type), body })
 }
 

@@ -3,11 +3,11 @@
 //! SHA-256 of the body, in hex), and `{a|b}` takes the first one present.
 //! build.rs checks every template names only these sources.
 
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::incoming::{at, Incoming};
 use crate::error::{ConnectorError, Result};
+use crate::json::Value;
 
 /// Longest event kind or id accepted (Klarna's `event_id` is at most 255).
 pub const MAX_RENDERED_CHARS: usize = 512;
@@ -80,8 +80,8 @@ pub fn fill(template: &str, mut value: impl FnMut(&str) -> Result<String>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::json;
     use crate::model::{IncomingRequest, Method};
-    use serde_json::json;
 
     #[test]
     fn templates_take_the_first_present_source() {

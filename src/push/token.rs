@@ -12,13 +12,13 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::content_type;
 use super::incoming::{at, Incoming};
 use crate::error::{ApiError, ConnectorError, Result};
+use crate::json::{object, Value};
 use crate::model::Reply;
 use crate::secret::Secret;
 
@@ -71,7 +71,7 @@ pub fn authenticate(
     lifetime_s: u32,
 ) -> Result<Reply> {
     let malformed = |why: String| {
-        let body = json!({ "failure_reason": why }).to_string().into_bytes();
+        let body = object([("failure_reason", why.into())]).to_string().into_bytes();
         Ok(Reply { status: MALFORMED_STATUS, headers: content_type(media_type), body })
     };
     let body = match incoming.json_object() {
@@ -103,7 +103,7 @@ pub fn authenticate(
         return Err(refused("the identifier or the digest (SHA-256 of nonce followed by key) does not match"));
     }
     let token = issue(key, identifier, now_s, lifetime_s)?;
-    let mut answer = serde_json::Map::new();
+    let mut answer = crate::json::Map::new();
     answer.insert(fields.token.to_string(), Value::String(token));
     let body = Value::Object(answer).to_string().into_bytes();
     Ok(Reply { status: ISSUED_STATUS, headers: content_type(media_type), body })
@@ -114,7 +114,8 @@ pub fn issue(key: &Secret, identifier: &str, now_s: u64, lifetime_s: u32) -> Res
     let expires = now_s
         .checked_add(u64::from(lifetime_s))
         .ok_or_else(|| ConnectorError::config("token_lifetime_s", "too large for the clock"))?;
-    let claims = json!({ "iss": ISSUER, "sub": identifier, "iat": now_s, "exp": expires });
+    let claims =
+        object([("iss", ISSUER.into()), ("sub", identifier.into()), ("iat", now_s.into()), ("exp", expires.into())]);
     let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signer = mac(key, signed.as_bytes()).ok_or_else(|| ConnectorError::config("auth", "unusable key"))?;
     let signature = signer.finalize().into_bytes();
@@ -143,7 +144,7 @@ pub fn check(key: &Secret, identifier: &str, token: &str, now_s: u64) -> Result<
     let claims: Value = URL_SAFE_NO_PAD
         .decode(claims)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| crate::json::from_slice(&bytes).ok())
         .ok_or_else(|| refused("the bearer token's claims are not JSON"))?;
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
     let (Some(issued), Some(expires)) = (number("iat"), number("exp")) else {
@@ -212,6 +213,7 @@ fn refused(why: &str) -> ConnectorError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// Klarna's example: identifier sweMerch123, key smOOOth, nonce lRFUpqW7Xd.
     const DOCS_DIGEST: &str = "8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B";

@@ -216,7 +216,12 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 
 /// An object of the given members (a later one of the same key wins).
 pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
-    Value::Object(members.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    // Inserted one by one: collecting would link a stable sort for these few members.
+    let mut map = Map::new();
+    for (key, value) in members {
+        map.insert(key.to_string(), value);
+    }
+    Value::Object(map)
 }
 
 /// Deeper nesting is refused, as serde_json refuses it (its recursion limit).

@@ -299,7 +299,7 @@ fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
             };
             format!("{}.{extension}", entity.name)
         });
-    crate::json::object([
+    crate::json::object(vec![
         ("content_type", content_type.into()),
         ("filename", filename.into()),
         ("content_base64", base64::engine::general_purpose::STANDARD.encode(&answer.body).into()),

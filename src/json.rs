@@ -215,7 +215,7 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// An object of the given members (a later one of the same key wins).
-pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+pub fn object(members: Vec<(&str, Value)>) -> Value {
     // Inserted one by one: collecting would link a stable sort for these few members.
     let mut map = Map::new();
     for (key, value) in members {

@@ -134,7 +134,7 @@ fn error_body(value: &Value) -> Result<Value> {
     let Some(error_text) = text else {
         return Err(ConnectorError::input("answer.error.error_text", "required: the message the customer sees"));
     };
-    Ok(crate::json::object([("error_type", error_type.into()), ("error_text", error_text.into())]))
+    Ok(crate::json::object(vec![("error_type", error_type.into()), ("error_text", error_text.into())]))
 }
 
 /// An absolute `https://` URL with a host, at most 2,000 characters.

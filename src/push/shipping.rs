@@ -89,7 +89,7 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
             format!("must be text of 1 to {MAX_FAILURE_CHARS} characters"),
         ));
     };
-    let body = object([("failure_reason", text.into())]).to_string().into_bytes();
+    let body = object(vec![("failure_reason", text.into())]).to_string().into_bytes();
     Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type), body })
 }
 

@@ -71,7 +71,7 @@ pub fn authenticate(
     lifetime_s: u32,
 ) -> Result<Reply> {
     let malformed = |why: String| {
-        let body = object([("failure_reason", why.into())]).to_string().into_bytes();
+        let body = object(vec![("failure_reason", why.into())]).to_string().into_bytes();
         Ok(Reply { status: MALFORMED_STATUS, headers: content_type(media_type), body })
     };
     let body = match incoming.json_object() {
@@ -114,8 +114,12 @@ pub fn issue(key: &Secret, identifier: &str, now_s: u64, lifetime_s: u32) -> Res
     let expires = now_s
         .checked_add(u64::from(lifetime_s))
         .ok_or_else(|| ConnectorError::config("token_lifetime_s", "too large for the clock"))?;
-    let claims =
-        object([("iss", ISSUER.into()), ("sub", identifier.into()), ("iat", now_s.into()), ("exp", expires.into())]);
+    let claims = object(vec![
+        ("iss", ISSUER.into()),
+        ("sub", identifier.into()),
+        ("iat", now_s.into()),
+        ("exp", expires.into()),
+    ]);
     let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signer = mac(key, signed.as_bytes()).ok_or_else(|| ConnectorError::config("auth", "unusable key"))?;
     let signature = signer.finalize().into_bytes();

@@ -52,10 +52,7 @@ fn a_changed_panel_is_refused_naming_the_changed_field() {
         prop_assert!(field.is_some() || result.is_ok(), "a valid panel was refused");
         Ok(())
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     assert!(tally.unreached(&["open"]).is_empty());
 }
 
@@ -179,10 +176,7 @@ fn requests_and_answers_end_as_klarna_and_the_change_call_for() {
         }
         check_answer(&answer, entity, &request, result, sent, &tally)
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     let unreached = tally.unreached(&CHECKS);
     assert!(unreached.is_empty(), "no case reached {unreached:?}");
     assert!(tally.passed_count("answer: usual") * 4 >= u64::from(cases), "too few cases reach Klarna unchanged");

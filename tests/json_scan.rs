@@ -109,12 +109,16 @@ fn apply(text: &str, edit: &Edit) -> String {
     }
 }
 
+/// A generated JSON text, compact or indented, then maybe broken by one edit.
+fn edited_text() -> impl Strategy<Value = String> {
+    (json(), any::<bool>(), edit()).prop_map(|(value, pretty, edit)| apply(&written(&value, pretty), &edit))
+}
+
 #[test]
 fn the_scanner_accepts_what_serde_json_accepts() {
     let (mut runner, cases) = support::runner("tests/proptest-regressions/json_scan.txt");
     let tally = Tally::default();
-    let outcome = runner.run(&(json(), any::<bool>(), edit()), |(value, pretty, edit)| {
-        let text = apply(&written(&value, pretty), &edit);
+    let outcome = runner.run(&edited_text(), |text| {
         let theirs = serde_json::from_str::<IgnoredAny>(&text).is_ok();
         let ours = json_scan::whole(&text, Scanner::value).ok();
         prop_assert_eq!(ours.is_some(), theirs, "scanner and serde_json disagree on {:?}", text);
@@ -126,10 +130,7 @@ fn the_scanner_accepts_what_serde_json_accepts() {
         }
         Ok(())
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     let (passed, refused) = (tally.passed_count("text"), tally.refused_count("text"));
     assert!(passed * 4 >= u64::from(cases) && refused * 4 >= u64::from(cases), "{passed} valid, {refused} broken");
 }
@@ -149,8 +150,7 @@ fn has_float(value: &Value) -> bool {
 fn values_are_read_and_written_as_serde_json_reads_and_writes_them() {
     let (mut runner, cases) = support::runner("tests/proptest-regressions/json_scan.txt");
     let tally = Tally::default();
-    let outcome = runner.run(&(json(), any::<bool>(), edit()), |(value, pretty, edit)| {
-        let text = apply(&written(&value, pretty), &edit);
+    let outcome = runner.run(&edited_text(), |text| {
         let theirs = serde_json::from_str::<Value>(&text);
         let ours = json::from_str(&text);
         // The one difference: a number beyond f64's range is kept as written.
@@ -174,10 +174,7 @@ fn values_are_read_and_written_as_serde_json_reads_and_writes_them() {
         }
         Ok(())
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     let (read, refused) = (tally.passed_count("read"), tally.refused_count("read"));
     let same_text = tally.passed_count("same text (no float)");
     assert!(read * 4 >= u64::from(cases) && refused * 4 >= u64::from(cases), "{read} read, {refused} refused");
@@ -311,10 +308,7 @@ fn list_answers_read_as_the_serde_json_reader_read_them() {
         }
         Ok(())
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     assert!(tally.unreached(&["answer", "answer: records", "answer: no records", "answer: a next page"]).is_empty());
     let read = tally.passed_count("answer: records") + tally.passed_count("answer: no records");
     assert!(read * 4 >= u64::from(cases) && tally.refused_count("answer") * 4 >= u64::from(cases), "{read} read");

@@ -136,10 +136,7 @@ fn urls_are_read_as_http_uri_reads_them() {
         }
         Ok(())
     });
-    println!("{}", tally.report(cases));
-    if let Err(failure) = outcome {
-        panic!("{failure}");
-    }
+    tally.print_and_check(cases, outcome);
     let unreached = tally.unreached(&["both read", "stricter", "both refuse"]);
     assert!(unreached.is_empty(), "never reached: {unreached:?}");
     let read = tally.passed_count("both read");

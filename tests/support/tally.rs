@@ -37,6 +37,15 @@ impl Tally {
         out
     }
 
+    /// Prints the table, then fails with the run's failure (proptest's
+    /// smallest failing case) if it had one.
+    pub fn print_and_check(&self, cases: u32, outcome: Result<(), impl std::fmt::Display>) {
+        println!("{}", self.report(cases));
+        if let Err(failure) = outcome {
+            panic!("{failure}");
+        }
+    }
+
     /// Checks that no case reached, out of `expected`.
     pub fn unreached(&self, expected: &[&'static str]) -> Vec<&'static str> {
         let table = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

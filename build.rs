@@ -28,12 +28,11 @@ fn main() {
     let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("connector.json: {e}")));
     check(&manifest);
     let out_dir = env::var("OUT_DIR").unwrap_or_else(|_| fail("OUT_DIR is not set"));
-    let write = |name: &str, contents: &str| {
+    let write = |name: &str, contents: &[u8]| {
         let out = Path::new(&out_dir).join(name);
         fs::write(&out, contents).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
     };
     let minified = minify(&text);
-    write("manifest.min.json", &minified);
     // Two passes: the first learns which stretches of the text the statics use.
     pieces::begin(&minified);
     manifest_code(&manifest);
@@ -42,9 +41,8 @@ fn main() {
     if lz4_flex::block::decompress(&rest, layout.rest.len()).ok().as_deref() != Some(layout.rest.as_bytes()) {
         fail("the manifest's compressed rest does not decompress to itself");
     }
-    write("manifest.kept.txt", &layout.kept);
-    let out = Path::new(&out_dir).join("manifest.rest.lz4");
-    fs::write(&out, rest).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
+    write("manifest.kept.txt", layout.kept.as_bytes());
+    write("manifest.rest.lz4", &rest);
     let lengths: Vec<String> = layout.lengths.iter().map(u16::to_string).collect();
     let layout_code = format!(
         "/// Lengths of the minified manifest's stretches, alternately of the rest and\n/// of [`KEPT`], from the start.\nconst LAYOUT: [u16; {}] = [{}];\n\n/// The rest's length, uncompressed.\nconst REST_LEN: usize = {};\n\n",
@@ -52,7 +50,7 @@ fn main() {
         lengths.join(", "),
         layout.rest.len()
     );
-    write("manifest.rs", &(layout_code + &manifest_code(&manifest)));
+    write("manifest.rs", (layout_code + &manifest_code(&manifest)).as_bytes());
 }
 
 /// The text `describe()` returns: connector.json without the whitespace

@@ -16,7 +16,7 @@ use std::fmt::Debug;
 use std::{env, fs, path::Path};
 
 use format::{ApiType, Callback, Entity, EntityCall, Manifest, Setting, SettingType, Upload, Verify};
-use pieces::lit;
+use pieces::text_of;
 
 fn main() {
     println!("cargo:rerun-if-changed=connector.json");
@@ -33,24 +33,20 @@ fn main() {
         fs::write(&out, contents).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
     };
     let minified = minify(&text);
-    // Two passes: the first learns which stretches of the text the statics use.
     pieces::begin(&minified);
-    manifest_code(&manifest);
-    let layout = pieces::lay_out();
-    let rest = lz4_flex::block::compress(layout.rest.as_bytes());
-    if lz4_flex::block::decompress(&rest, layout.rest.len()).ok().as_deref() != Some(layout.rest.as_bytes()) {
-        fail("the manifest's compressed rest does not decompress to itself");
+    let code = manifest_code(&manifest);
+    let whole = pieces::finish();
+    let packed = lz4_flex::block::compress(whole.as_bytes());
+    if lz4_flex::block::decompress(&packed, whole.len()).ok().as_deref() != Some(whole.as_bytes()) {
+        fail("the packed manifest text does not unpack to itself");
     }
-    write("manifest.kept.txt", layout.kept.as_bytes());
-    write("manifest.rest.lz4", &rest);
-    let lengths: Vec<String> = layout.lengths.iter().map(u16::to_string).collect();
-    let layout_code = format!(
-        "/// Lengths of the minified manifest's stretches, alternately of the rest and\n/// of [`KEPT`], from the start.\nconst LAYOUT: [u16; {}] = [{}];\n\n/// The rest's length, uncompressed.\nconst REST_LEN: usize = {};\n\n",
-        lengths.len(),
-        lengths.join(", "),
-        layout.rest.len()
+    write("manifest.lz4", &packed);
+    let lengths = format!(
+        "/// The unpacked text's length.\nconst TEXT_LEN: usize = {};\n\n/// The length of its first part, the minified manifest.\nconst MANIFEST_LEN: usize = {};\n\n",
+        whole.len(),
+        minified.len()
     );
-    write("manifest.rs", (layout_code + &manifest_code(&manifest)).as_bytes());
+    write("manifest.rs", (lengths + &code).as_bytes());
 }
 
 /// The text `describe()` returns: connector.json without the whitespace
@@ -321,7 +317,7 @@ fn variant(id: &str) -> String {
 fn id_enum(name: &str, what: &str, ids: &[&str]) -> String {
     let variants: Vec<String> = ids.iter().map(|id| format!("    /// `{id}`.\n    {},", variant(id))).collect();
     let all: Vec<String> = ids.iter().map(|id| format!("Self::{}", variant(id))).collect();
-    let arms: Vec<String> = ids.iter().map(|id| format!("            Self::{} => {},", variant(id), lit(id))).collect();
+    let arms: Vec<String> = ids.iter().map(|id| format!("            Self::{} => {id:?},", variant(id))).collect();
     format!(
         "/// {what}, as connector.json names them.\n#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]\npub enum {name} {{\n{}\n}}\n\nimpl {name} {{\n    /// Every one, in the manifest's order.\n    pub const ALL: [Self; {}] = [{}];\n\n    /// The id as connector.json spells it.\n    pub const fn as_str(self) -> &'static str {{\n        match self {{\n{}\n        }}\n    }}\n}}\n\n",
         variants.join("\n"),
@@ -348,14 +344,14 @@ fn opt<T: Debug>(value: &Option<T>) -> String {
     value.as_ref().map_or("None".to_string(), |v| format!("Some({v:?})"))
 }
 
-/// `Some(lit(text))` or `None`.
+/// `Some(text_of(text))` or `None`.
 fn opt_str(value: &Option<String>) -> String {
-    value.as_deref().map_or("None".to_string(), |v| format!("Some({})", lit(v)))
+    value.as_deref().map_or("None".to_string(), |v| format!("Some({})", text_of(v)))
 }
 
-/// A slice of string literals.
+/// A slice of [`text_of`]s.
 fn strings(items: &[String]) -> String {
-    format!("&[{}]", items.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", "))
+    format!("&[{}]", items.iter().map(|s| text_of(s)).collect::<Vec<_>>().join(", "))
 }
 
 /// The ids of the auth kinds and the API types, which the rest refers to.
@@ -382,9 +378,9 @@ fn setting(s: &Setting, ids: &Ids) -> String {
     };
     format!(
         "Setting {{ key: {}, label: {}, help: {}, kind: SettingType::{:?}, required: {}, secret: {}, default: {}, min: {}, max: {}, show_when: {show_when} }}",
-        lit(&s.key),
-        lit(&s.label),
-        lit(&s.help),
+        text_of(&s.key),
+        text_of(&s.label),
+        text_of(&s.help),
         s.kind,
         s.required,
         s.secret,
@@ -400,22 +396,22 @@ fn settings(items: &[Setting], ids: &Ids) -> String {
 
 fn api_type(t: &ApiType, ids: &Ids) -> String {
     let test = t.test.as_ref().map_or("None".to_string(), |probe| {
-        let query: Vec<String> = probe.query.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
+        let query: Vec<String> = probe.query.iter().map(|(k, v)| format!("({}, {})", text_of(k), text_of(v))).collect();
         format!(
             "Some(Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }})",
             method_const(probe.method),
-            lit(&probe.path),
+            text_of(&probe.path),
             query.join(", "),
             probe.accept,
-            lit(&probe.checks),
+            text_of(&probe.checks),
         )
     });
     format!(
         "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: {test} }}",
         id_ref("ApiTypeId", &ids.api, &t.id, "panel.api_types"),
-        lit(&t.label),
-        lit(&t.description),
-        lit(&t.hosts),
+        text_of(&t.label),
+        text_of(&t.description),
+        text_of(&t.hosts),
         ids.auth_kinds(&t.auth, &format!("api type {}: auth", t.id)),
         settings(&t.settings, ids),
     )
@@ -424,10 +420,10 @@ fn api_type(t: &ApiType, ids: &Ids) -> String {
 fn upload(upload: &Option<Upload>) -> String {
     let Some(spec) = upload else { return "None".into() };
     let types: Vec<String> =
-        spec.types.iter().map(|(t, extensions)| format!("({}, {})", lit(t), strings(extensions))).collect();
+        spec.types.iter().map(|(t, extensions)| format!("({}, {})", text_of(t), strings(extensions))).collect();
     format!(
         "Some(UploadSpec {{ part: {}, max_bytes: {}, types: &[{}] }})",
-        lit(&spec.part),
+        text_of(&spec.part),
         spec.max_bytes,
         types.join(", ")
     )
@@ -437,28 +433,30 @@ fn entity(e: &Entity, ids: &Ids) -> String {
     let operations: Vec<String> = e
         .operations
         .iter()
-        .map(|op| format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), lit(&op.path)))
+        .map(|op| {
+            format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), text_of(&op.path))
+        })
         .collect();
     let checks: Vec<String> = e.checks.iter().map(|c| format!("Check::{c:?}")).collect();
     let pagination = match &e.pagination {
         None => "Pagination::None".to_string(),
         Some(format::Pagination::Offset { page_size_param, max_page_size, next_link }) => format!(
             "Pagination::Offset {{ page_size_param: {}, max_page_size: {max_page_size}, next_link: {} }}",
-            lit(page_size_param),
-            lit(next_link)
+            text_of(page_size_param),
+            text_of(next_link)
         ),
         Some(format::Pagination::Cursor { page_size_param, max_page_size, cursor_param, cursor_from }) => format!(
             "Pagination::Cursor {{ page_size_param: {}, max_page_size: {max_page_size}, cursor_param: {}, cursor_from: {} }}",
-            lit(page_size_param),
-            lit(cursor_param),
-            lit(cursor_from)
+            text_of(page_size_param),
+            text_of(cursor_param),
+            text_of(cursor_from)
         ),
     };
     format!(
         "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
-        lit(&e.name),
-        lit(&e.label),
-        lit(&e.description),
+        text_of(&e.name),
+        text_of(&e.label),
+        text_of(&e.description),
         id_ref("ApiTypeId", &ids.api, &e.api_type, &format!("entity {}: api_type", e.name)),
         operations.join(", "),
         opt_str(&e.records),
@@ -472,57 +470,58 @@ fn entity(e: &Entity, ids: &Ids) -> String {
 }
 
 fn entity_call(call: &EntityCall) -> String {
-    let params: Vec<String> = call.params.iter().map(|(k, v)| format!("({}, {})", lit(k), lit(v))).collect();
-    format!("EntityCall {{ entity: {}, params: &[{}] }}", lit(&call.entity), params.join(", "))
+    let params: Vec<String> = call.params.iter().map(|(k, v)| format!("({}, {})", text_of(k), text_of(v))).collect();
+    format!("EntityCall {{ entity: {}, params: &[{}] }}", text_of(&call.entity), params.join(", "))
 }
 
 fn callback(c: &Callback, ids: &Ids) -> String {
     let verify = match &c.verify {
         Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => format!(
             "Verify::HmacSha256 {{ signature_header: {}, key_id_header: {}, keys_setting: {} }}",
-            lit(signature_header),
-            lit(key_id_header),
-            lit(keys_setting)
+            text_of(signature_header),
+            text_of(key_id_header),
+            text_of(keys_setting)
         ),
         Verify::UrlSecret { query_param, setting } => {
-            format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", lit(query_param), lit(setting))
+            format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", text_of(query_param), text_of(setting))
         }
         Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => format!(
             "Verify::NonceDigest {{ identifier_field: {}, nonce_field: {}, digest_field: {}, token_lifetime_s: {token_lifetime_s}, token_field: {} }}",
-            lit(identifier_field),
-            lit(nonce_field),
-            lit(digest_field),
-            lit(token_field)
+            text_of(identifier_field),
+            text_of(nonce_field),
+            text_of(digest_field),
+            text_of(token_field)
         ),
         Verify::BearerToken {} => "Verify::BearerToken".to_string(),
     };
     let event = c.event.as_ref().map_or("None".to_string(), |e| {
-        let by_kind: Vec<String> = e.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", lit(p), lit(e))).collect();
+        let by_kind: Vec<String> =
+            e.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", text_of(p), text_of(e))).collect();
         format!(
             "Some(EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }})",
-            lit(&e.kind),
-            lit(&e.id),
+            text_of(&e.kind),
+            text_of(&e.id),
             opt_str(&e.entity),
             by_kind.join(", "),
-            lit(&e.record)
+            text_of(&e.record)
         )
     });
     let acknowledge = c.acknowledge.as_ref().map_or("None".to_string(), |a| {
         let call = EntityCall { entity: a.entity.clone(), params: a.params.clone() };
-        format!("Some(({}, {}))", entity_call(&call), lit(&a.setting))
+        format!("Some(({}, {}))", entity_call(&call), text_of(&a.setting))
     });
     let answers: Vec<String> = c.answers.iter().map(|a| format!("AnswerForm::{a:?}")).collect();
     let checks: Vec<String> = c.answer_checks.iter().map(|a| format!("Check::{a:?}")).collect();
     format!(
         "CallbackSpec {{ kind: {}, label: {}, description: {}, api_type: {}, method: Method::{}, route: {}, register_url: {}, register_at: {}, verify: {verify}, json_body: {}, required: {}, media_type: {}, event: {event}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}], answer_status: {}, location: {} }}",
-        lit(&c.kind),
-        lit(&c.label),
-        lit(&c.description),
+        text_of(&c.kind),
+        text_of(&c.label),
+        text_of(&c.description),
         id_ref("ApiTypeId", &ids.api, &c.api_type, &format!("callback {}: api_type", c.kind)),
         method_const(c.method),
-        lit(&c.route),
-        lit(&c.register_url),
-        lit(&c.register_at),
+        text_of(&c.route),
+        text_of(&c.register_url),
+        text_of(&c.register_at),
         matches!(c.body, format::CallbackBody::Json),
         strings(&c.required),
         opt_str(&c.media_type),
@@ -537,8 +536,10 @@ fn callback(c: &Callback, ids: &Ids) -> String {
 
 fn manifest_code(m: &Manifest) -> String {
     let choices = |items: &[format::Choice]| {
-        let items: Vec<String> =
-            items.iter().map(|c| format!("Choice {{ id: {}, label: {} }}", lit(&c.id), lit(&c.label))).collect();
+        let items: Vec<String> = items
+            .iter()
+            .map(|c| format!("Choice {{ id: {}, label: {} }}", text_of(&c.id), text_of(&c.label)))
+            .collect();
         format!("&[{}]", items.join(", "))
     };
     let ids = Ids {
@@ -551,11 +552,11 @@ fn manifest_code(m: &Manifest) -> String {
         .iter()
         .map(|k| {
             let id = id_ref("AuthKindId", &ids.auth, &k.id, "panel.auth_kinds");
-            format!("AuthKind {{ id: {id}, label: {}, fields: {} }}", lit(&k.label), settings(&k.fields, &ids))
+            format!("AuthKind {{ id: {id}, label: {}, fields: {} }}", text_of(&k.label), settings(&k.fields, &ids))
         })
         .collect();
     let oauth: Vec<String> =
-        m.hosts.oauth_token.iter().map(|(env, url)| format!("({}, {})", lit(env), lit(url))).collect();
+        m.hosts.oauth_token.iter().map(|(env, url)| format!("({}, {})", text_of(env), text_of(url))).collect();
     let families: Vec<String> = m
         .hosts
         .families
@@ -564,21 +565,23 @@ fn manifest_code(m: &Manifest) -> String {
             let rows: Vec<String> = environments
                 .iter()
                 .flat_map(|(env, regions)| {
-                    regions.iter().map(move |(region, host)| format!("({}, {}, {})", lit(env), lit(region), lit(host)))
+                    regions.iter().map(move |(region, host)| {
+                        format!("({}, {}, {})", text_of(env), text_of(region), text_of(host))
+                    })
                 })
                 .collect();
-            format!("HostFamily {{ name: {}, hosts: &[{}] }}", lit(family), rows.join(", "))
+            format!("HostFamily {{ name: {}, hosts: &[{}] }}", text_of(family), rows.join(", "))
         })
         .collect();
     format!(
         "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n    callbacks: &[\n{}\n    ],\n}};\n",
         id_enum("AuthKindId", "The auth kinds of the panel", &ids.auth),
         id_enum("ApiTypeId", "The API types of the panel", &ids.api),
-        lit(&m.id),
-        lit(&m.name),
-        lit(&m.version),
-        lit(&m.wit),
-        lit(&m.description),
+        text_of(&m.id),
+        text_of(&m.name),
+        text_of(&m.version),
+        text_of(&m.wit),
+        text_of(&m.description),
         choices(&m.panel.environments),
         choices(&m.panel.regions),
         auth_kinds.join(",\n"),

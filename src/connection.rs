@@ -105,7 +105,7 @@ impl<T: Transport> Connection<T> {
         }
         path::check_query(&request.params.query)?;
         let (query, headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
         let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
         let call = Call {
             method: Method::GET,
@@ -146,7 +146,7 @@ impl<T: Transport> Connection<T> {
     fn write(&self, entity: &EntitySpec, operation: &OperationSpec, request: &PublishRequest) -> Result<PublishResult> {
         path::check_query(&request.params.query)?;
         let (query, mut headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params, entity)?;
         if let Some(payload) = &payload {
             run_checks(entity.checks, payload)?;
@@ -160,7 +160,13 @@ impl<T: Transport> Connection<T> {
                 }
                 None => {
                     let semantic = header_params::semantic(&headers);
-                    idempotency::derive(entity.name, &request.method, &request.params.path, &semantic, payload.as_ref())
+                    idempotency::derive(
+                        &entity.name,
+                        &request.method,
+                        &request.params.path,
+                        &semantic,
+                        payload.as_ref(),
+                    )
                 }
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));

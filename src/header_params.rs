@@ -34,7 +34,7 @@ pub fn semantic(headers: &Pairs) -> Pairs {
 /// Moves the entity's header parameters out of the query: `(query, headers)`.
 pub fn split(entity: &EntitySpec, query: &Pairs) -> Result<(Pairs, Pairs)> {
     let (headers, query): (Pairs, Pairs) =
-        query.iter().cloned().partition(|(k, _)| entity.header_params.contains(&k.as_str()));
+        query.iter().cloned().partition(|(k, _)| entity.header_params.iter().any(|h| h == k));
     for (name, value) in &headers {
         check(name, value)?;
     }

@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::json::Value;
 use crate::json_scan::{self, Scanner};
-use crate::manifest::{EntitySpec, Pagination};
+use crate::manifest::{EntitySpec, Pagination, Text};
 use crate::model::Page;
 use crate::path;
 
@@ -70,8 +70,8 @@ fn split_path(path: &str) -> (&str, String) {
 fn paging_field(entity: &EntitySpec) -> Option<&'static str> {
     match entity.pagination {
         Pagination::None => None,
-        Pagination::Offset { next_link, .. } => Some(next_link),
-        Pagination::Cursor { cursor_from, .. } => Some(cursor_from),
+        Pagination::Offset { next_link, .. } => Some(next_link.as_str()),
+        Pagination::Cursor { cursor_from, .. } => Some(cursor_from.as_str()),
     }
 }
 
@@ -89,7 +89,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
     }
     let text = std::str::from_utf8(body).map_err(|e| malformed(entity, &format!("not UTF-8 ({e})")))?;
     let field = paging_field(entity).map(split_path);
-    let (items, paging) = match entity.records {
+    let (items, paging) = match entity.records.map(Text::as_str) {
         None => (
             vec![json_scan::whole(text, Scanner::value)
                 .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?],

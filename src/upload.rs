@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
 use crate::json::Value;
-use crate::manifest::UploadSpec;
+use crate::manifest::{Text, UploadSpec};
 
 /// Namespace of boundaries (a fixed, random UUID of this connector).
 const BOUNDARY_NAMESPACE: Uuid = Uuid::from_u128(0x0b5d_77a1_2c4e_4f19_9a3b_d1e8_65c0_f472);
@@ -38,7 +38,7 @@ pub fn encode(spec: &UploadSpec, payload: &Value) -> Result<Multipart> {
     let content_type = text("content_type")
         .ok_or_else(|| ConnectorError::input("params.payload.content_type", "required (e.g. application/pdf)"))?;
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let accepted: Vec<&str> = spec.types.iter().map(|(t, _)| *t).collect();
+    let accepted: Vec<&str> = spec.types.iter().map(|(t, _)| t.as_str()).collect();
     let Some((_, extensions)) = spec.types.iter().find(|(t, _)| *t == essence) else {
         return Err(ConnectorError::input(
             "params.payload.content_type",
@@ -82,7 +82,7 @@ pub fn encode(spec: &UploadSpec, payload: &Value) -> Result<Multipart> {
 
 /// A name that can sit in a `Content-Disposition` header and whose extension
 /// matches the content type.
-fn check_filename(filename: &str, extensions: &[&str]) -> Result<()> {
+fn check_filename(filename: &str, extensions: &[Text]) -> Result<()> {
     let field = "params.payload.filename";
     if filename.chars().any(|c| matches!(c, '"' | '\\' | '/') || c.is_control()) {
         return Err(ConnectorError::input(field, "must not contain quotes, slashes or control characters"));
@@ -116,11 +116,19 @@ mod tests {
     use super::*;
     use crate::json::json;
 
-    const SPEC: UploadSpec = UploadSpec {
-        part: "file",
-        max_bytes: 16,
-        types: &[("application/pdf", &["pdf"]), ("image/jpeg", &["jpg", "jpeg"])],
-    };
+    /// A 16-byte limit, PDF and JPEG (the manifest's words, leaked once per test).
+    fn spec() -> UploadSpec {
+        let of = Text::of;
+        UploadSpec {
+            part: of("file"),
+            max_bytes: 16,
+            types: vec![
+                (of("application/pdf"), &*vec![of("pdf")].leak()),
+                (of("image/jpeg"), &*vec![of("jpg"), of("jpeg")].leak()),
+            ]
+            .leak(),
+        }
+    }
 
     fn record(content_type: &str, filename: &str, content: &[u8]) -> Value {
         json!({
@@ -131,7 +139,7 @@ mod tests {
     }
 
     fn reason(payload: Value) -> String {
-        match encode(&SPEC, &payload) {
+        match encode(&spec(), &payload) {
             Err(ConnectorError::InvalidInput(message)) => message,
             other => panic!("expected invalid input, got {other:?}"),
         }
@@ -139,13 +147,13 @@ mod tests {
 
     #[test]
     fn a_file_record_becomes_one_form_part() {
-        let upload = encode(&SPEC, &record("application/pdf", "receipt.PDF", b"%PDF-1.4 x")).expect("encoded");
+        let upload = encode(&spec(), &record("application/pdf", "receipt.PDF", b"%PDF-1.4 x")).expect("encoded");
         let boundary = upload.content_type.strip_prefix("multipart/form-data; boundary=").expect("boundary");
         let expected = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"receipt.PDF\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 x\r\n--{boundary}--\r\n"
         );
         assert_eq!(String::from_utf8(upload.body).expect("text"), expected);
-        let again = encode(&SPEC, &record("application/pdf", "receipt.PDF", b"%PDF-1.4 x")).expect("encoded");
+        let again = encode(&spec(), &record("application/pdf", "receipt.PDF", b"%PDF-1.4 x")).expect("encoded");
         assert_eq!(again.content_type, upload.content_type, "the same file, the same body");
     }
 
@@ -169,6 +177,6 @@ mod tests {
         assert!(reason(json!({"content_type": "image/jpeg", "filename": "a.jpg", "content_base64": "%%"}))
             .contains("not valid base64"));
         assert!(reason(json!({"filename": "a.jpg"})).starts_with("params.payload.content_type: required"));
-        assert!(encode(&SPEC, &record("image/jpeg; charset=binary", "a.JPG", &[0; 16])).is_ok());
+        assert!(encode(&spec(), &record("image/jpeg; charset=binary", "a.JPG", &[0; 16])).is_ok());
     }
 }

@@ -86,14 +86,14 @@ fn set(body: &mut Value, path: &str, value: Value) {
 fn sources(callback: &CallbackSpec) -> Vec<&'static str> {
     let mut out = Vec::new();
     for template in callback.event.iter().flat_map(|e| [e.kind, e.id]) {
-        let mut rest = template;
+        let mut rest = template.as_str();
         while let (Some(open), Some(close)) = (rest.find('{'), rest.find('}')) {
             out.extend(rest[open + 1..close].split('|').next());
             rest = &rest[close + 1..];
         }
     }
     for call in callback.read_back.iter().chain(callback.acknowledge.iter().map(|(c, _)| c)) {
-        out.extend(call.params.iter().map(|(_, source)| *source));
+        out.extend(call.params.iter().map(|(_, source)| source.as_str()));
     }
     out.sort_unstable();
     out.dedup();
@@ -119,13 +119,15 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
         set(&mut body, part, json!({}));
     }
     if let Verify::NonceDigest { identifier_field, nonce_field, digest_field, .. } = callback.verify {
+        let (identifier_field, nonce_field, digest_field) =
+            (identifier_field.as_str(), nonce_field.as_str(), digest_field.as_str());
         needed.extend([identifier_field, nonce_field, digest_field].map(str::to_string));
         set(&mut body, identifier_field, json!(IDENTIFIER));
         set(&mut body, nonce_field, json!("n-fuzz-1"));
         let digest: String = Sha256::digest(format!("n-fuzz-1{SECRET}")).iter().map(|b| format!("{b:02X}")).collect();
         set(&mut body, digest_field, json!(digest));
     }
-    let media_type = callback.media_type.unwrap_or("application/json");
+    let media_type = callback.media_type.as_deref().unwrap_or("application/json");
     let mut headers = vec![("Content-Type".to_string(), media_type.to_string())];
     if let Verify::BearerToken = callback.verify {
         let bearer = token::issue(&Secret::new(SECRET), IDENTIFIER, now(), 3600).expect("a token");
@@ -224,7 +226,7 @@ fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[Strin
                         Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
                     };
                     let mut body: Value = serde_json::from_slice(&request.body).expect("json");
-                    let (parent, leaf) = digest_field.rsplit_once('.').unwrap_or(("", digest_field));
+                    let (parent, leaf) = digest_field.rsplit_once('.').unwrap_or(("", digest_field.as_str()));
                     let slot = parent.split('.').filter(|k| !k.is_empty()).try_fold(&mut body, |v, k| v.get_mut(k));
                     if let Some(object) = slot.and_then(Value::as_object_mut) {
                         object.insert(leaf.to_string(), json!(text));
@@ -326,7 +328,7 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
                         // The answer is an issued token, and it opens the other routes.
                         let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
                         let field = match callback.verify {
-                            Verify::NonceDigest { token_field, .. } => token_field,
+                            Verify::NonceDigest { token_field, .. } => token_field.as_str(),
                             _ => "",
                         };
                         let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
@@ -409,7 +411,7 @@ fn respond_renders_or_names_the_wrong_field_and_never_panics() {
     let answerable: Vec<&CallbackSpec> = Manifest::get().callbacks.iter().filter(|c| !c.answers.is_empty()).collect();
     let outcome = runner.run(&(any::<Index>(), answer()), |(which, answer)| {
         let callback = *which.get(&answerable);
-        let result = connection(callback).respond(callback.kind, &answer);
+        let result = connection(callback).respond(&callback.kind, &answer);
         match result {
             Ok(reply) => {
                 prop_assert!(matches!(reply.status, 200 | 201 | 303 | 400), "{}", reply.status);

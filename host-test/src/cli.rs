@@ -334,7 +334,7 @@ fn known_entity(options: &Options, command: &str) -> Result<String, String> {
     let api_type = api_type_of(options);
     let manifest = klarna_connector::manifest::Manifest::get();
     let names: Vec<&str> =
-        manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).map(|e| e.name).collect();
+        manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).map(|e| e.name.as_str()).collect();
     if names.contains(&name.as_str()) {
         return Ok(name);
     }

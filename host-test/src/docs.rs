@@ -37,7 +37,7 @@ pub fn tables() -> Result<String, String> {
             t.id,
             t.label,
             t.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
-            t.test.as_ref().map_or(LISTENER_TEST, |probe| probe.checks)
+            t.test.as_ref().map_or(LISTENER_TEST, |probe| probe.checks.as_str())
         );
     }
     let _ = write!(out, "\n| Auth kind | Fields |\n| --- | --- |\n");

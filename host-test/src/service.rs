@@ -83,7 +83,7 @@ pub fn deployment_env(config: &ConnectionConfig, service_token: &str) -> Vec<(St
         ("CONNECTOR_ENVIRONMENT".into(), config.environment.clone()),
         ("CONNECTOR_REGION".into(), config.region.clone()),
         ("SERVICE_TOKEN".into(), service_token.into()),
-        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed.join(" ")),
+        ("CONNECTOR_ALLOWED_HOSTS".into(), klarna_connector::manifest::Manifest::get().hosts.allowed_list()),
     ];
     match &config.auth {
         Auth::Basic(b) => env.extend([

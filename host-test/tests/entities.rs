@@ -33,7 +33,7 @@ fn main() {
                 let name = format!("{} {}", entity.name, operation.method.as_str().to_ascii_lowercase());
                 Trial::test(name, move || {
                     let mut h = common::Harness::new();
-                    if scenarios::run(&mut h, entity.name, operation.path, method) {
+                    if scenarios::run(&mut h, &entity.name, &operation.path, method) {
                         Ok(())
                     } else {
                         Err(Failed::from(format!(

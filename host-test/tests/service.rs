@@ -271,19 +271,25 @@ fn the_bridge_sends_only_to_the_allowed_hosts() {
 #[test]
 fn the_spin_manifest_lists_the_hosts_the_manifest_allows() {
     let spin = include_str!("../../deploy/spin.toml");
-    let hosts = klarna_connector::manifest::Manifest::get().hosts.allowed;
-    for host in hosts {
+    let hosts = &klarna_connector::manifest::Manifest::get().hosts;
+    for host in hosts.allowed {
         assert!(spin.contains(&format!("\"https://{host}\"")), "allowed_outbound_hosts lacks {host}");
     }
-    assert!(spin.contains(&format!("CONNECTOR_ALLOWED_HOSTS = \"{}\"", hosts.join(" "))), "the bridge's list differs");
+    assert!(
+        spin.contains(&format!("CONNECTOR_ALLOWED_HOSTS = \"{}\"", hosts.allowed_list())),
+        "the bridge's list differs"
+    );
     assert!(spin.contains("source = \"../target/klarna_connector.service.wasm\""));
 }
 
 #[test]
 fn the_wadm_manifest_runs_the_wasi_config_build_with_the_hosts_the_manifest_allows() {
     let wadm = include_str!("../../deploy/wadm.yaml");
-    let hosts = klarna_connector::manifest::Manifest::get().hosts.allowed;
-    assert!(wadm.contains(&format!("connector_allowed_hosts: \"{}\"", hosts.join(" "))), "the bridge's list differs");
+    let hosts = &klarna_connector::manifest::Manifest::get().hosts;
+    assert!(
+        wadm.contains(&format!("connector_allowed_hosts: \"{}\"", hosts.allowed_list())),
+        "the bridge's list differs"
+    );
     assert!(wadm.contains(&format!("image: file://../{}", WASI_CONFIG_SERVICE.composed)));
     for secret in ["connector_password:", "service_token:", "client_secret:"] {
         let written = wadm.lines().any(|line| !line.trim_start().starts_with('#') && line.contains(secret));

@@ -16,7 +16,7 @@ use super::template::fill;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
 use crate::json::{object, Value};
-use crate::manifest::CallbackSpec;
+use crate::manifest::{CallbackSpec, Text};
 use crate::model::Reply;
 
 /// The status of a `failure_reason` answer.
@@ -53,7 +53,7 @@ pub fn options(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
 /// `{"reservation": {…}}`: the reservation as it is, with its `Location`.
 pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value) -> Result<Reply> {
     let object = value.as_object().ok_or_else(|| ConnectorError::input("answer.reservation", "must be an object"))?;
-    let template = callback.location.unwrap_or_default();
+    let template = callback.location.map(Text::as_str).unwrap_or_default();
     let base = config
         .value("public_url")
         .ok_or_else(|| ConnectorError::config("settings.public_url", "required to answer a reservation"))?;
@@ -90,7 +90,7 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
         ));
     };
     let body = object(vec![("failure_reason", text.into())]).to_string().into_bytes();
-    Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type), body })
+    Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type.map(Text::as_str)), body })
 }
 
 /// The `public_url` setting: an absolute `https://` URL with a host and no query.
@@ -107,6 +107,6 @@ pub fn check_public_url(url: &str) -> Result<()> {
 
 /// The callback's success status (200 unless it says otherwise) with `value` as the body.
 fn success(callback: &CallbackSpec, value: &Value, mut headers: Vec<(String, String)>) -> Reply {
-    headers.extend(content_type(callback.media_type));
+    headers.extend(content_type(callback.media_type.map(Text::as_str)));
     Reply { status: callback.answer_status.unwrap_or(200), headers, body: value.to_string().into_bytes() }
 }

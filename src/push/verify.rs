@@ -19,7 +19,7 @@ use super::incoming::Incoming;
 use super::token::{self, AuthFields};
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ApiError, ConnectorError, Result};
-use crate::manifest::{CallbackSpec, Verify};
+use crate::manifest::{CallbackSpec, Text, Verify};
 use crate::model::Reply;
 
 /// The status Klarna asks for when a webhook's signature is wrong.
@@ -42,17 +42,23 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
     match callback.verify {
         Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => {
             let fields = AuthFields {
-                identifier: identifier_field,
-                nonce: nonce_field,
-                digest: digest_field,
-                token: token_field,
+                identifier: identifier_field.as_str(),
+                nonce: nonce_field.as_str(),
+                digest: digest_field.as_str(),
+                token: token_field.as_str(),
             };
             let credentials = match &config.credentials {
                 Credentials::ShippingKey { identifier, key } => Some((identifier.as_str(), key)),
                 _ => None,
             };
-            let reply =
-                token::authenticate(incoming, &fields, credentials, callback.media_type, now_s, token_lifetime_s)?;
+            let reply = token::authenticate(
+                incoming,
+                &fields,
+                credentials,
+                callback.media_type.map(Text::as_str),
+                now_s,
+                token_lifetime_s,
+            )?;
             Ok(Verified::Answered(reply))
         }
         Verify::BearerToken => {
@@ -70,6 +76,8 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
             Ok(Verified::Proven)
         }
         Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => {
+            let (signature_header, key_id_header, keys_setting) =
+                (signature_header.as_str(), key_id_header.as_str(), keys_setting.as_str());
             let signature = required_header(incoming, signature_header)?;
             let key_id = required_header(incoming, key_id_header)?;
             let keys = config.secret(keys_setting).ok_or_else(|| {
@@ -93,6 +101,7 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
             Ok(Verified::Proven)
         }
         Verify::UrlSecret { query_param, setting } => {
+            let (query_param, setting) = (query_param.as_str(), setting.as_str());
             let expected = config.secret(setting).ok_or_else(|| {
                 ConnectorError::config(format!("settings.{setting}"), format!("required to receive {}", callback.kind))
             })?;

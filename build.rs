@@ -36,7 +36,8 @@ fn main() {
     pieces::begin(&minified);
     let code = manifest_code(&manifest);
     let whole = pieces::finish();
-    let packed = lz4_flex::block::compress(whole.as_bytes());
+    let packed = lz4::block::compress(whole.as_bytes(), Some(lz4::block::CompressionMode::HIGHCOMPRESSION(12)), false)
+        .unwrap_or_else(|e| fail(&format!("cannot pack the manifest text: {e}")));
     if lz4_flex::block::decompress(&packed, whole.len()).ok().as_deref() != Some(whole.as_bytes()) {
         fail("the packed manifest text does not unpack to itself");
     }

@@ -299,9 +299,9 @@ fn check_source(at: &str, source: &str) {
     }
 }
 
-/// The `http::Method` constant of a manifest method (`GET`, `POST`, ...).
+/// The `model::Method` variant of a manifest method (`Get`, `Post`, ...).
 fn method_const(method: format::MethodName) -> String {
-    format!("{method:?}").to_ascii_uppercase()
+    format!("{method:?}")
 }
 
 /// A Rust variant name for a manifest id: `post-purchase` → `PostPurchase`.

@@ -145,7 +145,7 @@ impl<T: Transport> Client<T> {
         }
         headers.extend(call.headers.iter().cloned());
         Ok(HttpRequest {
-            method: call.method.clone(),
+            method: call.method,
             url,
             headers,
             body: call.body.clone(),
@@ -196,7 +196,7 @@ impl<T: Transport> Client<T> {
             crate::path::encode(client_secret.expose())
         ));
         let request = HttpRequest {
-            method: Method::POST,
+            method: Method::Post,
             url: token_url.to_string(),
             headers: vec![
                 ("Authorization".to_string(), format!("Basic {basic}")),

@@ -40,7 +40,7 @@ impl<T: Transport> Connection<T> {
     pub fn test(&self) -> Result<String> {
         let Some(probe) = &self.config().api_type.test else { return self.check_listener() };
         let call = Call {
-            method: probe.method.clone(),
+            method: probe.method,
             path: probe.path.to_string(),
             query: path::query_string(&probe.query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
             body: None,
@@ -95,7 +95,7 @@ impl<T: Transport> Connection<T> {
 
     /// Reads one page of `request.entity` with its `get` operation.
     pub fn subscribe(&self, request: &SubscribeRequest) -> Result<Page> {
-        let (entity, operation) = self.operation(&request.entity, &Method::GET)?;
+        let (entity, operation) = self.operation(&request.entity, &Method::Get)?;
         self.read(entity, operation, request)
     }
 
@@ -108,7 +108,7 @@ impl<T: Transport> Connection<T> {
         let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
         let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
         let call = Call {
-            method: Method::GET,
+            method: Method::Get,
             path: rendered.clone(),
             query: query.clone(),
             body: None,
@@ -133,9 +133,9 @@ impl<T: Transport> Connection<T> {
     /// callbacks name only those), a read answering its first record.
     pub(crate) fn call_for_delivery(&self, entity: &str, method: Method, path: Pairs) -> Result<Option<String>> {
         let spec = Manifest::get().entity(entity).ok_or_else(|| ConnectorError::input("entity", entity))?;
-        let operation = spec.operation(&method).ok_or_else(|| ConnectorError::input("method", &method))?;
+        let operation = spec.operation(&method).ok_or_else(|| ConnectorError::input("method", method))?;
         let params = Params { path, ..Params::default() };
-        if method == Method::GET {
+        if method == Method::Get {
             let request = SubscribeRequest { entity: entity.to_string(), params, ..SubscribeRequest::default() };
             return Ok(self.read(spec, operation, &request)?.records.into_iter().next());
         }
@@ -151,7 +151,7 @@ impl<T: Transport> Connection<T> {
         if let Some(payload) = &payload {
             run_checks(entity.checks, payload)?;
         }
-        let keyed = matches!(request.method, Method::POST | Method::PATCH);
+        let keyed = matches!(request.method, Method::Post | Method::Patch);
         if keyed {
             let key = match &request.idempotency_key {
                 Some(key) => {
@@ -173,7 +173,7 @@ impl<T: Transport> Connection<T> {
         }
         let (body, content_type) = request_body(entity, payload)?;
         let call = Call {
-            method: request.method.clone(),
+            method: request.method,
             path: rendered,
             query: path::query_string(&query),
             body,

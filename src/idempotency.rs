@@ -95,19 +95,19 @@ mod tests {
         let path = vec![("order_id".to_string(), "o1".to_string())];
         let a = derive(
             "order-captures",
-            &Method::POST,
+            &Method::Post,
             &path,
             &vec![],
             Some(&json!({"captured_amount": 100, "description": "x"})),
         );
         let b: Value = crate::json::from_str(r#"{ "description":"x",  "captured_amount":100 }"#).expect("json");
-        assert_eq!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&b)));
-        assert_ne!(a, derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 101}))));
+        assert_eq!(a, derive("order-captures", &Method::Post, &path, &vec![], Some(&b)));
+        assert_ne!(a, derive("order-captures", &Method::Post, &path, &vec![], Some(&json!({"captured_amount": 101}))));
         assert_ne!(
             a,
             derive(
                 "order-refunds",
-                &Method::POST,
+                &Method::Post,
                 &path,
                 &vec![],
                 Some(&json!({"captured_amount": 100, "description": "x"}))
@@ -119,22 +119,22 @@ mod tests {
     #[test]
     fn header_parameters_count_and_keys_stay_stable() {
         let payload = json!({"currency": "EUR", "amount": 100});
-        let plain = derive("payment-requests", &Method::POST, &vec![], &vec![], Some(&payload));
+        let plain = derive("payment-requests", &Method::Post, &vec![], &vec![], Some(&payload));
         let token = vec![("Klarna-Customer-Token".to_string(), "krn:t".to_string())];
-        let tokenized = derive("payment-requests", &Method::POST, &vec![], &token, Some(&payload));
+        let tokenized = derive("payment-requests", &Method::Post, &vec![], &token, Some(&payload));
         assert_ne!(plain, tokenized, "a customer token makes another request");
         let lower = vec![("klarna-customer-token".to_string(), "krn:t".to_string())];
-        assert_eq!(tokenized, derive("payment-requests", &Method::POST, &vec![], &lower, Some(&payload)));
+        assert_eq!(tokenized, derive("payment-requests", &Method::Post, &vec![], &lower, Some(&payload)));
         // A host retrying across a connector upgrade must get the same key.
         let path = vec![("order_id".to_string(), "o1".to_string())];
-        let capture = derive("order-captures", &Method::POST, &path, &vec![], Some(&json!({"captured_amount": 100})));
+        let capture = derive("order-captures", &Method::Post, &path, &vec![], Some(&json!({"captured_amount": 100})));
         assert_eq!(capture, "5b539176-bf8a-5f3c-b8f1-9aec70f1fc60");
     }
 
     #[test]
     fn parameter_order_does_not_change_the_key() {
         let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
-        let key = |path: &Pairs, headers: &Pairs| derive("e", &Method::POST, path, headers, None);
+        let key = |path: &Pairs, headers: &Pairs| derive("e", &Method::Post, path, headers, None);
         let (a, b) = (pair("order_id", "o1"), pair("capture_id", "c1"));
         let (h, i) = (pair("Klarna-Customer-Token", "t"), pair("X-Other", "x"));
         let forward = key(&vec![a.clone(), b.clone()], &vec![h.clone(), i.clone()]);

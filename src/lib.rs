@@ -55,11 +55,8 @@ mod component {
 
     impl Transport for HostTransport {
         fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-            let method = to_wit_method(&request.method).ok_or_else(|| {
-                TransportError::Other(format!("{} cannot be sent through ipaas:connector/http", request.method))
-            })?;
             let wit_request = wit_http::Request {
-                method,
+                method: to_wit_method(request.method),
                 url: request.url.clone(),
                 headers: request.headers.clone(),
                 body: request.body.clone(),
@@ -184,26 +181,24 @@ mod component {
         model::Params { path: params.path, query: params.query, payload: params.payload }
     }
 
-    /// The WIT method of an HTTP method; none for the methods the contract
-    /// does not carry (the manifest and the core use only the five it does).
-    fn to_wit_method(method: &Method) -> Option<t::Method> {
-        match *method {
-            Method::GET => Some(t::Method::Get),
-            Method::POST => Some(t::Method::Post),
-            Method::PUT => Some(t::Method::Put),
-            Method::PATCH => Some(t::Method::Patch),
-            Method::DELETE => Some(t::Method::Delete),
-            _ => None,
+    /// The WIT method of a method: the two enums have the same five cases.
+    fn to_wit_method(method: Method) -> t::Method {
+        match method {
+            Method::Get => t::Method::Get,
+            Method::Post => t::Method::Post,
+            Method::Put => t::Method::Put,
+            Method::Patch => t::Method::Patch,
+            Method::Delete => t::Method::Delete,
         }
     }
 
     fn from_wit_method(method: t::Method) -> Method {
         match method {
-            t::Method::Get => Method::GET,
-            t::Method::Post => Method::POST,
-            t::Method::Put => Method::PUT,
-            t::Method::Patch => Method::PATCH,
-            t::Method::Delete => Method::DELETE,
+            t::Method::Get => Method::Get,
+            t::Method::Post => Method::Post,
+            t::Method::Put => Method::Put,
+            t::Method::Patch => Method::Patch,
+            t::Method::Delete => Method::Delete,
         }
     }
 
@@ -216,8 +211,7 @@ mod component {
             operations: entity
                 .operations
                 .iter()
-                // build.rs emits only the five methods the contract carries.
-                .filter_map(|op| Some(t::Operation { method: to_wit_method(&op.method)?, path: op.path.to_string() }))
+                .map(|op| t::Operation { method: to_wit_method(op.method), path: op.path.to_string() })
                 .collect(),
             paginated: entity.paginated(),
             primary_key: entity.primary_key.iter().map(|k| k.to_string()).collect(),

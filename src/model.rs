@@ -5,8 +5,44 @@
 
 use crate::secret::Secret;
 
-/// HTTP method, as `http` defines it.
-pub use http::Method;
+/// An HTTP method: the five the contract carries and Klarna's APIs use.
+///
+/// The one method type of the crate; `lib.rs` converts it to and from the
+/// WIT `method` at the edge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET: reads, never with a body (the default, as in `http`).
+    #[default]
+    Get,
+    /// POST: creates and actions (capture, refund, cancel, ...).
+    Post,
+    /// PUT: replaces a resource (HPP session, customer token status).
+    Put,
+    /// PATCH: partial updates.
+    Patch,
+    /// DELETE: removals.
+    Delete,
+}
+
+impl Method {
+    /// The method's name on the wire, upper case (`GET`, `POST`, ...); the
+    /// idempotency key's canonical form includes it, so it must not change.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Ordered name/value pairs.
 pub type Pairs = Vec<(String, String)>;

@@ -149,7 +149,7 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
         .collect();
     let route = route.join("/");
     let path = if query.is_empty() { route } else { format!("{route}?{}", query.join("&")) };
-    (IncomingRequest { method: callback.method.clone(), path, headers, body }, needed)
+    (IncomingRequest { method: callback.method, path, headers, body }, needed)
 }
 
 /// Unix seconds, as the connection's transport reads them.
@@ -187,7 +187,7 @@ fn change() -> impl Strategy<Value = Change> {
     ]
 }
 
-const METHODS: [Method; 5] = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE];
+const METHODS: [Method; 5] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
 
 /// Applies `change`; returns the check that should refuse it.
 fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[String], change: &Change) -> &'static str {
@@ -195,7 +195,7 @@ fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[Strin
     match change {
         Change::None => "none",
         Change::Method(i) => {
-            request.method = i.get(&METHODS).clone();
+            request.method = *i.get(&METHODS);
             "method"
         }
         Change::Route(path) => {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use klarna_connector::manifest::{Manifest, Setting, Verify};
+use klarna_connector::model::Method;
 
 /// What `test()` checks on an API type that calls nothing at Klarna.
 const LISTENER_TEST: &str =
@@ -22,8 +23,8 @@ pub fn tables() -> Result<String, String> {
     );
     for e in m.entities {
         for op in e.operations {
-            let method = op.method.clone();
-            let paged = if e.paginated() && method == http::Method::GET { "yes" } else { "" };
+            let method = op.method;
+            let paged = if e.paginated() && method == Method::Get { "yes" } else { "" };
             let _ = writeln!(out, "| {} | `{}` | {method} | `{}` | {paged} |", e.api_type, e.name, op.path);
         }
     }

@@ -143,7 +143,7 @@ mod tests {
     use crate::model::Method;
 
     fn request(path: &str) -> IncomingRequest {
-        IncomingRequest { method: Method::POST, path: path.into(), headers: vec![], body: vec![] }
+        IncomingRequest { method: Method::Post, path: path.into(), headers: vec![], body: vec![] }
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl<T: Transport> Connection<T> {
         let kind = sources.render(&spec.kind)?;
         let id = sources.render(&spec.id)?;
         let read_back = match &callback.read_back {
-            Some(call) => Some(self.call(call, &sources, Method::GET)?.ok_or_else(|| {
+            Some(call) => Some(self.call(call, &sources, Method::Get)?.ok_or_else(|| {
                 ConnectorError::Unexpected(crate::error::ApiError {
                     status: 200,
                     messages: vec![format!("{} answered no record to read back", call.entity)],
@@ -65,7 +65,7 @@ impl<T: Transport> Connection<T> {
         };
         if let Some((call, setting)) = &callback.acknowledge {
             if self.config().value(setting) == Some("true") {
-                self.call(call, &sources, Method::POST)?;
+                self.call(call, &sources, Method::Post)?;
             }
         }
         let record = match spec.record.as_str() {

@@ -86,7 +86,7 @@ mod tests {
     #[test]
     fn templates_take_the_first_present_source() {
         let request = IncomingRequest {
-            method: Method::POST,
+            method: Method::Post,
             path: "/checkout/push?order_id=o-1".into(),
             headers: vec![],
             body: b"{}".to_vec(),

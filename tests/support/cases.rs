@@ -257,9 +257,9 @@ impl RequestCase {
             query: entity.header_params.iter().map(|h| (h.to_string(), "Abc123".to_string())).collect(),
             payload: None,
         };
-        let method = operation.method.clone();
+        let method = operation.method;
         let mut payload = self.payload(entity, &method);
-        let (mut name, mut method_used, mut cursor, mut key) = (entity.name.to_string(), method.clone(), None, None);
+        let (mut name, mut method_used, mut cursor, mut key) = (entity.name.to_string(), method, None, None);
         let mut page_size = self.page_size.filter(|_| entity.paginated());
         let field = match &self.change {
             RequestChange::None => None,
@@ -268,13 +268,13 @@ impl RequestCase {
                 Some("entity".to_string())
             }
             RequestChange::Method(which) => {
-                let offered: Vec<Method> = entity.operations.iter().map(|o| o.method.clone()).collect();
-                let absent: Vec<Method> = [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE]
+                let offered: Vec<Method> = entity.operations.iter().map(|o| o.method).collect();
+                let absent: Vec<Method> = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete]
                     .into_iter()
                     .filter(|m| !offered.contains(m))
                     .collect();
                 (!absent.is_empty()).then(|| {
-                    method_used = which.get(&absent).clone();
+                    method_used = *which.get(&absent);
                     "method".to_string()
                 })
             }
@@ -297,7 +297,7 @@ impl RequestCase {
                 Some(format!("params.query.{}", params.query[at].0))
             }
             RequestChange::Payload(change) => payload.as_mut().and_then(|p| apply(change, p)).map(str::to_string),
-            RequestChange::Cursor(text) if method == Method::GET => {
+            RequestChange::Cursor(text) if method == Method::Get => {
                 cursor = Some(text.clone());
                 Some("cursor".to_string())
             }
@@ -305,7 +305,7 @@ impl RequestCase {
                 page_size = Some(*size);
                 Some("page-size".to_string())
             }
-            RequestChange::IdempotencyKey(text) if matches!(method, Method::POST | Method::PATCH) => {
+            RequestChange::IdempotencyKey(text) if matches!(method, Method::Post | Method::Patch) => {
                 key = Some(text.clone());
                 Some("idempotency-key".to_string())
             }
@@ -315,7 +315,7 @@ impl RequestCase {
             Value::String(text) => text,
             other => other.to_string(),
         });
-        let request = if method == Method::GET && method_used == Method::GET {
+        let request = if method == Method::Get && method_used == Method::Get {
             Request::Subscribe(SubscribeRequest { entity: name, params, cursor, page_size })
         } else {
             Request::Publish(PublishRequest { entity: name, method: method_used, params, idempotency_key: key })
@@ -325,7 +325,7 @@ impl RequestCase {
 
     /// A payload that passes the entity's checks, for writes that send one.
     fn payload(&self, entity: &EntitySpec, method: &Method) -> Option<Value> {
-        if matches!(*method, Method::GET | Method::DELETE) {
+        if matches!(*method, Method::Get | Method::Delete) {
             return None;
         }
         if entity.upload.is_some() {

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use klarna_connector::manifest::{EntitySpec, Manifest, Pagination};
+use klarna_connector::model::Method;
 use klarna_connector::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -79,7 +80,7 @@ impl FakeKlarna {
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.into_bytes(),
         };
-        if request.method != http::Method::GET {
+        if request.method != Method::Get {
             let mut answer = json(201, r#"{"id":"created-1"}"#.to_string());
             answer.headers.push(("Location".into(), format!("{}/created-1", request.url)));
             return answer;

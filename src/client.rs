@@ -3,7 +3,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
+use crate::base64::STANDARD;
 
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
@@ -154,7 +154,7 @@ impl<T: Transport> Client<T> {
     }
 
     fn authorization(&self) -> Result<String> {
-        let encode = |text: String| base64::engine::general_purpose::STANDARD.encode(text);
+        let encode = |text: String| STANDARD.encode(text);
         match &self.config.credentials {
             // Klarna: "Authorization: Basic <API key>", the key as it is.
             Credentials::ApiKey(key) => Ok(format!("Basic {}", key.expose())),
@@ -190,7 +190,7 @@ impl<T: Transport> Client<T> {
             body.push_str("&scope=");
             body.push_str(&crate::path::encode(&scopes.join(" ")));
         }
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        let basic = STANDARD.encode(format!(
             "{}:{}",
             crate::path::encode(client_id),
             crate::path::encode(client_secret.expose())

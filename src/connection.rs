@@ -290,7 +290,6 @@ fn parse_payload(params: &Params, entity: &EntitySpec) -> Result<Option<Value>> 
 /// A file answer (CSV, PDF) as one JSON record. The file name comes from
 /// `Content-Disposition` when Klarna sends one, otherwise from the entity.
 fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
-    use base64::Engine as _;
     let content_type = answer.header("Content-Type").unwrap_or("application/octet-stream");
     let filename = answer
         .header("Content-Disposition")
@@ -308,7 +307,7 @@ fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
     crate::json::object(vec![
         ("content_type", content_type.into()),
         ("filename", filename.into()),
-        ("content_base64", base64::engine::general_purpose::STANDARD.encode(&answer.body).into()),
+        ("content_base64", crate::base64::STANDARD.encode(&answer.body).into()),
     ])
     .to_string()
 }

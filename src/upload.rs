@@ -4,7 +4,7 @@
 //! [`UploadSpec`] (type, extension, size) and sent as one
 //! `multipart/form-data` part (RFC 7578).
 
-use base64::Engine as _;
+use crate::base64::STANDARD;
 use uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
@@ -51,9 +51,9 @@ pub fn encode(spec: &UploadSpec, payload: &Value) -> Result<Multipart> {
         .ok_or_else(|| ConnectorError::input("params.payload.content_base64", "required (the file in base64)"))?;
     let decoded = if encoded.bytes().any(|b| b.is_ascii_whitespace()) {
         let compact: Vec<u8> = encoded.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD.decode(compact)
+        STANDARD.decode(compact)
     } else {
-        base64::engine::general_purpose::STANDARD.decode(encoded)
+        STANDARD.decode(encoded)
     };
     let file = decoded
         .map_err(|e| ConnectorError::input("params.payload.content_base64", format!("not valid base64: {e}")))?;
@@ -134,7 +134,7 @@ mod tests {
         json!({
             "content_type": content_type,
             "filename": filename,
-            "content_base64": base64::engine::general_purpose::STANDARD.encode(content),
+            "content_base64": STANDARD.encode(content),
         })
     }
 

@@ -9,14 +9,13 @@
 //!   any instance of the connection can check a token another one issued,
 //!   with no shared state. Its claims name the identifier and an expiry.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::content_type;
 use super::incoming::{at, Incoming};
+use crate::base64::URL_SAFE_NO_PAD;
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::json::{object, Value};
 use crate::model::Reply;

@@ -147,7 +147,7 @@ impl Base64 {
         if !self.padded {
             return Ok(input);
         }
-        if input.len() % 4 != 0 {
+        if !input.len().is_multiple_of(4) {
             return Err(DecodeError::InvalidPadding);
         }
         let pads = input.iter().rev().take(2).take_while(|&&b| b == b'=').count();

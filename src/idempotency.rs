@@ -9,11 +9,10 @@
 
 use std::fmt::Write as _;
 
-use uuid::Uuid;
-
 use crate::error::{ConnectorError, Result};
 use crate::json::{write_string, Value};
 use crate::model::{Method, Pairs};
+use crate::uuid::Uuid;
 
 /// Namespace of derived keys (a fixed, random UUID of this connector).
 const NAMESPACE: Uuid = Uuid::from_u128(0x6f1c_2a4e_93b7_4d0a_8c55_1e2f_7a9b_3c11);
@@ -43,7 +42,7 @@ pub fn derive(entity: &str, method: &Method, path: &Pairs, headers: &Pairs, payl
     let mut headers: Vec<(String, &str)> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str())).collect();
     headers.sort_unstable();
     let canonical = canonical(entity, &headers, method.as_str(), &path, payload);
-    Uuid::new_v5(&NAMESPACE, canonical.as_bytes()).to_string()
+    Uuid::new_v5(&NAMESPACE, canonical.as_bytes()).hyphenated()
 }
 
 /// What a derived key is a hash of: `{"entity":…,"headers":[[name,value],…],
@@ -113,7 +112,7 @@ mod tests {
                 Some(&json!({"captured_amount": 100, "description": "x"}))
             )
         );
-        assert_eq!(Uuid::parse_str(&a).map(|u| u.get_version_num()), Ok(5));
+        assert_eq!(::uuid::Uuid::parse_str(&a).map(|u| u.get_version_num()), Ok(5));
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub mod secret;
 pub mod transport;
 pub mod upload;
 pub mod url;
+pub mod uuid;
 
 #[cfg(target_arch = "wasm32")]
 mod component {

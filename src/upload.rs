@@ -5,7 +5,7 @@
 //! `multipart/form-data` part (RFC 7578).
 
 use crate::base64::STANDARD;
-use uuid::Uuid;
+use crate::uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
 use crate::json::Value;

@@ -3,6 +3,7 @@
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{ApiType, AuthKindId, Manifest, Setting, SettingType};
 use crate::model::{Auth, ConnectionConfig, Pairs};
+use crate::path::fill;
 use crate::secret::Secret;
 
 /// Retry limits of a connection (see the `common_settings` of the manifest).
@@ -189,7 +190,10 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
                 .oauth_token(&environment)
                 .ok_or_else(|| ConnectorError::config("auth", format!("no OAuth 2.0 token URL for {environment}")))?;
             Credentials::OAuth2 {
-                token_url: template.replace("{subdomain}", &subdomain),
+                token_url: fill(template, &mut |name| match name {
+                    "subdomain" => Ok(subdomain.clone()),
+                    _ => Err(ConnectorError::config("auth", format!("{{{name}}} in the OAuth 2.0 token URL"))),
+                })?,
                 client_id,
                 client_secret,
                 scopes,

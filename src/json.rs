@@ -175,9 +175,9 @@ impl Value {
         }
         let tokens = pointer.strip_prefix('/')?;
         tokens.split('/').try_fold(self, |value, token| {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = unescape_pointer_token(token);
             match value {
-                Value::Object(map) => map.get(&token),
+                Value::Object(map) => map.get(&*token),
                 Value::Array(items) => {
                     // Digits only, without a leading zero (as serde_json reads indexes).
                     let index = (!token.starts_with('+') && (token == "0" || !token.starts_with('0')))
@@ -188,6 +188,30 @@ impl Value {
             }
         })
     }
+}
+
+/// A JSON Pointer token with its escapes undone, read left to right:
+/// `~1` is `/`, `~0` is `~` (so `~01` is `~1`), any other `~` stays.
+fn unescape_pointer_token(token: &str) -> std::borrow::Cow<'_, str> {
+    if !token.contains('~') {
+        return token.into();
+    }
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('~', Some('0')) => {
+                out.push('~');
+                chars.next();
+            }
+            ('~', Some('1')) => {
+                out.push('/');
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.into()
 }
 
 impl From<&str> for Value {
@@ -395,6 +419,17 @@ mod tests {
         assert_eq!(value.pointer("/a/y/0"), Some(&Value::Bool(true)));
         assert_eq!(value.pointer("/a/y/01"), None);
         assert_eq!(value.pointer(""), Some(&value));
+    }
+
+    #[test]
+    fn pointer_tokens_undo_their_escapes_as_serde_json_does() {
+        let text = r#"{"a/b":1,"m~n":2,"~1":3,"~":4,"~2":5,"/":{"~0":6}}"#;
+        let (ours, theirs) =
+            (from_str(text).expect("JSON"), serde_json::from_str::<serde_json::Value>(text).expect("JSON"));
+        for pointer in ["/a~1b", "/m~0n", "/~01", "/~", "/~2", "/~1/~00", "/~10", "/a/b", "/~3"] {
+            let expected = theirs.pointer(pointer).map(|v| v.to_string());
+            assert_eq!(ours.pointer(pointer).map(|v| v.to_string()), expected, "{pointer}");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod order_data;
 pub mod pagination;
 pub mod path;
 pub mod payment_request;
+pub mod percent;
 pub mod push;
 pub mod response;
 pub mod secret;

@@ -1,12 +1,8 @@
 //! Path templates, percent-encoding and query strings.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
 use crate::error::{ConnectorError, Result};
 use crate::model::Pairs;
-
-/// Everything but RFC 3986 unreserved characters is encoded.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+use crate::percent::{self, COMPONENT};
 
 /// Longest path parameter accepted (Klarna ids are far shorter; KRNs stay under 200).
 const MAX_PARAM_LEN: usize = 1024;
@@ -40,8 +36,7 @@ pub fn render(template: &str, given: &Pairs, defaults: &Pairs) -> Result<String>
             return Err(ConnectorError::input(format!("params.path.{key}"), "given twice"));
         }
     }
-    let mut path = template.to_string();
-    for name in names {
+    fill(template, &mut |name| {
         let field = format!("params.path.{name}");
         let value = given
             .iter()
@@ -50,9 +45,25 @@ pub fn render(template: &str, given: &Pairs, defaults: &Pairs) -> Result<String>
             .map(|(_, v)| v.as_str())
             .ok_or_else(|| ConnectorError::input(&field, format!("required by {template}")))?;
         check_segment(&field, value)?;
-        path = path.replacen(&format!("{{{name}}}"), &encode(value), 1);
+        Ok(encode(value))
+    })
+}
+
+/// Fills each `{name}` of `template` with `value(name)`; the first error stops it.
+///
+/// One function for every template (paths, token URLs, event ids, a
+/// `Location`), taking the filler as `dyn` so that it is compiled once.
+pub fn fill(template: &str, value: &mut dyn FnMut(&str) -> Result<String>) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push_str(&value(&rest[open + 1..open + close])?);
+        rest = &rest[open + close + 1..];
     }
-    Ok(path)
+    out.push_str(rest);
+    Ok(out)
 }
 
 fn check_segment(field: &str, value: &str) -> Result<()> {
@@ -70,7 +81,7 @@ fn check_segment(field: &str, value: &str) -> Result<()> {
 
 /// Percent-encodes one path segment or query component.
 pub fn encode(value: &str) -> String {
-    utf8_percent_encode(value, COMPONENT).to_string()
+    percent::encode(value, &COMPONENT)
 }
 
 /// `a=1&b=x%20y` from pairs.
@@ -90,9 +101,7 @@ pub fn query_string(pairs: &Pairs) -> String {
 /// Pairs from a query string (`+` is a space, as in forms).
 pub fn parse_query(query: &str) -> Result<Pairs> {
     let decode = |s: &str| {
-        percent_decode_str(&s.replace('+', " "))
-            .decode_utf8()
-            .map(|c| c.into_owned())
+        String::from_utf8(percent::decode(&s.replace('+', " ")))
             .map_err(|_| ConnectorError::input("cursor", "not UTF-8 after percent-decoding"))
     };
     query

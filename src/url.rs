@@ -60,7 +60,9 @@ pub fn parse(text: &str) -> Option<Url<'_>> {
     if text.is_empty() || text.len() > MAX_LEN {
         return None;
     }
-    let (scheme, authority, rest) = match text.split_once("://") {
+    // A scheme holds no `:`, so the first one ends it (and `://` follows).
+    let split = text.split_once(':').and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)));
+    let (scheme, authority, rest) = match split {
         Some((scheme, rest)) if is_scheme(scheme) => {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
             (Some(scheme), Some(&rest[..end]), &rest[end..])

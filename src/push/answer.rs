@@ -149,10 +149,13 @@ fn check_https_url(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Renames the field prefix of an `invalid-input` message.
+/// Renames the field an `invalid-input` message starts with (`from…` to `to…`).
 fn rename(error: ConnectorError, from: &str, to: &str) -> ConnectorError {
     match error {
-        ConnectorError::InvalidInput(m) => ConnectorError::InvalidInput(m.replacen(from, to, 1)),
+        ConnectorError::InvalidInput(m) => match m.strip_prefix(from) {
+            Some(rest) => ConnectorError::InvalidInput(format!("{to}{rest}")),
+            None => ConnectorError::InvalidInput(m),
+        },
         other => other,
     }
 }

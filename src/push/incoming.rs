@@ -1,11 +1,10 @@
 //! Reading a delivery as Klarna sent it: the route, the query, the headers
 //! (names in any case) and the body, with the limits a delivery must keep.
 
-use percent_encoding::percent_decode_str;
-
 use crate::error::{ConnectorError, Result};
 use crate::json::Value;
 use crate::model::IncomingRequest;
+use crate::percent;
 
 /// The largest delivery body read, in bytes: Klarna's own request limit
 /// (1 MB); a Checkout order of 1,000 lines stays well below it.
@@ -124,12 +123,12 @@ impl<'r> Incoming<'r> {
 
 /// Percent-decodes a query component (`+` is a space, as in forms).
 fn decode(component: &str) -> String {
-    percent_decode_str(&component.replace('+', " ")).decode_utf8_lossy().into_owned()
+    String::from_utf8_lossy(&percent::decode(&component.replace('+', " "))).into_owned()
 }
 
 /// Percent-decodes a path segment (`+` stays a plus).
 fn decode_path(segment: &str) -> String {
-    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+    String::from_utf8_lossy(&percent::decode(segment)).into_owned()
 }
 
 /// The value at a dotted path (`metadata.event_id`) of a JSON object.

@@ -9,15 +9,14 @@
 //!   comes from the reservation or else from the setting of that name;
 //! - `{"failure_reason": "…"}`: 400 with that body, which interrupts the purchase.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-
 use super::answer::content_type;
-use super::template::fill;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
 use crate::json::{object, Value};
 use crate::manifest::{CallbackSpec, Text};
 use crate::model::Reply;
+use crate::path::fill;
+use crate::percent::{self, SEGMENT};
 
 /// The status of a `failure_reason` answer.
 pub const FAILURE_STATUS: u16 = 400;
@@ -27,20 +26,6 @@ const MAX_FAILURE_CHARS: usize = 1000;
 
 /// Longest `public_url` (Klarna's limit on registered URLs).
 const MAX_URL_CHARS: usize = 2000;
-
-/// What is escaped in a path segment of `Location` (RFC 3986 segment characters stay).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'`')
-    .add(b'{')
-    .add(b'}');
 
 /// `{"options": {…}}`: the callback's success status with the object as it is.
 pub fn options(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
@@ -58,7 +43,7 @@ pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value)
         .value("public_url")
         .ok_or_else(|| ConnectorError::config("settings.public_url", "required to answer a reservation"))?;
     check_public_url(base)?;
-    let path = fill(template, |field| {
+    let path = fill(template, &mut |field| {
         let given = match object.get(field) {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Some(Value::Number(n)) => Some(n.to_string()),
@@ -74,7 +59,7 @@ pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value)
                 "at most 255 bytes without control characters",
             ));
         }
-        Ok(utf8_percent_encode(&value, SEGMENT).to_string())
+        Ok(percent::encode(&value, &SEGMENT))
     })?;
     let location = format!("{}{path}", base.trim_end_matches('/'));
     Ok(success(callback, value, vec![("Location".into(), location)]))

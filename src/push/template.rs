@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::incoming::{at, Incoming};
 use crate::error::{ConnectorError, Result};
 use crate::json::Value;
+use crate::path::fill;
 
 /// Longest event kind or id accepted (Klarna's `event_id` is at most 255).
 pub const MAX_RENDERED_CHARS: usize = 512;
@@ -52,7 +53,7 @@ impl Sources<'_> {
 
     /// Fills `template`; the result is at most [`MAX_RENDERED_CHARS`] and holds no control characters.
     pub fn render(&self, template: &str) -> Result<String> {
-        let out = fill(template, |source| self.first(source))?;
+        let out = fill(template, &mut |source| self.first(source))?;
         if out.chars().count() > MAX_RENDERED_CHARS || out.chars().any(char::is_control) {
             return Err(ConnectorError::input(
                 template,
@@ -61,20 +62,6 @@ impl Sources<'_> {
         }
         Ok(out)
     }
-}
-
-/// Fills each `{name}` of `template` with `value(name)`; the first error stops it.
-pub fn fill(template: &str, mut value: impl FnMut(&str) -> Result<String>) -> Result<String> {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else { break };
-        out.push_str(&value(&rest[open + 1..open + close])?);
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
 }
 
 #[cfg(test)]

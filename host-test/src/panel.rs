@@ -209,8 +209,8 @@ pub fn connection_config(manifest: &Value, form: &Value) -> Result<ConnectionCon
 /// `template` with each `{field}` replaced by that field's value (an absent
 /// field is empty: `open` then names what is missing).
 fn fill_template(template: &str, fields: &Map<String, Value>) -> String {
-    let value = |key: &str| Ok(fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string());
-    klarna_connector::push::template::fill(template, value).unwrap_or_default()
+    let mut value = |key: &str| Ok(fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string());
+    klarna_connector::path::fill(template, &mut value).unwrap_or_default()
 }
 
 /// An entity as the page lists it.

@@ -187,8 +187,16 @@ impl Drop for Runtime {
 
 /// The engine configuration the harness uses (epochs on).
 pub fn engine_config() -> Config {
+    engine_config_with_epochs(true)
+}
+
+/// The harness's engine configuration, with or without epoch interruption
+/// (the deadline checks Cranelift puts at every function entry and loop
+/// header; without them a call cannot be stopped, so only the benchmark
+/// turns them off, to report what they cost).
+pub fn engine_config_with_epochs(epochs: bool) -> Config {
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config.epoch_interruption(epochs);
     if std::env::var_os("WASMTIME_PERFMAP").is_some() {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }

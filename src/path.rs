@@ -101,7 +101,7 @@ pub fn query_string(pairs: &Pairs) -> String {
 /// Pairs from a query string (`+` is a space, as in forms).
 pub fn parse_query(query: &str) -> Result<Pairs> {
     let decode = |s: &str| {
-        String::from_utf8(percent::decode(&s.replace('+', " ")))
+        String::from_utf8(percent::decode_form(s))
             .map_err(|_| ConnectorError::input("cursor", "not UTF-8 after percent-decoding"))
     };
     query

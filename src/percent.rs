@@ -4,7 +4,7 @@
 //! The connector encodes path segments and query components with
 //! [`COMPONENT`] (all but the unreserved characters), the `Location` of a
 //! shipping reservation with [`SEGMENT`], and decodes callback paths, query
-//! strings and paging cursors with [`decode`]. This replaced the
+//! strings and paging cursors with [`decode`] and [`decode_form`]. This replaced the
 //! `percent-encoding` crate (whose `Display` path pulled in more formatting
 //! code than the encoding itself); `tests/percent.rs` holds both directions
 //! to that crate.
@@ -73,14 +73,14 @@ pub const SEGMENT: AsciiSet = AsciiSet::CONTROLS
 pub fn encode(text: &str, set: &AsciiSet) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(text.len());
-    for (index, byte) in text.bytes().enumerate() {
+    for byte in text.bytes() {
         if set.encodes(byte) {
             out.push('%');
             out.push(char::from(HEX[usize::from(byte >> 4)]));
             out.push(char::from(HEX[usize::from(byte & 0xf)]));
         } else {
             // An ASCII byte (the set encodes all others) is its own char.
-            out.push_str(&text[index..index + 1]);
+            out.push(char::from(byte));
         }
     }
     out
@@ -89,6 +89,16 @@ pub fn encode(text: &str, set: &AsciiSet) -> String {
 /// The bytes `text` stands for: each `%` followed by two hex digits (either
 /// case) is that byte, anything else (a lone `%` included) is kept as it is.
 pub fn decode(text: &str) -> Vec<u8> {
+    decode_bytes(text, false)
+}
+
+/// [`decode`] for a query component as forms write it: a `+` is a space
+/// (an encoded `%2B` stays a plus).
+pub fn decode_form(text: &str) -> Vec<u8> {
+    decode_bytes(text, true)
+}
+
+fn decode_bytes(text: &str, plus_is_space: bool) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut at = 0;
@@ -103,7 +113,7 @@ pub fn decode(text: &str) -> Vec<u8> {
                 at += 3;
             }
             None => {
-                out.push(byte);
+                out.push(if plus_is_space && byte == b'+' { b' ' } else { byte });
                 at += 1;
             }
         }

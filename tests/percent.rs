@@ -2,7 +2,8 @@
 //! which it replaced:
 //! - any text encodes to the same text with both of the connector's sets
 //!   (`COMPONENT` for paths and queries, `SEGMENT` for a `Location`);
-//! - any text decodes to the same bytes. The texts are drawn from a small
+//! - any text decodes to the same bytes (and as a form component, `+` a
+//!   space, to the same bytes as the crate's decoding after that swap). The texts are drawn from a small
 //!   alphabet rich in `%`, hex digits and multi-byte characters, so that
 //!   escapes, lone or cut `%`s and escapes that leave invalid UTF-8 all occur.
 //!
@@ -38,6 +39,7 @@ const CRATE_SEGMENT: &AsciiSet = &CONTROLS
 fn character() -> impl Strategy<Value = char> {
     prop_oneof![
         3 => Just('%'),
+        1 => Just('+'),
         4 => prop::sample::select(b"0123456789abcdefABCDEFgz".map(char::from).to_vec()),
         3 => (0u8..0x80).prop_map(char::from),
         1 => prop::sample::select(vec!['é', '\u{80}', '€', '\u{10ffff}', '😀']),
@@ -79,6 +81,8 @@ fn percent_encodes_and_decodes_as_the_percent_encoding_crate() {
         }
         let decoded = percent::decode(&text);
         prop_assert_eq!(&decoded, &percent_decode_str(&text).collect::<Vec<u8>>(), "decoding of {:?}", text);
+        let form = percent_decode_str(&text.replace('+', " ")).collect::<Vec<u8>>();
+        prop_assert_eq!(percent::decode_form(&text), form, "form decoding of {:?}", text);
         let escapes = escapes(&text);
         if escapes > 0 {
             tally.passed("decoded, an escape");

@@ -123,7 +123,7 @@ impl<'r> Incoming<'r> {
 
 /// Percent-decodes a query component (`+` is a space, as in forms).
 fn decode(component: &str) -> String {
-    String::from_utf8_lossy(&percent::decode(&component.replace('+', " "))).into_owned()
+    String::from_utf8_lossy(&percent::decode_form(component)).into_owned()
 }
 
 /// Percent-decodes a path segment (`+` stays a plus).

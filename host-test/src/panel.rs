@@ -257,27 +257,3 @@ pub fn error_json(error: &ConnectorError) -> Value {
         ConnectorError::Unexpected(e) => api("unexpected", e),
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_auth_kinds_wit_template_makes_the_auth_case() {
-        let manifest: Value = serde_json::from_str(crate::manifest_text::CONNECTOR_JSON).expect("JSON");
-        let form = |kind: &str, fields: Value| {
-            json!({"api_type": "disputes", "environment": "playground", "region": "eu", "auth_kind": kind,
-                "fields": fields, "settings": {"subdomain": "login", "order_id": ""}})
-        };
-        let key = connection_config(&manifest, &form("api_key", json!({"api_key": "klarna_test_api_x"}))).expect("ok");
-        assert_eq!(key.auth, Auth::Basic(BasicAuth { username: String::new(), password: "klarna_test_api_x".into() }));
-        assert_eq!(key.settings, vec![("subdomain".to_string(), "login".to_string())], "empty settings left out");
-        let oauth = form("oauth2", json!({"client_id": "c", "client_secret": "s", "scopes": "a  b"}));
-        let oauth = connection_config(&manifest, &oauth).expect("ok");
-        let scopes = vec!["a".to_string(), "b".to_string()];
-        assert_eq!(oauth.auth, Auth::Oauth2(Oauth2Client { client_id: "c".into(), client_secret: "s".into(), scopes }));
-        let token = connection_config(&manifest, &form("token", json!({"token": "t"}))).expect("ok");
-        assert_eq!(token.auth, Auth::Token("t".into()));
-        assert!(connection_config(&manifest, &form("nope", json!({}))).is_err());
-    }
-}

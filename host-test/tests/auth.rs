@@ -1,17 +1,18 @@
 //! Every auth kind end to end, `test()` per API type with reasons a person
 //! can act on, and secrets that never leave the component.
 
-mod common;
-
-use common::Harness;
+use crate::common::Harness;
 use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, IncomingRequest, Method, Oauth2Client};
 use host_test::sim::{self, Fault, SimResponse};
 
 /// `api_type` with `auth`, and the settings it requires (the shipping assistant's public URL).
 fn with_auth(api_type: &str, auth: Auth) -> ConnectionConfig {
-    let settings =
-        if api_type == "shipping-assistant" { common::pairs(&[("public_url", common::MOUNT)]) } else { vec![] };
-    ConnectionConfig { auth, settings, ..common::config(api_type) }
+    let settings = if api_type == "shipping-assistant" {
+        crate::common::pairs(&[("public_url", crate::common::MOUNT)])
+    } else {
+        vec![]
+    };
+    ConnectionConfig { auth, settings, ..crate::common::config(api_type) }
 }
 
 fn api_key(key: &str) -> Auth {
@@ -101,7 +102,7 @@ fn token_endpoint_failures_are_typed() {
         other => panic!("expected unauthorized, got {other:?}"),
     }
     let mut config = with_auth("disputes", oauth2(sim::CLIENT_SECRET));
-    config.settings = common::pairs(&[("max_attempts", "1")]);
+    config.settings = crate::common::pairs(&[("max_attempts", "1")]);
     let down = h.try_open(&config).expect("open");
     h.sim.inject([Fault::ServiceUnavailable]);
     assert!(matches!(h.instance.test(down).expect("no trap"), Err(ConnectorError::Unavailable(_))));
@@ -114,7 +115,7 @@ fn token_endpoint_failures_are_typed() {
     }
     // A custom subdomain selects another token host, which the host's allow-list refuses.
     let mut custom = with_auth("disputes", oauth2(sim::CLIENT_SECRET));
-    custom.settings = common::pairs(&[("subdomain", "partner-x")]);
+    custom.settings = crate::common::pairs(&[("subdomain", "partner-x")]);
     let elsewhere = h.try_open(&custom).expect("open");
     match h.instance.test(elsewhere).expect("no trap") {
         Err(ConnectorError::Transport(m)) => {
@@ -178,7 +179,7 @@ fn failures_say_what_to_do() {
         other => panic!("expected unauthorized, got {other:?}"),
     }
     // Credentials of the EU playground used for North America.
-    let mut na = common::config("post-purchase");
+    let mut na = crate::common::config("post-purchase");
     na.region = "na".into();
     let connection = h.try_open(&na).expect("open");
     match h.instance.test(connection).expect("no trap") {
@@ -187,16 +188,16 @@ fn failures_say_what_to_do() {
         }
         other => panic!("expected unauthorized, got {other:?}"),
     }
-    let mut config = common::config("settlements");
-    config.settings = common::pairs(&[("max_attempts", "1")]);
+    let mut config = crate::common::config("settlements");
+    config.settings = crate::common::pairs(&[("max_attempts", "1")]);
     let connection = h.try_open(&config).expect("open");
     h.sim.inject([Fault::ConnectionError]);
     match h.instance.test(connection).expect("no trap") {
         Err(ConnectorError::Transport(m)) => assert!(m.starts_with("could not reach api.playground.klarna.com"), "{m}"),
         other => panic!("expected transport, got {other:?}"),
     }
-    let mut hidden = common::config("disputes");
-    hidden.settings = common::pairs(&[("subdomain", "login")]);
+    let mut hidden = crate::common::config("disputes");
+    hidden.settings = crate::common::pairs(&[("subdomain", "login")]);
     match h.try_open(&hidden) {
         Err(ConnectorError::InvalidConfig(m)) => assert_eq!(m, "settings.subdomain: only used with auth oauth2"),
         other => panic!("expected invalid-config, got {other:?}"),
@@ -256,10 +257,10 @@ fn secrets_never_leave_the_component() {
     let callback_secret = "CB-zz91-callback-secret";
     let mut network = with_auth("network", api_key(key));
     for keys in [format!("krn:k1={signing_key} krn:k1={signing_key}"), format!("krn:k1 {signing_key}")] {
-        network.settings = common::pairs(&[("signing_keys", &keys)]);
+        network.settings = crate::common::pairs(&[("signing_keys", &keys)]);
         seen.push(format!("{:?}", h.try_open(&network)));
     }
-    network.settings = common::pairs(&[("signing_keys", &format!("krn:k1={signing_key}"))]);
+    network.settings = crate::common::pairs(&[("signing_keys", &format!("krn:k1={signing_key}"))]);
     let listener = h.try_open(&network).expect("open");
     let body = br#"{"metadata":{"event_type":"payment.request.state-change.completed","event_id":"e1"},"payload":{}}"#;
     let signature = sim::notifications::sign(signing_key.as_bytes(), body);
@@ -267,14 +268,14 @@ fn secrets_never_leave_the_component() {
         let request = IncomingRequest {
             method: Method::Post,
             path: "/network/notifications".into(),
-            headers: common::pairs(&[("Klarna-Signature", sig), ("Klarna-Signing-Key-Id", key_id)]),
+            headers: crate::common::pairs(&[("Klarna-Signature", sig), ("Klarna-Signing-Key-Id", key_id)]),
             body: body.to_vec(),
         };
         seen.push(format!("{:?}", h.instance.receive(listener, &request)));
     }
     let mut purchase =
         with_auth("purchase", Auth::Basic(BasicAuth { username: sim::USERNAME.into(), password: password.into() }));
-    purchase.settings = common::pairs(&[("callback_secret", callback_secret)]);
+    purchase.settings = crate::common::pairs(&[("callback_secret", callback_secret)]);
     let callbacks = h.try_open(&purchase).expect("open");
     for token in [callback_secret, "wrong"] {
         let request = IncomingRequest {
@@ -298,7 +299,7 @@ fn secrets_never_leave_the_component() {
     seen.push(format!("{:?}", h.instance.test(assistant)));
     let mut issued = Vec::new();
     for key in [shipping_key, "wrong-key"] {
-        let auth = sim::ShippingService::new(common::MOUNT, "tms-zz91", key).auth_request("n0nce-zz91");
+        let auth = sim::ShippingService::new(crate::common::MOUNT, "tms-zz91", key).auth_request("n0nce-zz91");
         let request =
             IncomingRequest { method: Method::Post, path: "/auth".into(), headers: auth.headers, body: auth.body };
         match h.instance.receive(assistant, &request).expect("no trap") {
@@ -317,7 +318,7 @@ fn secrets_never_leave_the_component() {
         let request = IncomingRequest {
             method: Method::Post,
             path: "/shipment".into(),
-            headers: common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
+            headers: crate::common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
             body: br#"{"currency":"SEK","locale":"sv-SE"}"#.to_vec(),
         };
         seen.push(format!("{:?}", h.instance.receive(assistant, &request)));
@@ -330,7 +331,7 @@ fn secrets_never_leave_the_component() {
         let request = IncomingRequest {
             method: Method::Post,
             path: "/shipment/s1/confirm".into(),
-            headers: common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
+            headers: crate::common::pairs(&[("Authorization", &format!("Bearer {bearer}"))]),
             body: vec![],
         };
         seen.push(format!("{:?}", h.instance.receive(configured, &request)));

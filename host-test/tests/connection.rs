@@ -2,10 +2,8 @@
 //! simulator: describe, entities, test(), what open and each call refuse
 //! before sending, and the limits of uploads.
 
-mod common;
-
+use crate::common::{first_dispute, Harness};
 use base64::Engine as _;
-use common::{first_dispute, Harness};
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::{Fault, SimResponse};
 use klarna_connector::manifest::Manifest;
@@ -48,7 +46,7 @@ fn test_checks_credentials() {
         let connection = h.open(api_type);
         assert_eq!(h.instance.test(connection).expect("no trap"), Ok(()), "{api_type}");
     }
-    let mut wrong = common::config("settlements");
+    let mut wrong = crate::common::config("settlements");
     wrong.auth = host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
         username: host_test::sim::USERNAME.into(),
         password: "not-the-password".into(),
@@ -59,7 +57,7 @@ fn test_checks_credentials() {
         other => panic!("expected unauthorized, got {other:?}"),
     }
     // The same credentials on another region's host are refused too.
-    let mut na = common::config("settlements");
+    let mut na = crate::common::config("settlements");
     na.region = "na".into();
     let connection = h.try_open(&na).expect("open");
     assert!(matches!(h.instance.test(connection).expect("no trap"), Err(ConnectorError::Unauthorized(_))));
@@ -68,7 +66,7 @@ fn test_checks_credentials() {
 #[test]
 fn open_names_the_wrong_field_and_sends_nothing() {
     let mut h = Harness::new();
-    let mut config = common::config("post-purchase");
+    let mut config = crate::common::config("post-purchase");
     config.region = "xx".into();
     match h.try_open(&config) {
         Err(ConnectorError::InvalidConfig(m)) => {
@@ -179,7 +177,7 @@ fn bad_payloads_are_refused_before_sending() {
             entity: "order-captures".into(),
             method: Method::Post,
             params: host_test::runtime::Params {
-                path: common::pairs(&[("order_id", "o")]),
+                path: crate::common::pairs(&[("order_id", "o")]),
                 query: vec![],
                 payload: Some(payload.into()),
             },

@@ -1,49 +1,22 @@
 //! One test per (entity, method) of connector.json, generated from the
-//! manifest, each running its scenario (`scenarios/`) through the real
-//! component against a fresh simulator. An operation without a scenario is a
-//! failing test, so a new entity cannot land untested. Run one alone with
-//! `cargo test -p host-test --test entities -- 'order-captures post'`.
-
-mod common;
-mod scenarios;
+//! manifest by `build.rs`, each running its scenario (`scenarios/`) through
+//! the real component against a fresh simulator. An operation without a
+//! scenario is a failing test, so a new entity cannot land untested. Run one
+//! alone with `cargo test -p host-test --test main -- entities::order_captures_post`.
 
 use host_test::runtime::Method;
-use klarna_connector::manifest::Manifest;
-use klarna_connector::model;
-use libtest_mimic::{Arguments, Failed, Trial};
 
-/// The WIT method of a manifest method (the two enums have the same five cases).
-fn wit_method(method: &model::Method) -> Method {
-    match *method {
-        model::Method::Get => Method::Get,
-        model::Method::Post => Method::Post,
-        model::Method::Put => Method::Put,
-        model::Method::Patch => Method::Patch,
-        model::Method::Delete => Method::Delete,
-    }
+/// Runs the scenario of `entity`'s `method`; fails the test when it has none.
+fn run(entity: &str, method_name: &str, method: Method) {
+    let spec =
+        klarna_connector::manifest::Manifest::get().entity(entity).expect("build.rs read it from connector.json");
+    let operation =
+        spec.operations.iter().find(|o| o.method.as_str().eq_ignore_ascii_case(method_name)).expect("the operation");
+    let mut h = crate::common::Harness::new();
+    assert!(
+        crate::scenarios::run(&mut h, entity, &operation.path, method),
+        "{entity} {method:?} is in connector.json but has no scenario in host-test/tests/scenarios"
+    );
 }
 
-fn main() {
-    let trials = Manifest::get()
-        .entities
-        .iter()
-        .flat_map(|entity| {
-            entity.operations.iter().map(move |operation| {
-                let method = wit_method(&operation.method);
-                let name = format!("{} {}", entity.name, operation.method.as_str().to_ascii_lowercase());
-                Trial::test(name, move || {
-                    let mut h = common::Harness::new();
-                    if scenarios::run(&mut h, &entity.name, &operation.path, method) {
-                        Ok(())
-                    } else {
-                        Err(Failed::from(format!(
-                            "{} {method:?} is in connector.json but has no scenario in host-test/tests/scenarios",
-                            entity.name
-                        )))
-                    }
-                })
-            })
-        })
-        .collect();
-    libtest_mimic::run(&Arguments::from_args(), trials).exit();
-}
+include!(concat!(env!("OUT_DIR"), "/entity_tests.rs"));

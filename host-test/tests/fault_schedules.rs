@@ -2,11 +2,9 @@
 //! state after a faulty run equals the state after a fault-free run, so no
 //! money ever moves twice; and paging under faults returns every record once.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{Harness, Rng};
+use crate::common::{Harness, Rng};
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::{Fault, SimResponse, Simulator};
 use serde_json::{json, Value};
@@ -65,8 +63,8 @@ fn run(seed: u64, faulty: bool) -> (String, Vec<String>) {
     let (amount, ops) = plan(&mut rng, seed);
     let mut fault_rng = Rng::new(seed ^ 0xfa17);
     let mut h = Harness::with_simulator(Simulator::new(0));
-    let mut config = common::config("post-purchase");
-    config.settings = common::pairs(&[("retry_delay_ms", "0")]);
+    let mut config = crate::common::config("post-purchase");
+    config.settings = crate::common::pairs(&[("retry_delay_ms", "0")]);
     let om = h.try_open(&config).expect("open");
     let order_id = h.order(amount);
     let mut outcomes = vec![];
@@ -133,8 +131,8 @@ fn paging_under_faults_returns_every_record_exactly_once() {
     for seed in 0..20u64 {
         let mut rng = Rng::new(seed);
         let mut h = Harness::with_simulator(Simulator::new(1_234));
-        let mut config = common::config("settlements");
-        config.settings = common::pairs(&[("retry_delay_ms", "0")]);
+        let mut config = crate::common::config("settlements");
+        config.settings = crate::common::pairs(&[("retry_delay_ms", "0")]);
         let st = h.try_open(&config).expect("open");
         let mut seen = BTreeSet::new();
         let mut total = 0;

@@ -1,8 +1,6 @@
 //! Injected faults: lost responses, 429, 5xx, timeouts and broken connections.
 
-mod common;
-
-use common::Harness;
+use crate::common::Harness;
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::Fault;
 use serde_json::json;
@@ -75,8 +73,8 @@ fn retries_stop_at_the_attempt_limit() {
     assert_eq!(h.sim.received().len(), 3, "default: 3 attempts");
 
     let mut h = Harness::new();
-    let mut config = common::config("settlements");
-    config.settings = common::pairs(&[("max_attempts", "1")]);
+    let mut config = crate::common::config("settlements");
+    config.settings = crate::common::pairs(&[("max_attempts", "1")]);
     let st = h.try_open(&config).expect("open");
     h.sim.inject([Fault::ConnectionError]);
     match h.subscribe(st, "payouts", &[], &[], None, None) {
@@ -105,7 +103,7 @@ fn a_long_retry_after_is_handed_to_the_host() {
 fn secrets_never_reach_errors_or_logs() {
     let secret = "Zq9-SECRET-never-print-4242";
     let mut h = Harness::new();
-    let mut config = common::config("post-purchase");
+    let mut config = crate::common::config("post-purchase");
     config.auth = host_test::runtime::Auth::Basic(host_test::runtime::BasicAuth {
         username: host_test::sim::USERNAME.into(),
         password: secret.into(),
@@ -132,8 +130,8 @@ fn secrets_never_reach_errors_or_logs() {
 /// result, how many requests reached Klarna, and the waits the component logged.
 fn payouts_after(faults: Vec<Fault>, settings: &[(&str, &str)]) -> (Result<usize, ConnectorError>, usize, Vec<u64>) {
     let mut h = Harness::new();
-    let mut config = common::config("settlements");
-    config.settings = common::pairs(settings);
+    let mut config = crate::common::config("settlements");
+    config.settings = crate::common::pairs(settings);
     let st = h.try_open(&config).expect("open");
     h.sim.inject(faults);
     let result = h.subscribe(st, "payouts", &[], &[], None, Some(2)).map(|page| page.records.len());

@@ -4,7 +4,7 @@
 //! misspelt key is refused by both, naming the key.
 //!
 //! After changing `build/format.rs`, regenerate the schema with
-//! `UPDATE_SCHEMA=1 cargo test -p host-test --test manifest_schema`.
+//! `UPDATE_SCHEMA=1 cargo test -p host-test --test main -- manifest_schema::`.
 
 // The build reads what the component needs; the rest is there for hosts.
 #[allow(dead_code)]
@@ -46,7 +46,7 @@ fn the_published_schema_is_the_one_the_build_types_generate() {
     let published = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         published == generated_schema(),
-        "connector.schema.json is not what build/format.rs generates: UPDATE_SCHEMA=1 cargo test -p host-test --test manifest_schema"
+        "connector.schema.json is not what build/format.rs generates: UPDATE_SCHEMA=1 cargo test -p host-test --test main -- manifest_schema::"
     );
 }
 

@@ -1,16 +1,13 @@
 //! The simulator's answers and the connector's request bodies, checked against
 //! Klarna's published OpenAPI files, vendored in `host-test/specs/klarna`.
 
-mod common;
-mod openapi;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::Harness;
+use crate::common::Harness;
+use crate::openapi::Spec;
 use host_test::runtime::Method;
 use host_test::sim::Fault;
-use openapi::Spec;
 use serde_json::{json, Value};
 
 fn load(file: &str, base_path: &str) -> Spec {

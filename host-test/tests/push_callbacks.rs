@@ -4,9 +4,7 @@
 //! Payments authorization and the Hosted Payment Page status update, each
 //! sent by the simulator to the URLs registered with it.
 
-mod common;
-
-use common::{Harness, MOUNT};
+use crate::common::{Harness, MOUNT};
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::Outgoing;
 use serde_json::{json, Value};
@@ -16,7 +14,7 @@ const SECRET: &str = "cb-Secret-7f3a9d2e41b8";
 
 /// A purchase connection with the callback secret (and acknowledgement as given).
 fn purchase(h: &mut Harness, acknowledge: Option<&str>) -> ResourceAny {
-    let mut config = common::config("purchase");
+    let mut config = crate::common::config("purchase");
     config.settings = vec![("callback_secret".into(), SECRET.into())];
     if let Some(flag) = acknowledge {
         config.settings.push(("acknowledge_push".into(), flag.into()));
@@ -266,7 +264,7 @@ fn callback_secrets_never_reach_errors_or_logs() {
     texts.push(format!("{:?}", h.receive(p, &wrong)));
     texts.push(format!("{:?}", h.respond(p, "checkout.validation", &json!({"redirect": SECRET}))));
     texts.extend(h.instance.logs().iter().map(|l| l.message.clone()));
-    let mut config = common::config("purchase");
+    let mut config = crate::common::config("purchase");
     config.settings = vec![("callback_secret".into(), SECRET.into()), ("acknowledge_push".into(), "maybe".into())];
     texts.push(format!("{:?}", h.try_open(&config)));
     for text in texts {

@@ -3,9 +3,7 @@
 //! to webhooks created through the `webhooks` entity, verified, read, and
 //! refused when anything about the signature is off.
 
-mod common;
-
-use common::{Harness, MOUNT};
+use crate::common::{Harness, MOUNT};
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::Outgoing;
 use serde_json::{json, Value};
@@ -49,7 +47,7 @@ fn subscribed(h: &mut Harness, event_types: Value) -> (ResourceAny, String, Stri
         "event_version": "v1", "signing_key_id": key_id, "status": "ENABLED"
     });
     h.publish(n, "webhooks", Method::Post, &[], Some(hook), None).expect("webhook");
-    let mut config = common::config("network");
+    let mut config = crate::common::config("network");
     config.settings = vec![("signing_keys".into(), format!("{key_id}={secret}"))];
     let listener = h.try_open(&config).expect("open");
     (listener, key_id, secret)
@@ -147,7 +145,7 @@ fn any_change_to_body_key_or_signature_is_refused_and_emits_nothing() {
     let mut lower = delivery.clone();
     lower.headers = lower.headers.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
     assert!(h.receive(listener, &lower).is_ok(), "header names are read without case");
-    let mut config = common::config("network");
+    let mut config = crate::common::config("network");
     config.settings = vec![("signing_keys".into(), format!("krn:old=old-key {key_id}={secret}"))];
     let rotated = h.try_open(&config).expect("open");
     assert!(h.receive(rotated, &delivery).is_ok(), "the key is found among several");
@@ -156,7 +154,7 @@ fn any_change_to_body_key_or_signature_is_refused_and_emits_nothing() {
 #[test]
 fn a_delivery_signed_by_the_test_verifies_and_any_event_type_becomes_an_event() {
     let mut h = Harness::new();
-    let mut config = common::config("network");
+    let mut config = crate::common::config("network");
     config.settings = vec![("signing_keys".into(), "krn:test:key-1=k3y-one".into())];
     let listener = h.try_open(&config).expect("open");
     let deliver = |h: &mut Harness, body: Value| {

@@ -4,9 +4,7 @@
 //! check what the results are; this checks the WIT edge and the guest).
 //! `PUSH_CASES` sets the number of cases (default 600).
 
-mod common;
-
-use common::{Harness, Rng};
+use crate::common::{Harness, Rng};
 use host_test::runtime::{IncomingRequest, Method};
 
 const METHODS: [Method; 5] = [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete];
@@ -50,12 +48,12 @@ fn text(rng: &mut Rng, pieces: &[&str], most: u64) -> String {
 fn random_deliveries_and_answers_never_trap() {
     let cases: u64 = std::env::var("PUSH_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
     let mut h = Harness::new();
-    let mut purchase = common::config("purchase");
-    purchase.settings = common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
-    let mut network = common::config("network");
-    network.settings = common::pairs(&[("signing_keys", "k1=key-one k2=key-two")]);
-    let mut shipping = common::config("shipping-assistant");
-    shipping.settings = common::pairs(&[("public_url", common::MOUNT)]);
+    let mut purchase = crate::common::config("purchase");
+    purchase.settings = crate::common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
+    let mut network = crate::common::config("network");
+    network.settings = crate::common::pairs(&[("signing_keys", "k1=key-one k2=key-two")]);
+    let mut shipping = crate::common::config("shipping-assistant");
+    shipping.settings = crate::common::pairs(&[("public_url", crate::common::MOUNT)]);
     let connections = [
         h.try_open(&purchase).expect("open"),
         h.try_open(&network).expect("open"),

@@ -3,11 +3,9 @@
 //! update, confirm, and a new `/auth` after a 401), with Klarna's own test
 //! vector, and every way a token or digest can be wrong.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Harness, MOUNT};
+use crate::common::{Harness, MOUNT};
 use host_test::runtime::{Auth, BasicAuth, ConnectionConfig, ConnectorError, IncomingRequest, Reply};
 use host_test::sim::{Outgoing, ShippingService, SimResponse};
 use serde_json::{json, Value};
@@ -20,9 +18,9 @@ const KEY: &str = host_test::sim::shipping_service::EXAMPLE_KEY;
 const DOCS_DIGEST: &str = "8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B";
 
 fn config(auth: Auth, settings: &[(&str, &str)]) -> ConnectionConfig {
-    let mut config = common::config("shipping-assistant");
+    let mut config = crate::common::config("shipping-assistant");
     config.auth = auth;
-    config.settings = common::pairs(&[&[("public_url", MOUNT)], settings].concat());
+    config.settings = crate::common::pairs(&[&[("public_url", MOUNT)], settings].concat());
     config
 }
 

@@ -1,13 +1,11 @@
 //! Hostile answers become typed errors; traps, memory caps and epoch
 //! deadlines cost one instance, never the host.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::Harness;
+use crate::common::Harness;
 use host_test::backend::SimulatorBackend;
 use host_test::runtime::{
     default_component_path, ConnectorError, HttpBackend, HttpError, Limits, Params, Request, Response, Runtime,
@@ -36,8 +34,8 @@ fn hostile_answers_become_typed_errors() {
     ];
     for (what, fault) in cases {
         let mut h = Harness::new();
-        let mut config = common::config("post-purchase");
-        config.settings = common::pairs(&[("max_attempts", "1")]);
+        let mut config = crate::common::config("post-purchase");
+        config.settings = crate::common::pairs(&[("max_attempts", "1")]);
         let om_once = h.try_open(&config).expect("open");
         h.sim.inject([fault]);
         let result = h.subscribe(om_once, "order", &[("order_id", "x")], &[], None, None);
@@ -98,8 +96,8 @@ fn a_trapped_instance_is_replaced_and_the_next_call_succeeds() {
     let make = || -> Box<dyn HttpBackend> {
         Box::new(Misbehaving { sim: SimulatorBackend(sim.clone()), huge: huge.clone(), slow: slow.clone() })
     };
-    let mut config = common::config("settlements");
-    config.settings = common::pairs(&[("timeout_ms", "1000"), ("max_attempts", "1"), ("retry_budget_ms", "0")]);
+    let mut config = crate::common::config("settlements");
+    config.settings = crate::common::pairs(&[("timeout_ms", "1000"), ("max_attempts", "1"), ("retry_budget_ms", "0")]);
     let mut sandbox = Sandbox::new(&runtime, config, make);
     let request = SubscribeRequest {
         entity: "payouts".into(),

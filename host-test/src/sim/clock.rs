@@ -36,21 +36,3 @@ pub fn uuid(kind: u16, n: u64) -> String {
         mixed & 0xffff_ffff_ffff
     )
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(EPOCH_START), "2026-01-15T10:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
-
-    #[test]
-    fn ids_are_unique() {
-        let ids: std::collections::BTreeSet<_> = (0..1000).map(|n| uuid(1, n)).collect();
-        assert_eq!(ids.len(), 1000);
-    }
-}

@@ -67,21 +67,3 @@ fn part(headers: &str, body: Vec<u8>) -> Result<Part, String> {
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_fields_and_files() {
-        let body = b"--xyz\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF\r\n--x\r\n--xyz--\r\n";
-        let parts = parse("multipart/form-data; boundary=xyz", body).expect("parsed");
-        assert_eq!(parts.len(), 2);
-        assert_eq!((parts[0].name.as_str(), parts[0].body.as_slice()), ("note", &b"hello"[..]));
-        assert_eq!(parts[1].filename.as_deref(), Some("a.pdf"));
-        assert_eq!(parts[1].content_type, "application/pdf");
-        assert_eq!(parts[1].body, b"%PDF\r\n--x");
-        assert!(parse("application/json", body).is_err());
-        assert!(parse("multipart/form-data; boundary=other", body).is_err());
-    }
-}

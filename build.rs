@@ -9,20 +9,16 @@
 #[allow(dead_code)]
 #[path = "build/format.rs"]
 mod format;
-#[path = "build/pieces.rs"]
-mod pieces;
 
 use std::fmt::Debug;
 use std::{env, fs, path::Path};
 
 use format::{ApiType, Callback, Entity, EntityCall, Manifest, Setting, SettingType, Upload, Verify};
-use pieces::text_of;
 
 fn main() {
     println!("cargo:rerun-if-changed=connector.json");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/format.rs");
-    println!("cargo:rerun-if-changed=build/pieces.rs");
     let text =
         fs::read_to_string("connector.json").unwrap_or_else(|e| fail(&format!("cannot read connector.json: {e}")));
     let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| fail(&format!("connector.json: {e}")));
@@ -33,44 +29,52 @@ fn main() {
         fs::write(&out, contents).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", out.display())));
     };
     let minified = minify(&text);
-    pieces::begin(&minified);
-    let code = manifest_code(&manifest);
-    let whole = pieces::finish();
-    let packed = lz4::block::compress(whole.as_bytes(), Some(lz4::block::CompressionMode::HIGHCOMPRESSION(12)), false)
-        .unwrap_or_else(|e| fail(&format!("cannot pack the manifest text: {e}")));
-    if lz4_flex::block::decompress(&packed, whole.len()).ok().as_deref() != Some(whole.as_bytes()) {
-        fail("the packed manifest text does not unpack to itself");
+    // The reference LZ4 library at its highest level packs about a fifth
+    // smaller than lz4_flex's fast compressor; lz4_flex, the decoder the
+    // component carries, must unpack it.
+    let packed =
+        lz4::block::compress(minified.as_bytes(), Some(lz4::block::CompressionMode::HIGHCOMPRESSION(12)), false)
+            .unwrap_or_else(|e| fail(&format!("cannot pack the manifest: {e}")));
+    if lz4_flex::block::decompress(&packed, minified.len()).ok().as_deref() != Some(minified.as_bytes()) {
+        fail("the packed manifest does not unpack to itself");
     }
     write("manifest.lz4", &packed);
-    let lengths = format!(
-        "/// The unpacked text's length.\nconst TEXT_LEN: usize = {};\n\n/// The length of its first part, the minified manifest.\nconst MANIFEST_LEN: usize = {};\n\n",
-        whole.len(),
-        minified.len()
-    );
+    let code = manifest_code(&manifest);
+    let strings = STRINGS.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    write("strings.text", strings.as_bytes());
+    let lengths =
+        format!("/// The length of the minified manifest.\nconst MANIFEST_LEN: usize = {};\n\n", minified.len());
     write("manifest.rs", (lengths + &code).as_bytes());
 }
 
-/// The text `describe()` returns: connector.json without the whitespace
-/// between tokens (strings, escapes and key order untouched), the same JSON
-/// value in about two thirds of the bytes.
+thread_local! {
+    /// The text every string of the statics is a slice of, each string once.
+    static STRINGS: std::cell::RefCell<String> = std::cell::RefCell::default();
+}
+
+/// The text `describe()` returns: connector.json's JSON value written
+/// compactly by serde_json, its keys in the file's order (`preserve_order`).
 fn minify(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let (mut in_string, mut escaped) = (false, false);
-    for c in json.chars() {
-        if in_string {
-            out.push(c);
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| fail(&format!("connector.json: {e}")));
+    value.to_string()
+}
+
+/// A string of the statics as a slice of one text (`text(at, len)`, a
+/// `const fn`): its first occurrence there, or appended. The component then
+/// carries each string once, and nothing is unpacked or parsed when an
+/// instance starts.
+fn literal(string: &str) -> String {
+    STRINGS.with(|t| {
+        let mut text = t.borrow_mut();
+        let at = match text.find(string) {
+            Some(at) => at,
+            None => {
+                text.push_str(string);
+                text.len() - string.len()
             }
-        } else if !c.is_ascii_whitespace() {
-            in_string = c == '"';
-            out.push(c);
-        }
-    }
-    out
+        };
+        format!("text({at}, {})", string.len())
+    })
 }
 
 fn fail(message: &str) -> ! {
@@ -345,14 +349,14 @@ fn opt<T: Debug>(value: &Option<T>) -> String {
     value.as_ref().map_or("None".to_string(), |v| format!("Some({v:?})"))
 }
 
-/// `Some(text_of(text))` or `None`.
+/// `Some(literal(text))` or `None`.
 fn opt_str(value: &Option<String>) -> String {
-    value.as_deref().map_or("None".to_string(), |v| format!("Some({})", text_of(v)))
+    value.as_deref().map_or("None".to_string(), |v| format!("Some({})", literal(v)))
 }
 
-/// A slice of [`text_of`]s.
+/// A slice of [`literal`]s.
 fn strings(items: &[String]) -> String {
-    format!("&[{}]", items.iter().map(|s| text_of(s)).collect::<Vec<_>>().join(", "))
+    format!("&[{}]", items.iter().map(|s| literal(s)).collect::<Vec<_>>().join(", "))
 }
 
 /// The ids of the auth kinds and the API types, which the rest refers to.
@@ -378,10 +382,8 @@ fn setting(s: &Setting, ids: &Ids) -> String {
         ),
     };
     format!(
-        "Setting {{ key: {}, label: {}, help: {}, kind: SettingType::{:?}, required: {}, secret: {}, default: {}, min: {}, max: {}, show_when: {show_when} }}",
-        text_of(&s.key),
-        text_of(&s.label),
-        text_of(&s.help),
+        "Setting {{ key: {}, kind: SettingType::{:?}, required: {}, secret: {}, default: {}, min: {}, max: {}, show_when: {show_when} }}",
+        literal(&s.key),
         s.kind,
         s.required,
         s.secret,
@@ -397,22 +399,21 @@ fn settings(items: &[Setting], ids: &Ids) -> String {
 
 fn api_type(t: &ApiType, ids: &Ids) -> String {
     let test = t.test.as_ref().map_or("None".to_string(), |probe| {
-        let query: Vec<String> = probe.query.iter().map(|(k, v)| format!("({}, {})", text_of(k), text_of(v))).collect();
+        let query: Vec<String> = probe.query.iter().map(|(k, v)| format!("({}, {})", literal(k), literal(v))).collect();
         format!(
             "Some(Probe {{ method: Method::{}, path: {}, query: &[{}], accept: &{:?}, checks: {} }})",
             method_const(probe.method),
-            text_of(&probe.path),
+            literal(&probe.path),
             query.join(", "),
             probe.accept,
-            text_of(&probe.checks),
+            literal(&probe.checks),
         )
     });
     format!(
-        "ApiType {{ id: {}, label: {}, description: {}, hosts: {}, auth: {}, settings: {}, test: {test} }}",
+        "ApiType {{ id: {}, label: {}, hosts: {}, auth: {}, settings: {}, test: {test} }}",
         id_ref("ApiTypeId", &ids.api, &t.id, "panel.api_types"),
-        text_of(&t.label),
-        text_of(&t.description),
-        text_of(&t.hosts),
+        literal(&t.label),
+        literal(&t.hosts),
         ids.auth_kinds(&t.auth, &format!("api type {}: auth", t.id)),
         settings(&t.settings, ids),
     )
@@ -421,10 +422,10 @@ fn api_type(t: &ApiType, ids: &Ids) -> String {
 fn upload(upload: &Option<Upload>) -> String {
     let Some(spec) = upload else { return "None".into() };
     let types: Vec<String> =
-        spec.types.iter().map(|(t, extensions)| format!("({}, {})", text_of(t), strings(extensions))).collect();
+        spec.types.iter().map(|(t, extensions)| format!("({}, {})", literal(t), strings(extensions))).collect();
     format!(
         "Some(UploadSpec {{ part: {}, max_bytes: {}, types: &[{}] }})",
-        text_of(&spec.part),
+        literal(&spec.part),
         spec.max_bytes,
         types.join(", ")
     )
@@ -435,7 +436,7 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         .operations
         .iter()
         .map(|op| {
-            format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), text_of(&op.path))
+            format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), literal(&op.path))
         })
         .collect();
     let checks: Vec<String> = e.checks.iter().map(|c| format!("Check::{c:?}")).collect();
@@ -443,21 +444,19 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         None => "Pagination::None".to_string(),
         Some(format::Pagination::Offset { page_size_param, max_page_size, next_link }) => format!(
             "Pagination::Offset {{ page_size_param: {}, max_page_size: {max_page_size}, next_link: {} }}",
-            text_of(page_size_param),
-            text_of(next_link)
+            literal(page_size_param),
+            literal(next_link)
         ),
         Some(format::Pagination::Cursor { page_size_param, max_page_size, cursor_param, cursor_from }) => format!(
             "Pagination::Cursor {{ page_size_param: {}, max_page_size: {max_page_size}, cursor_param: {}, cursor_from: {} }}",
-            text_of(page_size_param),
-            text_of(cursor_param),
-            text_of(cursor_from)
+            literal(page_size_param),
+            literal(cursor_param),
+            literal(cursor_from)
         ),
     };
     format!(
-        "EntitySpec {{ name: {}, label: {}, description: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
-        text_of(&e.name),
-        text_of(&e.label),
-        text_of(&e.description),
+        "EntitySpec {{ name: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
+        literal(&e.name),
         id_ref("ApiTypeId", &ids.api, &e.api_type, &format!("entity {}: api_type", e.name)),
         operations.join(", "),
         opt_str(&e.records),
@@ -471,58 +470,54 @@ fn entity(e: &Entity, ids: &Ids) -> String {
 }
 
 fn entity_call(call: &EntityCall) -> String {
-    let params: Vec<String> = call.params.iter().map(|(k, v)| format!("({}, {})", text_of(k), text_of(v))).collect();
-    format!("EntityCall {{ entity: {}, params: &[{}] }}", text_of(&call.entity), params.join(", "))
+    let params: Vec<String> = call.params.iter().map(|(k, v)| format!("({}, {})", literal(k), literal(v))).collect();
+    format!("EntityCall {{ entity: {}, params: &[{}] }}", literal(&call.entity), params.join(", "))
 }
 
 fn callback(c: &Callback, ids: &Ids) -> String {
     let verify = match &c.verify {
         Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => format!(
             "Verify::HmacSha256 {{ signature_header: {}, key_id_header: {}, keys_setting: {} }}",
-            text_of(signature_header),
-            text_of(key_id_header),
-            text_of(keys_setting)
+            literal(signature_header),
+            literal(key_id_header),
+            literal(keys_setting)
         ),
         Verify::UrlSecret { query_param, setting } => {
-            format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", text_of(query_param), text_of(setting))
+            format!("Verify::UrlSecret {{ query_param: {}, setting: {} }}", literal(query_param), literal(setting))
         }
         Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => format!(
             "Verify::NonceDigest {{ identifier_field: {}, nonce_field: {}, digest_field: {}, token_lifetime_s: {token_lifetime_s}, token_field: {} }}",
-            text_of(identifier_field),
-            text_of(nonce_field),
-            text_of(digest_field),
-            text_of(token_field)
+            literal(identifier_field),
+            literal(nonce_field),
+            literal(digest_field),
+            literal(token_field)
         ),
         Verify::BearerToken {} => "Verify::BearerToken".to_string(),
     };
     let event = c.event.as_ref().map_or("None".to_string(), |e| {
         let by_kind: Vec<String> =
-            e.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", text_of(p), text_of(e))).collect();
+            e.entity_by_kind.iter().map(|(p, e)| format!("({}, {})", literal(p), literal(e))).collect();
         format!(
             "Some(EventSpec {{ kind: {}, id: {}, entity: {}, entity_by_kind: &[{}], record: {} }})",
-            text_of(&e.kind),
-            text_of(&e.id),
+            literal(&e.kind),
+            literal(&e.id),
             opt_str(&e.entity),
             by_kind.join(", "),
-            text_of(&e.record)
+            literal(&e.record)
         )
     });
     let acknowledge = c.acknowledge.as_ref().map_or("None".to_string(), |a| {
         let call = EntityCall { entity: a.entity.clone(), params: a.params.clone() };
-        format!("Some(({}, {}))", entity_call(&call), text_of(&a.setting))
+        format!("Some(({}, {}))", entity_call(&call), literal(&a.setting))
     });
     let answers: Vec<String> = c.answers.iter().map(|a| format!("AnswerForm::{a:?}")).collect();
     let checks: Vec<String> = c.answer_checks.iter().map(|a| format!("Check::{a:?}")).collect();
     format!(
-        "CallbackSpec {{ kind: {}, label: {}, description: {}, api_type: {}, method: Method::{}, route: {}, register_url: {}, register_at: {}, verify: {verify}, json_body: {}, required: {}, media_type: {}, event: {event}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}], answer_status: {}, location: {} }}",
-        text_of(&c.kind),
-        text_of(&c.label),
-        text_of(&c.description),
+        "CallbackSpec {{ kind: {}, api_type: {}, method: Method::{}, route: {}, verify: {verify}, json_body: {}, required: {}, media_type: {}, event: {event}, read_back: {}, acknowledge: {acknowledge}, reply: {}, answers: &[{}], answer_checks: &[{}], answer_status: {}, location: {} }}",
+        literal(&c.kind),
         id_ref("ApiTypeId", &ids.api, &c.api_type, &format!("callback {}: api_type", c.kind)),
         method_const(c.method),
-        text_of(&c.route),
-        text_of(&c.register_url),
-        text_of(&c.register_at),
+        literal(&c.route),
         matches!(c.body, format::CallbackBody::Json),
         strings(&c.required),
         opt_str(&c.media_type),
@@ -537,10 +532,7 @@ fn callback(c: &Callback, ids: &Ids) -> String {
 
 fn manifest_code(m: &Manifest) -> String {
     let choices = |items: &[format::Choice]| {
-        let items: Vec<String> = items
-            .iter()
-            .map(|c| format!("Choice {{ id: {}, label: {} }}", text_of(&c.id), text_of(&c.label)))
-            .collect();
+        let items: Vec<String> = items.iter().map(|c| format!("Choice {{ id: {} }}", literal(&c.id))).collect();
         format!("&[{}]", items.join(", "))
     };
     let ids = Ids {
@@ -553,11 +545,11 @@ fn manifest_code(m: &Manifest) -> String {
         .iter()
         .map(|k| {
             let id = id_ref("AuthKindId", &ids.auth, &k.id, "panel.auth_kinds");
-            format!("AuthKind {{ id: {id}, label: {}, fields: {} }}", text_of(&k.label), settings(&k.fields, &ids))
+            format!("AuthKind {{ id: {id}, fields: {} }}", settings(&k.fields, &ids))
         })
         .collect();
     let oauth: Vec<String> =
-        m.hosts.oauth_token.iter().map(|(env, url)| format!("({}, {})", text_of(env), text_of(url))).collect();
+        m.hosts.oauth_token.iter().map(|(env, url)| format!("({}, {})", literal(env), literal(url))).collect();
     let families: Vec<String> = m
         .hosts
         .families
@@ -567,22 +559,19 @@ fn manifest_code(m: &Manifest) -> String {
                 .iter()
                 .flat_map(|(env, regions)| {
                     regions.iter().map(move |(region, host)| {
-                        format!("({}, {}, {})", text_of(env), text_of(region), text_of(host))
+                        format!("({}, {}, {})", literal(env), literal(region), literal(host))
                     })
                 })
                 .collect();
-            format!("HostFamily {{ name: {}, hosts: &[{}] }}", text_of(family), rows.join(", "))
+            format!("HostFamily {{ name: {}, hosts: &[{}] }}", literal(family), rows.join(", "))
         })
         .collect();
     format!(
-        "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    id: {},\n    name: {},\n    version: {},\n    wit: {},\n    description: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n    callbacks: &[\n{}\n    ],\n}};\n",
+        "// Generated by build.rs from connector.json. Do not edit.\n\n{}{}/// The manifest, as Rust data.\npub static MANIFEST: Manifest = Manifest {{\n    version: {},\n    wit: {},\n    panel: Panel {{\n        environments: {},\n        regions: {},\n        auth_kinds: &[{}],\n        common_settings: {},\n        api_types: &[{}],\n    }},\n    hosts: Hosts {{ allowed: {}, oauth_token: &[{}], families: &[{}] }},\n    entities: &[\n{}\n    ],\n    callbacks: &[\n{}\n    ],\n}};\n",
         id_enum("AuthKindId", "The auth kinds of the panel", &ids.auth),
         id_enum("ApiTypeId", "The API types of the panel", &ids.api),
-        text_of(&m.id),
-        text_of(&m.name),
-        text_of(&m.version),
-        text_of(&m.wit),
-        text_of(&m.description),
+        literal(&m.version),
+        literal(&m.wit),
         choices(&m.panel.environments),
         choices(&m.panel.regions),
         auth_kinds.join(",\n"),

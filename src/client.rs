@@ -3,7 +3,8 @@
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
-use crate::base64::STANDARD;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};

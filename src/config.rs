@@ -133,7 +133,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
     let region = choose("region", &config.region, manifest.panel.regions)?;
     let host = manifest
         .hosts
-        .host(&api_type.hosts, &environment, &region)
+        .host(api_type.hosts, &environment, &region)
         .ok_or_else(|| ConnectorError::config("region", format!("no {environment} host for region {region}")))?
         .to_string();
     let kind = panel_kind(&config.auth, api_type);
@@ -147,7 +147,7 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
             return Err(ConnectorError::config(field, "given twice"));
         }
         let setting = settings.iter().find(|s| s.key == *key).ok_or_else(|| {
-            let known: Vec<_> = settings.iter().map(|s| s.key.as_str()).collect();
+            let known: Vec<_> = settings.iter().map(|s| s.key).collect();
             ConnectorError::config(
                 &field,
                 format!("unknown setting for API type {} (known: {})", api_type.id, known.join(", ")),
@@ -205,12 +205,11 @@ pub fn validate(config: ConnectionConfig) -> Result<ValidConfig> {
         .filter(|(s, _)| s.kind == SettingType::String && s.show_when.is_none() && !s.secret)
         .map(|(s, v)| (s.key.to_string(), v.clone()))
         .collect();
-    let secrets =
-        values.iter().filter(|(s, _)| s.secret).map(|(s, v)| (s.key.as_str(), Secret::new(v.clone()))).collect();
+    let secrets = values.iter().filter(|(s, _)| s.secret).map(|(s, v)| (s.key, Secret::new(v.clone()))).collect();
     let non_secret = settings
         .iter()
         .filter(|s| !s.secret && shown(s, kind))
-        .filter_map(|s| Some((s.key.as_str(), value_of(&s.key)?)))
+        .filter_map(|s| Some((s.key, value_of(s.key)?)))
         .collect();
     Ok(ValidConfig {
         api_type,
@@ -242,7 +241,7 @@ fn choose(field: &str, value: &str, choices: &[crate::manifest::Choice]) -> Resu
     if choices.iter().any(|c| c.id == value) {
         return Ok(value.to_string());
     }
-    let known: Vec<_> = choices.iter().map(|c| c.id.as_str()).collect();
+    let known: Vec<_> = choices.iter().map(|c| c.id).collect();
     Err(ConnectorError::config(field, format!("unknown value {value:?} (expected one of {})", known.join(", "))))
 }
 

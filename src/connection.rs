@@ -1,9 +1,12 @@
 //! The generic engine: every entity of `connector.json` is executed here.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+
 use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
 use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
 use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
@@ -105,7 +108,7 @@ impl<T: Transport> Connection<T> {
         }
         path::check_query(&request.params.query)?;
         let (query, headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
         let call = Call {
             method: Method::Get,
@@ -146,7 +149,7 @@ impl<T: Transport> Connection<T> {
     fn write(&self, entity: &EntitySpec, operation: &OperationSpec, request: &PublishRequest) -> Result<PublishResult> {
         path::check_query(&request.params.query)?;
         let (query, mut headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(&operation.path, &request.params.path, &self.config().defaults)?;
+        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params, entity)?;
         if let Some(payload) = &payload {
             run_checks(entity.checks, payload)?;
@@ -161,12 +164,12 @@ impl<T: Transport> Connection<T> {
                 None => {
                     let semantic = header_params::semantic(&headers);
                     idempotency::derive(
-                        &entity.name,
+                        entity.name,
                         &request.method,
                         &request.params.path,
                         &semantic,
                         payload.as_ref(),
-                    )
+                    )?
                 }
             };
             headers.push(("Klarna-Idempotency-Key".to_string(), key));
@@ -182,11 +185,12 @@ impl<T: Transport> Connection<T> {
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let data = response::json_body(&answer)?;
-        Ok(PublishResult {
-            status: answer.status,
-            id: created_id(entity, &answer, data.as_ref()),
-            data: data.map(|d| d.to_string()),
-        })
+        let (id, warning) = created_id(entity, &answer, data.as_ref(), &self.config().host);
+        if let Some(warning) = warning {
+            self.transport()
+                .log(crate::transport::Level::Warn, &format!("{} {}: {warning}", request.method, entity.name));
+        }
+        Ok(PublishResult { status: answer.status, id, data: data.map(|d| d.to_string()) })
     }
 
     fn operation(&self, name: &str, method: &Method) -> Result<(&'static EntitySpec, &'static OperationSpec)> {
@@ -280,7 +284,7 @@ fn parse_payload(params: &Params, entity: &EntitySpec) -> Result<Option<Value>> 
     if text.len() > limit {
         return Err(ConnectorError::input("params.payload", format!("{} bytes is over {what}", text.len())));
     }
-    match crate::json::from_str(text) {
+    match response::read_json(text.as_bytes()) {
         Ok(value @ Value::Object(_)) => Ok(Some(value)),
         Ok(_) => Err(ConnectorError::input("params.payload", "must be a JSON object")),
         Err(e) => Err(ConnectorError::input("params.payload", format!("not valid JSON: {e}"))),
@@ -304,35 +308,49 @@ fn file_record(entity: &EntitySpec, answer: &HttpResponse) -> String {
             };
             format!("{}.{extension}", entity.name)
         });
-    crate::json::object(vec![
-        ("content_type", content_type.into()),
-        ("filename", filename.into()),
-        ("content_base64", crate::base64::STANDARD.encode(&answer.body).into()),
-    ])
-    .to_string()
+    json!({"content_type": content_type, "filename": filename, "content_base64": STANDARD.encode(&answer.body)})
+        .to_string()
 }
 
-/// The id of what a write created, from the sources the entity names.
-fn created_id(entity: &EntitySpec, answer: &HttpResponse, data: Option<&Value>) -> Option<String> {
+/// The id of what a write created, from the sources the entity names. A
+/// `Location` off the API host (or not a URL) gives no id, with a warning in
+/// the log: the write itself succeeded, so it is not failed for that.
+fn created_id(
+    entity: &EntitySpec,
+    answer: &HttpResponse,
+    data: Option<&Value>,
+    host: &str,
+) -> (Option<String>, Option<String>) {
     // `a.b.c` walks into nested objects.
     let body_field = |field: &str| {
         let value = field.split('.').try_fold(data?, |v, key| v.get(key))?;
         value.as_str().map(str::to_string).or_else(|| value.as_u64().map(|n| n.to_string()))
     };
+    let mut warning = None;
     // The last segment of the `Location` URL's path (absolute or relative; its query is not part of the id).
-    let location = || {
-        let url = crate::url::parse(answer.header("Location")?)?;
-        url.path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
+    let mut location = || {
+        let header = answer.header("Location")?;
+        match crate::link::klarna_link(header, host) {
+            Ok((path, _)) => {
+                path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string)
+            }
+            Err(why) => {
+                warning = Some(format!("Location {header:?} {why}: the created id is not taken from it"));
+                None
+            }
+        }
     };
-    if entity.created_id.is_empty() {
-        return location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)));
-    }
-    entity.created_id.iter().find_map(|source| match source.split_once(':') {
-        Some(("header", name)) => answer.header(name).map(str::to_string),
-        Some(("body", field)) => body_field(field),
-        _ if *source == "location" => location(),
-        _ => None,
-    })
+    let id = if entity.created_id.is_empty() {
+        location().or_else(|| entity.primary_key.iter().find_map(|k| body_field(k)))
+    } else {
+        entity.created_id.iter().find_map(|source| match source.split_once(':') {
+            Some(("header", name)) => answer.header(name).map(str::to_string),
+            Some(("body", field)) => body_field(field),
+            _ if *source == "location" => location(),
+            _ => None,
+        })
+    };
+    (id, warning)
 }
 
 #[cfg(test)]
@@ -348,11 +366,17 @@ mod tests {
             ("https://api.klarna.com/hpp/v1/sessions/abc/", Some("abc")),
             ("/hpp/v1/sessions/abc?expand=all", Some("abc")),
             ("https://api.klarna.com/hpp/v1/sessions/abc#top", Some("abc")),
+            ("https://API.KLARNA.COM:443/hpp/v1/sessions/abc", Some("abc")),
             ("not a url", None),
+            ("https://api.klarna.com@evil.example/hpp/v1/sessions/abc", None),
+            ("https://evil.example/hpp/v1/sessions/abc", None),
+            ("//evil.example/hpp/v1/sessions/abc", None),
         ] {
             let answer =
                 HttpResponse { status: 201, headers: vec![("Location".into(), location.into())], body: vec![] };
-            assert_eq!(created_id(entity, &answer, None).as_deref(), id, "{location}");
+            let (found, warning) = created_id(entity, &answer, None, "api.klarna.com");
+            assert_eq!(found.as_deref(), id, "{location}");
+            assert_eq!(warning.is_some(), id.is_none(), "{location}: a refused Location is named in a warning");
         }
     }
 }

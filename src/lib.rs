@@ -9,15 +9,14 @@
 //! is tested natively. This file only binds the WIT world to that core when
 //! the crate is built for `wasm32`.
 
-pub mod base64;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod error;
 pub mod header_params;
 pub mod idempotency;
-pub mod json;
 pub mod json_scan;
+pub mod link;
 pub mod manifest;
 pub mod model;
 pub mod oauth;
@@ -25,14 +24,11 @@ pub mod order_data;
 pub mod pagination;
 pub mod path;
 pub mod payment_request;
-pub mod percent;
 pub mod push;
 pub mod response;
 pub mod secret;
 pub mod transport;
 pub mod upload;
-pub mod url;
-pub mod uuid;
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -46,7 +42,7 @@ mod component {
 
     use crate::connection::Connection;
     use crate::error::{ApiError, ConnectorError};
-    use crate::manifest::{manifest_json, EntitySpec};
+    use crate::manifest::{entity_texts, manifest_json, EntitySpec};
     use crate::model::{self, Method};
     use crate::secret::Secret;
     use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
@@ -92,7 +88,7 @@ mod component {
         type Connection = ConnectionResource;
 
         fn describe() -> String {
-            manifest_json().unwrap_or_else(|| {
+            manifest_json().map(str::to_string).unwrap_or_else(|| {
                 HostTransport.log(Level::Error, "the manifest packed into this component does not unpack: rebuild it");
                 String::new()
             })
@@ -206,10 +202,11 @@ mod component {
     }
 
     fn to_wit_entity(entity: &EntitySpec) -> t::Entity {
+        let (label, description) = entity_texts(entity.name);
         t::Entity {
             name: entity.name.to_string(),
-            label: entity.label.to_string(),
-            description: entity.description.to_string(),
+            label: label.to_string(),
+            description: description.to_string(),
             api_type: entity.api_type.to_string(),
             operations: entity
                 .operations

@@ -1,7 +1,8 @@
 //! OAuth 2.0 client-credentials answers (RFC 6749 §5): the token, or a typed error.
 
+use serde_json::Value;
+
 use crate::error::{ApiError, ConnectorError, Result};
-use crate::json::Value;
 use crate::response;
 use crate::secret::Secret;
 use crate::transport::HttpResponse;
@@ -18,7 +19,7 @@ pub struct Token {
 /// the endpoint's `error` and `error_description`; 429 and 5xx stay
 /// `rate-limited` / `unavailable`, since trying later may work.
 pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
-    let body: Option<Value> = crate::json::from_slice(&answer.body).ok();
+    let body: Option<Value> = response::read_json(&answer.body).ok();
     let text = |key: &str| body.as_ref().and_then(|b| b.get(key)).and_then(Value::as_str).map(str::to_string);
     if (200..300).contains(&answer.status) {
         let access_token =

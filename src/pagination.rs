@@ -1,9 +1,10 @@
 //! Records out of list responses, and the cursor of the next page.
 
+use serde_json::Value;
+
 use crate::error::{ApiError, ConnectorError, Result};
-use crate::json::Value;
 use crate::json_scan::{self, Scanner};
-use crate::manifest::{EntitySpec, Pagination, Text};
+use crate::manifest::{EntitySpec, Pagination};
 use crate::model::Page;
 use crate::path;
 
@@ -70,8 +71,8 @@ fn split_path(path: &str) -> (&str, String) {
 fn paging_field(entity: &EntitySpec) -> Option<&'static str> {
     match entity.pagination {
         Pagination::None => None,
-        Pagination::Offset { next_link, .. } => Some(next_link.as_str()),
-        Pagination::Cursor { cursor_from, .. } => Some(cursor_from.as_str()),
+        Pagination::Offset { next_link, .. } => Some(next_link),
+        Pagination::Cursor { cursor_from, .. } => Some(cursor_from),
     }
 }
 
@@ -89,7 +90,7 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
     }
     let text = std::str::from_utf8(body).map_err(|e| malformed(entity, &format!("not UTF-8 ({e})")))?;
     let field = paging_field(entity).map(split_path);
-    let (items, paging) = match entity.records.map(Text::as_str) {
+    let (items, paging) = match entity.records {
         None => (
             vec![json_scan::whole(text, Scanner::value)
                 .map_err(|e| malformed(entity, &format!("not valid JSON ({e})")))?],
@@ -134,7 +135,8 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
 fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, String)>) -> Result<Option<String>> {
     let (Some(raw), Some((top, rest))) = (paging, field) else { return Ok(None) };
     // The paging member is small: read it whole, as a `Value`.
-    let value = crate::json::from_str(raw).map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
+    let value: Value = crate::response::read_json(raw.as_bytes())
+        .map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
     match value.pointer(rest) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone()).filter(|t| !t.is_empty())),
@@ -150,21 +152,13 @@ fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, S
 /// case, with or without the default port 443) or a link relative to it, and
 /// the request's path. Anything else is refused rather than followed.
 fn cursor_from_link(entity: &EntitySpec, next: &str, host: &str, path: &str) -> Result<String> {
-    let refuse = |why: &str| malformed(entity, &format!("pagination.next {next:?} {why}"));
-    let url = crate::url::parse(next).ok_or_else(|| refuse("is not a URL"))?;
-    if let Some(authority) = url.authority {
-        if !url.is_https() {
-            return Err(refuse("is not https"));
-        }
-        let same_host = url.host.is_some_and(|h| h.eq_ignore_ascii_case(host));
-        if !same_host || !matches!(url.port, None | Some(443)) || authority.contains('@') {
-            return Err(refuse(&format!("leaves the API host {host}")));
-        }
-    }
-    if url.path != path {
+    let at = paging_field(entity).unwrap_or_default();
+    let refuse = |why: &str| malformed(entity, &format!("{at} {next:?} {why}"));
+    let (link_path, query) = crate::link::klarna_link(next, host).map_err(|why| refuse(&why))?;
+    if link_path != path {
         return Err(refuse(&format!("leaves {path}")));
     }
-    Ok(url.query.unwrap_or_default().to_string())
+    Ok(query)
 }
 
 /// The query to send for a page: the cursor's, or the host's with the page
@@ -239,16 +233,21 @@ mod tests {
             ("https://api.klarna.com.evil.example/settlements/v1/payouts?offset=1", "leaves the API host"),
             ("https://evil.example/settlements/v1/payouts?offset=1", "leaves the API host"),
             ("https://api.klarna.com:8443/settlements/v1/payouts?offset=1", "leaves the API host"),
-            ("https://user@api.klarna.com/settlements/v1/payouts?offset=1", "leaves the API host"),
+            ("https://user@api.klarna.com/settlements/v1/payouts?offset=1", "user info"),
+            ("https://api.klarna.com@evil.example/settlements/v1/payouts?offset=1", "user info"),
             ("https://api.klarna.com/settlements/v1/transactions?offset=1", "leaves /settlements/v1/payouts"),
             ("settlements/v1/payouts?offset=1", "is not a URL"),
             ("*", "is not a URL"),
-            ("//evil.example/settlements/v1/payouts?offset=1", ""),
+            ("//evil.example/settlements/v1/payouts?offset=1", "neither"),
             ("https://api.klarna.com/settlements/v1/payouts?offset=1 x", "is not a URL"),
         ] {
             match next_of(link) {
                 Err(ConnectorError::Unexpected(e)) => {
-                    assert!(e.messages[0].contains(why), "{link}: {}", e.messages[0])
+                    assert!(
+                        e.messages[0].contains(why) && e.messages[0].contains("pagination.next"),
+                        "{link}: {}",
+                        e.messages[0]
+                    )
                 }
                 other => panic!("{link}: expected a refusal, got {other:?}"),
             }

@@ -1,8 +1,13 @@
 //! Path templates, percent-encoding and query strings.
 
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use crate::error::{ConnectorError, Result};
 use crate::model::Pairs;
-use crate::percent::{self, COMPONENT};
+
+/// A path segment or a query component: everything but RFC 3986's
+/// unreserved characters (`A–Z a–z 0–9 - . _ ~`) is encoded.
+pub const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Longest path parameter accepted (Klarna ids are far shorter; KRNs stay under 200).
 const MAX_PARAM_LEN: usize = 1024;
@@ -81,7 +86,7 @@ fn check_segment(field: &str, value: &str) -> Result<()> {
 
 /// Percent-encodes one path segment or query component.
 pub fn encode(value: &str) -> String {
-    percent::encode(value, &COMPONENT)
+    utf8_percent_encode(value, COMPONENT).to_string()
 }
 
 /// `a=1&b=x%20y` from pairs.
@@ -101,8 +106,9 @@ pub fn query_string(pairs: &Pairs) -> String {
 /// Pairs from a query string (`+` is a space, as in forms).
 pub fn parse_query(query: &str) -> Result<Pairs> {
     let decode = |s: &str| {
-        String::from_utf8(percent::decode_form(s))
-            .map_err(|_| ConnectorError::input("cursor", "not UTF-8 after percent-decoding"))
+        Ok(decode_form(s)
+            .map_err(|_| ConnectorError::input("cursor", "not UTF-8 after percent-decoding"))?
+            .into_owned())
     };
     query
         .split('&')
@@ -112,6 +118,17 @@ pub fn parse_query(query: &str) -> Result<Pairs> {
             Ok((decode(key)?, decode(value)?))
         })
         .collect()
+}
+
+/// A query component as forms write it, decoded: `+` is a space (an encoded
+/// `%2B` stays a plus), then percent-decoding; an error when the bytes are
+/// not UTF-8.
+pub fn decode_form(component: &str) -> std::result::Result<std::borrow::Cow<'_, str>, std::str::Utf8Error> {
+    if component.contains('+') {
+        let spaced = component.replace('+', " ");
+        return percent_decode_str(&spaced).decode_utf8().map(|text| std::borrow::Cow::Owned(text.into_owned()));
+    }
+    percent_decode_str(component).decode_utf8()
 }
 
 /// Checks query parameters from the host: names non-empty, no control characters.

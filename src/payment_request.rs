@@ -4,7 +4,7 @@
 //! between 1 and 2 147 483 647, unless only a customer token is asked for.
 
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
+use serde_json::Value;
 
 /// Currencies the Payment Request API accepts.
 pub const CURRENCIES: [&str; 15] =
@@ -76,7 +76,7 @@ fn check_amount(field: &str, value: &Value) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::json;
+    use serde_json::json;
 
     fn reason(payload: Value) -> String {
         match check(&payload) {

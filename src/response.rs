@@ -1,18 +1,26 @@
 //! Turning Klarna's answers into records, ids and typed errors.
 
+use serde_json::Value;
+
 use crate::error::{ApiError, ConnectorError};
-use crate::json::Value;
 use crate::transport::HttpResponse;
 
 /// Longest slice of a non-JSON error body kept as a message.
 const MAX_TEXT_MESSAGE: usize = 200;
+
+/// Reads JSON text: every JSON value the component reads goes through this
+/// one serde_json reader (its slice reader, which the RFC 8785 canonicalizer
+/// uses too), so the component carries one copy of the parser.
+pub fn read_json(bytes: &[u8]) -> serde_json::Result<Value> {
+    serde_json::from_slice(bytes)
+}
 
 /// Parses a response body as JSON; an empty body is `None`.
 pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorError> {
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    crate::json::from_slice(&response.body).map(Some).map_err(|e| {
+    read_json(&response.body).map(Some).map_err(|e| {
         ConnectorError::Unexpected(ApiError {
             status: response.status,
             code: None,
@@ -46,7 +54,7 @@ pub fn error_for(response: &HttpResponse) -> ConnectorError {
 /// `error_code`, `error_message`, `validation_errors`).
 pub fn api_error(response: &HttpResponse) -> ApiError {
     let mut error = ApiError { status: response.status, ..ApiError::default() };
-    let body: Option<Value> = crate::json::from_slice(&response.body).ok();
+    let body: Option<Value> = read_json(&response.body).ok();
     let Some(Value::Object(body)) = body else {
         if !response.body.is_empty() {
             error.messages.push(snippet(&response.body));

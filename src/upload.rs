@@ -4,12 +4,13 @@
 //! [`UploadSpec`] (type, extension, size) and sent as one
 //! `multipart/form-data` part (RFC 7578).
 
-use crate::base64::STANDARD;
-use crate::uuid::Uuid;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::Value;
+use uuid::Uuid;
 
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
-use crate::manifest::{Text, UploadSpec};
+use crate::manifest::UploadSpec;
 
 /// Namespace of boundaries (a fixed, random UUID of this connector).
 const BOUNDARY_NAMESPACE: Uuid = Uuid::from_u128(0x0b5d_77a1_2c4e_4f19_9a3b_d1e8_65c0_f472);
@@ -38,7 +39,7 @@ pub fn encode(spec: &UploadSpec, payload: &Value) -> Result<Multipart> {
     let content_type = text("content_type")
         .ok_or_else(|| ConnectorError::input("params.payload.content_type", "required (e.g. application/pdf)"))?;
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let accepted: Vec<&str> = spec.types.iter().map(|(t, _)| t.as_str()).collect();
+    let accepted: Vec<&str> = spec.types.iter().map(|(t, _)| *t).collect();
     let Some((_, extensions)) = spec.types.iter().find(|(t, _)| *t == essence) else {
         return Err(ConnectorError::input(
             "params.payload.content_type",
@@ -82,7 +83,7 @@ pub fn encode(spec: &UploadSpec, payload: &Value) -> Result<Multipart> {
 
 /// A name that can sit in a `Content-Disposition` header and whose extension
 /// matches the content type.
-fn check_filename(filename: &str, extensions: &[Text]) -> Result<()> {
+fn check_filename(filename: &str, extensions: &[&str]) -> Result<()> {
     let field = "params.payload.filename";
     if filename.chars().any(|c| matches!(c, '"' | '\\' | '/') || c.is_control()) {
         return Err(ConnectorError::input(field, "must not contain quotes, slashes or control characters"));
@@ -104,7 +105,7 @@ fn check_filename(filename: &str, extensions: &[Text]) -> Result<()> {
 /// A boundary derived from the file (the same file, the same body), and
 /// absent from it.
 fn boundary_for(file: &[u8]) -> String {
-    let mut boundary = format!("klarna-connector-{}", Uuid::new_v5(&BOUNDARY_NAMESPACE, file).simple());
+    let mut boundary = format!("klarna-connector-{}", crate::idempotency::uuid_v5(&BOUNDARY_NAMESPACE, file).simple());
     while file.windows(boundary.len()).any(|w| w == boundary.as_bytes()) {
         boundary.push('x');
     }
@@ -114,19 +115,14 @@ fn boundary_for(file: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::json;
+    use serde_json::json;
 
-    /// A 16-byte limit, PDF and JPEG (the manifest's words, leaked once per test).
+    /// A 16-byte limit, PDF and JPEG.
     fn spec() -> UploadSpec {
-        let of = Text::of;
         UploadSpec {
-            part: of("file"),
+            part: "file",
             max_bytes: 16,
-            types: vec![
-                (of("application/pdf"), &*vec![of("pdf")].leak()),
-                (of("image/jpeg"), &*vec![of("jpg"), of("jpeg")].leak()),
-            ]
-            .leak(),
+            types: &[("application/pdf", &["pdf"]), ("image/jpeg", &["jpg", "jpeg"])],
         }
     }
 

@@ -13,18 +13,16 @@
 //! same on every run; `./x fuzz` runs 200,000 with `FUZZ_SEED=random`). Each property prints how many cases reached
 //! each check, and fails when one was never reached.
 
-mod support;
-
+use crate::support::cases::{self, Request};
+use crate::support::fake_klarna::{self, AnswerChange, FakeKlarna, NEXT_FORMS};
+use crate::support::tally::Tally;
+use crate::support::SECRET;
 use klarna_connector::connection::Connection;
 use klarna_connector::error::ConnectorError;
 use klarna_connector::manifest::{Check, EntitySpec, Manifest, Pagination};
 use klarna_connector::model::PublishResult;
 use proptest::prop_assert;
 use proptest::test_runner::TestCaseError;
-use support::cases::{self, Request};
-use support::fake_klarna::{self, AnswerChange, FakeKlarna, NEXT_FORMS};
-use support::tally::Tally;
-use support::SECRET;
 
 /// Fails the case when `text` shows the planted secret.
 fn no_secret(what: &str, text: &str) -> Result<(), TestCaseError> {
@@ -34,7 +32,7 @@ fn no_secret(what: &str, text: &str) -> Result<(), TestCaseError> {
 
 #[test]
 fn a_changed_panel_is_refused_naming_the_changed_field() {
-    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz.txt");
+    let (mut runner, cases) = crate::support::runner("tests/proptest-regressions/fuzz.txt");
     let tally = Tally::default();
     let any_entity = &Manifest::get().entities[0];
     let outcome = runner.run(&cases::connection_case(), |case| {
@@ -138,7 +136,7 @@ enum Outcome {
 
 #[test]
 fn requests_and_answers_end_as_klarna_and_the_change_call_for() {
-    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz.txt");
+    let (mut runner, cases) = crate::support::runner("tests/proptest-regressions/fuzz.txt");
     let tally = Tally::default();
     let strategy = (cases::valid_connection(), cases::request_case(), fake_klarna::answer_change());
     let outcome = runner.run(&strategy, |(connection, request_case, answer)| {

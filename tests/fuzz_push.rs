@@ -13,9 +13,10 @@
 //! many cases reached each check and fails when one was never reached.
 
 // Shares the fake Klarna and the tally with `fuzz.rs`; the request cases are its own.
-#[allow(dead_code)]
-mod support;
 
+use crate::support::fake_klarna::{AnswerChange, FakeKlarna};
+use crate::support::tally::Tally;
+use crate::support::SECRET;
 use hmac::{Hmac, Mac};
 use klarna_connector::connection::Connection;
 use klarna_connector::error::ConnectorError;
@@ -29,9 +30,6 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::fake_klarna::{AnswerChange, FakeKlarna};
-use support::tally::Tally;
-use support::SECRET;
 
 const KEY_ID: &str = "krn:partner:global:notification:signing-key:fuzz";
 
@@ -86,14 +84,14 @@ fn set(body: &mut Value, path: &str, value: Value) {
 fn sources(callback: &CallbackSpec) -> Vec<&'static str> {
     let mut out = Vec::new();
     for template in callback.event.iter().flat_map(|e| [e.kind, e.id]) {
-        let mut rest = template.as_str();
+        let mut rest: &str = template;
         while let (Some(open), Some(close)) = (rest.find('{'), rest.find('}')) {
             out.extend(rest[open + 1..close].split('|').next());
             rest = &rest[close + 1..];
         }
     }
     for call in callback.read_back.iter().chain(callback.acknowledge.iter().map(|(c, _)| c)) {
-        out.extend(call.params.iter().map(|(_, source)| source.as_str()));
+        out.extend(call.params.iter().map(|(_, source)| *source));
     }
     out.sort_unstable();
     out.dedup();
@@ -119,15 +117,14 @@ fn valid(callback: &CallbackSpec) -> (IncomingRequest, Vec<String>) {
         set(&mut body, part, json!({}));
     }
     if let Verify::NonceDigest { identifier_field, nonce_field, digest_field, .. } = callback.verify {
-        let (identifier_field, nonce_field, digest_field) =
-            (identifier_field.as_str(), nonce_field.as_str(), digest_field.as_str());
+        let (identifier_field, nonce_field, digest_field) = (identifier_field, nonce_field, digest_field);
         needed.extend([identifier_field, nonce_field, digest_field].map(str::to_string));
         set(&mut body, identifier_field, json!(IDENTIFIER));
         set(&mut body, nonce_field, json!("n-fuzz-1"));
         let digest: String = Sha256::digest(format!("n-fuzz-1{SECRET}")).iter().map(|b| format!("{b:02X}")).collect();
         set(&mut body, digest_field, json!(digest));
     }
-    let media_type = callback.media_type.as_deref().unwrap_or("application/json");
+    let media_type = callback.media_type.unwrap_or("application/json");
     let mut headers = vec![("Content-Type".to_string(), media_type.to_string())];
     if let Verify::BearerToken = callback.verify {
         let bearer = token::issue(&Secret::new(SECRET), IDENTIFIER, now(), 3600).expect("a token");
@@ -226,7 +223,7 @@ fn apply(callback: &CallbackSpec, request: &mut IncomingRequest, needed: &[Strin
                         Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
                     };
                     let mut body: Value = serde_json::from_slice(&request.body).expect("json");
-                    let (parent, leaf) = digest_field.rsplit_once('.').unwrap_or(("", digest_field.as_str()));
+                    let (parent, leaf) = digest_field.rsplit_once('.').unwrap_or(("", digest_field));
                     let slot = parent.split('.').filter(|k| !k.is_empty()).try_fold(&mut body, |v, k| v.get_mut(k));
                     if let Some(object) = slot.and_then(Value::as_object_mut) {
                         object.insert(leaf.to_string(), json!(text));
@@ -292,7 +289,7 @@ fn refused_by(error: &ConnectorError) -> &'static str {
 
 #[test]
 fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
-    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz_push.txt");
+    let (mut runner, cases) = crate::support::runner("tests/proptest-regressions/fuzz_push.txt");
     let tally = Tally::default();
     let callbacks = Manifest::get().callbacks;
     let outcome =
@@ -328,7 +325,7 @@ fn a_changed_delivery_is_refused_at_the_check_its_change_concerns() {
                         // The answer is an issued token, and it opens the other routes.
                         let reply = delivery.reply.as_ref().map(|r| (r.status, r.body.clone()));
                         let field = match callback.verify {
-                            Verify::NonceDigest { token_field, .. } => token_field.as_str(),
+                            Verify::NonceDigest { token_field, .. } => token_field,
                             _ => "",
                         };
                         let token = reply.as_ref().filter(|(status, _)| *status == 201).and_then(|(_, body)| {
@@ -406,12 +403,12 @@ fn answer() -> impl Strategy<Value = String> {
 
 #[test]
 fn respond_renders_or_names_the_wrong_field_and_never_panics() {
-    let (mut runner, cases) = support::runner("tests/proptest-regressions/fuzz_push.txt");
+    let (mut runner, cases) = crate::support::runner("tests/proptest-regressions/fuzz_push.txt");
     let tally = Tally::default();
     let answerable: Vec<&CallbackSpec> = Manifest::get().callbacks.iter().filter(|c| !c.answers.is_empty()).collect();
     let outcome = runner.run(&(any::<Index>(), answer()), |(which, answer)| {
         let callback = *which.get(&answerable);
-        let result = connection(callback).respond(&callback.kind, &answer);
+        let result = connection(callback).respond(callback.kind, &answer);
         match result {
             Ok(reply) => {
                 prop_assert!(matches!(reply.status, 200 | 201 | 303 | 400), "{}", reply.status);

@@ -14,10 +14,8 @@ use crate::runtime::{
 };
 use crate::sim::{self, Simulator};
 
-/// Usage text.
-pub const USAGE: &str = "\
-usage: host-test [COMMAND] [OPTIONS]
-
+/// The commands, as `--help` lists them after the options.
+const COMMANDS: &str = "\
 commands:
   demo                      a whole order lifecycle on the embedded simulator (default)
   describe                  print the manifest (connector.json) the component returns
@@ -49,120 +47,117 @@ commands:
                             127.0.0.1 (--port), Klarna's hosts answered by the simulator; the
                             connection from --api-type and the credential options, SERVICE_TOKEN
                             from the environment (default: printed)
-
-options:
-  --params JSON             {\"path\":{..},\"query\":{..},\"payload\":{..}}
-  --method M                get | post | put | patch | delete
-  --key KEY                 idempotency key (default: derived by the connector)
-  --page-size N             records per page
-  --cursor C                start from this cursor
-  --all                     follow next-cursor to the last page
-  --api-type T              default: the entity's, or post-purchase
-  --environment E           playground (default) | production
-  --region R                eu (default) | na | oc
-  --setting KEY=VALUE       a panel setting (repeatable), e.g. --setting max_attempts=1
-  --auth KIND               api_key | basic | oauth2 | token | shipping_key (default: from the
-                            credential options given, else the API type's first auth kind)
-  --username U --password P basic credentials            (KLARNA_API_USERNAME, KLARNA_API_PASSWORD);
-                            for shipping_key the identifier and key (KLARNA_SHIPPING_IDENTIFIER,
-                            KLARNA_SHIPPING_KEY; on the simulator Klarna's example sweMerch123/smOOOth)
-  --api-key K               a Klarna API key               (KLARNA_API_KEY)
-  --client-id I --client-secret S [--scopes \"A B\"]
-                            an OAuth 2.0 client            (KLARNA_CLIENT_ID, KLARNA_CLIENT_SECRET)
-  --token T                 a bearer token                 (KLARNA_TOKEN)
-  --live                    real HTTPS to Klarna; credentials not given as options come from the
-                            environment variables above. Without --live: the simulator's.
-  --answer JSON             listen: the flow's answer to callbacks that need one, e.g. '{\"approve\":true}'
-  --wasm PATH               the component (default: target/wasm32-wasip2/release/klarna_connector.wasm)
 ";
 
-/// Parsed command line.
-#[derive(Debug, Default)]
+/// Parsed command line (clap).
+#[derive(Debug, clap::Parser)]
+#[command(name = "host-test", about = "Run the Klarna connector component in wasmtime", after_help = COMMANDS)]
 struct Options {
+    /// The command (below); `demo` when none is given.
+    #[arg(default_value = "demo")]
     command: String,
+    /// The entity (`subscribe`, `publish`), the README (`tables`) or the URL (`service-check`).
     entity: Option<String>,
+    /// {"path":{..},"query":{..},"payload":{..}}
+    #[arg(long)]
     params: Option<String>,
+    /// get | post | put | patch | delete
+    #[arg(long)]
     method: Option<String>,
+    /// Idempotency key (default: derived by the connector).
+    #[arg(long)]
     key: Option<String>,
+    /// Records per page.
+    #[arg(long)]
     page_size: Option<u32>,
+    /// service-bench: concurrent clients (default 8).
+    #[arg(long)]
     clients: Option<usize>,
+    /// Start from this cursor.
+    #[arg(long)]
     cursor: Option<String>,
+    /// Follow next-cursor to the last page.
+    #[arg(long)]
     all: bool,
+    /// Default: the entity's, or post-purchase.
+    #[arg(long)]
     api_type: Option<String>,
+    /// playground (default) | production
+    #[arg(long)]
     environment: Option<String>,
+    /// eu (default) | na | oc
+    #[arg(long)]
     region: Option<String>,
+    /// A panel setting KEY=VALUE (repeatable), e.g. --setting max_attempts=1.
+    #[arg(long = "setting", value_name = "KEY=VALUE", value_parser = key_value)]
     settings: Vec<(String, String)>,
+    /// api_key | basic | oauth2 | token | shipping_key (default: from the credential options given, else the API type's first auth kind).
+    #[arg(long)]
     auth: Option<String>,
+    /// Basic username (KLARNA_API_USERNAME); for shipping_key the identifier (KLARNA_SHIPPING_IDENTIFIER; on the simulator Klarna's example sweMerch123).
+    #[arg(long)]
     username: Option<String>,
+    /// Basic password (KLARNA_API_PASSWORD); for shipping_key the key (KLARNA_SHIPPING_KEY; on the simulator smOOOth).
+    #[arg(long)]
     password: Option<String>,
+    /// A Klarna API key (KLARNA_API_KEY).
+    #[arg(long)]
     api_key: Option<String>,
+    /// An OAuth 2.0 client id (KLARNA_CLIENT_ID).
+    #[arg(long)]
     client_id: Option<String>,
+    /// An OAuth 2.0 client secret (KLARNA_CLIENT_SECRET).
+    #[arg(long)]
     client_secret: Option<String>,
+    /// OAuth 2.0 scopes, space-separated.
+    #[arg(long)]
     scopes: Option<String>,
+    /// A bearer token (KLARNA_TOKEN).
+    #[arg(long)]
     token: Option<String>,
+    /// Real HTTPS to Klarna; credentials not given as options come from the environment variables above. Without --live: the simulator's.
+    #[arg(long)]
     live: bool,
+    /// The component (default: target/wasm32-wasip2/release/klarna_connector.wasm, or KLARNA_CONNECTOR_WASM).
+    #[arg(long)]
     wasm: Option<String>,
+    /// bench: the component to ship, measured too.
+    #[arg(long)]
     optimized: Option<String>,
+    /// serve, listen, panel, service: the port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
     port: u16,
+    /// listen: the flow's answer to callbacks that need one, e.g. '{"approve":true}'.
+    #[arg(long)]
     answer: Option<String>,
 }
 
-fn parse(args: &[String]) -> Result<Options, String> {
-    let mut o = Options { command: "demo".into(), ..Options::default() };
-    let mut it = args.iter();
-    let mut positional = vec![];
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--params" => o.params = Some(value(arg)?),
-            "--method" => o.method = Some(value(arg)?),
-            "--key" => o.key = Some(value(arg)?),
-            "--page-size" => o.page_size = Some(value(arg)?.parse().map_err(|_| "--page-size needs a number")?),
-            "--clients" => o.clients = Some(value(arg)?.parse().map_err(|_| "--clients needs a number")?),
-            "--cursor" => o.cursor = Some(value(arg)?),
-            "--all" => o.all = true,
-            "--api-type" => o.api_type = Some(value(arg)?),
-            "--environment" => o.environment = Some(value(arg)?),
-            "--region" => o.region = Some(value(arg)?),
-            "--setting" => {
-                let pair = value(arg)?;
-                let (key, setting) = pair.split_once('=').ok_or(format!("--setting {pair:?}: expected KEY=VALUE"))?;
-                o.settings.push((key.to_string(), setting.to_string()));
-            }
-            "--auth" => o.auth = Some(value(arg)?),
-            "--username" => o.username = Some(value(arg)?),
-            "--password" => o.password = Some(value(arg)?),
-            "--api-key" => o.api_key = Some(value(arg)?),
-            "--client-id" => o.client_id = Some(value(arg)?),
-            "--client-secret" => o.client_secret = Some(value(arg)?),
-            "--scopes" => o.scopes = Some(value(arg)?),
-            "--token" => o.token = Some(value(arg)?),
-            "--live" => o.live = true,
-            "--wasm" => o.wasm = Some(value(arg)?),
-            "--optimized" => o.optimized = Some(value(arg)?),
-            "--port" => o.port = value(arg)?.parse().map_err(|_| "--port needs a number")?,
-            "--answer" => o.answer = Some(value(arg)?),
-            "-h" | "--help" => o.command = "help".into(),
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            word => positional.push(word.to_string()),
+/// `KEY=VALUE` of `--setting`.
+fn key_value(pair: &str) -> Result<(String, String), String> {
+    let (key, value) = pair.split_once('=').ok_or(format!("{pair:?}: expected KEY=VALUE"))?;
+    Ok((key.to_string(), value.to_string()))
+}
+
+/// The command line, or the help (clap's `--help` is an "error" to print).
+fn parse(args: &[String]) -> Result<std::result::Result<Options, String>, String> {
+    use clap::Parser as _;
+    match Options::try_parse_from(std::iter::once("host-test").chain(args.iter().map(String::as_str))) {
+        Ok(options) => Ok(Ok(options)),
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            Ok(Err(e.render().to_string()))
         }
+        Err(e) => Err(e.render().to_string().trim_start_matches("error: ").trim_end().to_string()),
     }
-    let mut positional = positional.into_iter();
-    if let Some(command) = positional.next() {
-        o.command = command;
-    }
-    o.entity = positional.next();
-    if let Some(extra) = positional.next() {
-        return Err(format!("unexpected argument {extra:?}"));
-    }
-    Ok(o)
 }
 
 /// Runs the CLI; the text to print, or an error message.
 pub fn run(args: &[String]) -> Result<String, String> {
-    let options = parse(args)?;
+    let options = match parse(args)? {
+        Ok(options) => options,
+        Err(help) => return Ok(help),
+    };
     match options.command.as_str() {
-        "help" => Ok(USAGE.to_string()),
+        "help" => Ok(help()),
         "demo" => demo(&options),
         "describe" => {
             let mut session = Session::start(&options, None)?;
@@ -198,8 +193,14 @@ pub fn run(args: &[String]) -> Result<String, String> {
         }
         "subscribe" => subscribe(&options),
         "publish" => publish(&options),
-        other => Err(format!("unknown command {other:?}\n\n{USAGE}")),
+        other => Err(format!("unknown command {other:?}\n\n{}", help())),
     }
+}
+
+/// The `--help` text.
+fn help() -> String {
+    use clap::CommandFactory as _;
+    Options::command().render_help().to_string()
 }
 
 /// A trap, as the CLI reports it.
@@ -334,7 +335,7 @@ fn known_entity(options: &Options, command: &str) -> Result<String, String> {
     let api_type = api_type_of(options);
     let manifest = klarna_connector::manifest::Manifest::get();
     let names: Vec<&str> =
-        manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).map(|e| e.name.as_str()).collect();
+        manifest.entities.iter().filter(|e| e.api_type.as_str() == api_type).map(|e| e.name).collect();
     if names.contains(&name.as_str()) {
         return Ok(name);
     }
@@ -588,9 +589,15 @@ fn listen(options: &Options) -> Result<String, String> {
     let listener = crate::serve::bind(options.port).map_err(|e| format!("cannot listen: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     println!("listening on http://{address} for a {api_type} connection; routes:");
-    for callback in klarna_connector::manifest::Manifest::get().callbacks.iter() {
-        if callback.api_type.as_str() == api_type {
-            println!("  {} http://{address}{}", callback.kind, callback.register_url);
+    let manifest: serde_json::Value =
+        serde_json::from_str(crate::manifest_text::CONNECTOR_JSON).map_err(|e| e.to_string())?;
+    for callback in manifest["callbacks"].as_array().into_iter().flatten() {
+        if callback["api_type"] == api_type.as_str() {
+            println!(
+                "  {} http://{address}{}",
+                callback["kind"].as_str().unwrap_or_default(),
+                callback["register_url"].as_str().unwrap_or_default()
+            );
         }
     }
     use std::io::Write as _;

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use klarna_connector::manifest::{Manifest, Setting, Verify};
-use klarna_connector::model::Method;
+use klarna_connector::manifest::{Manifest, Verify};
+use serde_json::Value;
 
 /// What `test()` checks on an API type that calls nothing at Klarna.
 const LISTENER_TEST: &str =
@@ -15,44 +15,57 @@ pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p 
 /// End marker.
 pub const END: &str = "<!-- END GENERATED -->";
 
-/// The coverage and panel tables, between the markers.
+/// The coverage and panel tables, between the markers, from connector.json
+/// read as a host reads `describe()`'s text.
 pub fn tables() -> Result<String, String> {
-    let m = Manifest::get();
+    let m: Value = serde_json::from_str(crate::manifest_text::CONNECTOR_JSON).map_err(|e| e.to_string())?;
+    let list = |value: &Value, key: &str| value.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+    let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     let mut out = format!(
         "{BEGIN}\n\n## Coverage (generated from connector.json)\n\n| API type | Entity | Method | Path | Paged |\n| --- | --- | --- | --- | --- |\n"
     );
-    for e in m.entities {
-        for op in e.operations {
-            let method = op.method;
-            let paged = if e.paginated() && method == Method::Get { "yes" } else { "" };
-            let _ = writeln!(out, "| {} | `{}` | {method} | `{}` | {paged} |", e.api_type, e.name, op.path);
+    for e in list(&m, "entities") {
+        let paginated = e.get("pagination").is_some_and(|p| !p.is_null());
+        for op in list(&e, "operations") {
+            let method = text(&op, "method").to_ascii_uppercase();
+            let paged = if paginated && method == "GET" { "yes" } else { "" };
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {method} | `{}` | {paged} |",
+                text(&e, "api_type"),
+                text(&e, "name"),
+                text(&op, "path")
+            );
         }
     }
     let _ = write!(out, "\n## Connection panel (generated from connector.json)\n\n| API type | Auth kinds | Settings | `test()` checks |\n| --- | --- | --- | --- |\n");
-    for t in m.panel.api_types {
-        let settings: Vec<String> = t.settings.iter().map(setting).collect();
+    let panel = m.get("panel").cloned().unwrap_or_default();
+    for t in list(&panel, "api_types") {
+        let settings: Vec<String> = list(&t, "settings").iter().map(setting).collect();
         let settings = if settings.is_empty() { "–".to_string() } else { settings.join("<br>") };
+        let auth: Vec<String> = list(&t, "auth").iter().filter_map(|a| a.as_str().map(str::to_string)).collect();
+        let checks = t.get("test").map_or(LISTENER_TEST.to_string(), |probe| text(probe, "checks"));
         let _ = writeln!(
             out,
-            "| `{}` ({}) | {} | {settings} | {} |",
-            t.id,
-            t.label,
-            t.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
-            t.test.as_ref().map_or(LISTENER_TEST, |probe| probe.checks.as_str())
+            "| `{}` ({}) | {} | {settings} | {checks} |",
+            text(&t, "id"),
+            text(&t, "label"),
+            auth.join(", ")
         );
     }
     let _ = write!(out, "\n| Auth kind | Fields |\n| --- | --- |\n");
-    for k in m.panel.auth_kinds {
-        let fields: Vec<String> = k.fields.iter().map(setting).collect();
-        let _ = writeln!(out, "| `{}` ({}) | {} |", k.id, k.label, fields.join("<br>"));
+    for k in list(&panel, "auth_kinds") {
+        let fields: Vec<String> = list(&k, "fields").iter().map(setting).collect();
+        let _ = writeln!(out, "| `{}` ({}) | {} |", text(&k, "id"), text(&k, "label"), fields.join("<br>"));
     }
-    let common: Vec<String> = m.panel.common_settings.iter().map(setting).collect();
+    let common: Vec<String> = list(&panel, "common_settings").iter().map(setting).collect();
     let _ = write!(out, "\nEvery API type also has: {}.\n", common.join("; "));
     let _ = write!(
         out,
         "\n## Callbacks: what Klarna pushes (generated from connector.json)\n\nRegister `<mount>` + the URL below, where `<mount>` is the public URL your host gives the connection. `<callback_secret>` stands for the setting's value; Klarna fills `{{checkout.order.id}}`.\n\n| API type | Kind | Register at Klarna | URL after `<mount>` | Verified by | Event id | Answer |\n| --- | --- | --- | --- | --- | --- | --- |\n"
     );
-    for c in m.callbacks {
+    let callbacks = Manifest::get().callbacks;
+    for (json, c) in list(&m, "callbacks").iter().zip(callbacks) {
         let verified = match c.verify {
             Verify::HmacSha256 { signature_header, keys_setting, .. } => {
                 format!("`{signature_header}` (HMAC-SHA256, key from `{keys_setting}`)")
@@ -74,29 +87,36 @@ pub fn tables() -> Result<String, String> {
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | `{}` | {verified} | {event_id} | {answer} |",
-            c.api_type, c.kind, c.register_at, c.register_url,
+            c.api_type,
+            c.kind,
+            text(json, "register_at"),
+            text(json, "register_url"),
         );
     }
     let _ = write!(out, "\n{END}\n");
     Ok(out)
 }
 
-fn setting(s: &Setting) -> String {
-    let mut flags = vec![if s.required { "required" } else { "optional" }.to_string()];
-    if s.secret {
+/// One setting as the tables show it.
+fn setting(s: &Value) -> String {
+    let flag = |key: &str| s.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let mut flags = vec![if flag("required") { "required" } else { "optional" }.to_string()];
+    if flag("secret") {
         flags.push("secret".into());
     }
-    if let (Some(min), Some(max)) = (s.min, s.max) {
+    if let (Some(min), Some(max)) = (s.get("min"), s.get("max")) {
         flags.push(format!("{min}–{max}"));
     }
-    if let Some(default) = &s.default {
+    if let Some(default) = s.get("default").and_then(Value::as_str) {
         flags.push(format!("default {default}"));
     }
-    if let Some(when) = &s.show_when {
-        flags
-            .push(format!("shown with auth {}", when.auth.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" or ")));
+    if let Some(auth) = s.pointer("/show_when/auth").and_then(Value::as_array) {
+        let kinds: Vec<&str> = auth.iter().filter_map(Value::as_str).collect();
+        flags.push(format!("shown with auth {}", kinds.join(" or ")));
     }
-    format!("`{}` ({}): {}", s.key, flags.join(", "), s.help.trim_end_matches('.'))
+    let key = s.get("key").and_then(Value::as_str).unwrap_or_default();
+    let help = s.get("help").and_then(Value::as_str).unwrap_or_default();
+    format!("`{key}` ({}): {}", flags.join(", "), help.trim_end_matches('.'))
 }
 
 /// Replaces the generated part of the README at `path` with [`tables`].

@@ -49,7 +49,7 @@ pub fn longest_wait_ms(config: &ConnectionConfig) -> u64 {
     let common = klarna_connector::manifest::Manifest::get().panel.common_settings;
     let setting = |key: &str| -> u64 {
         let given = config.settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
-        let default = common.iter().find(|s| s.key == key).and_then(|s| s.default).map(|d| d.as_str());
+        let default = common.iter().find(|s| s.key == key).and_then(|s| s.default);
         given.or(default).and_then(|v| v.parse().ok()).unwrap_or(0)
     };
     let per_request =

@@ -80,7 +80,12 @@ fn mistakes_are_refused_with_a_message_that_helps() {
         ("subscribe payouts --params {\"pth\":{}}", "--params: unknown key \"pth\" (expected path, query and payload)"),
         ("subscribe payouts --params []", "--params: expected a JSON object"),
         ("test --api-type settlements --setting retries=2", "invalid-config: settings.retries: unknown setting"),
-        ("test --api-type settlements --setting max_attempts", "--setting \"max_attempts\": expected KEY=VALUE"),
+        (
+            "test --api-type settlements --setting max_attempts",
+            "invalid value 'max_attempts' for '--setting <KEY=VALUE>': \"max_attempts\": expected KEY=VALUE",
+        ),
+        ("subscribe payouts --page-size many", "invalid value 'many' for '--page-size <PAGE_SIZE>'"),
+        ("subscribe payouts --pagesize 2", "unexpected argument '--pagesize' found"),
         ("test --api-type settlements --auth certificate", "--auth: unknown auth kind \"certificate\""),
     ];
     for (args, start) in cases {

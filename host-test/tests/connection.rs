@@ -30,11 +30,11 @@ fn entities_are_those_of_the_api_type() {
         for (got, want) in entities.iter().zip(expected) {
             assert_eq!(
                 (got.name.as_str(), got.api_type.as_str(), got.paginated),
-                (want.name.as_str(), api_type, want.paginated())
+                (want.name, api_type, want.paginated())
             );
             assert_eq!(got.operations.len(), want.operations.len());
-            assert_eq!(got.operations[0].path, want.operations[0].path.as_str());
-            assert_eq!(got.primary_key, want.primary_key.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+            assert_eq!(got.operations[0].path, want.operations[0].path);
+            assert_eq!(got.primary_key, want.primary_key.to_vec());
         }
     }
 }

@@ -14,7 +14,7 @@ fn run(entity: &str, method_name: &str, method: Method) {
         spec.operations.iter().find(|o| o.method.as_str().eq_ignore_ascii_case(method_name)).expect("the operation");
     let mut h = crate::common::Harness::new();
     assert!(
-        crate::scenarios::run(&mut h, entity, &operation.path, method),
+        crate::scenarios::run(&mut h, entity, operation.path, method),
         "{entity} {method:?} is in connector.json but has no scenario in host-test/tests/scenarios"
     );
 }

@@ -12,9 +12,9 @@ use super::shipping;
 use crate::config::ValidConfig;
 use crate::connection::run_checks;
 use crate::error::{ConnectorError, Result};
-use crate::json::{Map, Value};
 use crate::manifest::{AnswerForm, CallbackSpec};
 use crate::model::Reply;
+use serde_json::{json, Map, Value};
 
 /// `error_type`s Klarna shows to the customer.
 const ERROR_TYPES: [&str; 3] = ["address_error", "unsupported_shipping_address", "approval_failed"];
@@ -34,8 +34,8 @@ const MAX_URL_CHARS: usize = 2000;
 
 /// Renders `answer` for `callback`, or `invalid-input` naming the first wrong field.
 pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Result<Reply> {
-    let answer: Value =
-        crate::json::from_str(answer).map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
+    let answer: Value = crate::response::read_json(answer.as_bytes())
+        .map_err(|e| ConnectorError::input("answer", format!("is not JSON ({e})")))?;
     let forms: Vec<String> = callback.answers.iter().map(|f| format!("{{\"{}\": …}}", f.key())).collect();
     let expected = || format!("must be one of {} for {}", forms.join(", "), callback.kind);
     let Some(object) = answer.as_object().filter(|o| o.len() == 1) else {
@@ -134,19 +134,20 @@ fn error_body(value: &Value) -> Result<Value> {
     let Some(error_text) = text else {
         return Err(ConnectorError::input("answer.error.error_text", "required: the message the customer sees"));
     };
-    Ok(crate::json::object(vec![("error_type", error_type.into()), ("error_text", error_text.into())]))
+    Ok(json!({ "error_type": error_type, "error_text": error_text }))
 }
 
 /// An absolute `https://` URL with a host, at most 2,000 characters.
 fn check_https_url(url: &str) -> Result<()> {
-    let https = crate::url::parse(url).is_some_and(|u| u.is_https());
-    if !https || url.chars().count() > MAX_URL_CHARS {
-        return Err(ConnectorError::input(
-            "answer.redirect",
-            format!("must be an absolute https:// URL of at most {MAX_URL_CHARS} characters"),
-        ));
-    }
-    Ok(())
+    let why = match crate::link::merchant_url(url) {
+        Ok(_) if url.chars().count() > MAX_URL_CHARS => format!("is over {MAX_URL_CHARS} characters"),
+        Ok(_) => return Ok(()),
+        Err(why) => why,
+    };
+    Err(ConnectorError::input(
+        "answer.redirect",
+        format!("must be an absolute https:// URL without user info, at most {MAX_URL_CHARS} characters: it {why}"),
+    ))
 }
 
 /// Renames the field an `invalid-input` message starts with (`from…` to `to…`).

@@ -2,9 +2,8 @@
 //! (names in any case) and the body, with the limits a delivery must keep.
 
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
 use crate::model::IncomingRequest;
-use crate::percent;
+use serde_json::Value;
 
 /// The largest delivery body read, in bytes: Klarna's own request limit
 /// (1 MB); a Checkout order of 1,000 lines stays well below it.
@@ -39,9 +38,8 @@ impl<'r> Incoming<'r> {
         let (route, query) = request.path.split_once('?').unwrap_or((&request.path, ""));
         let route = route.strip_suffix('/').filter(|r| !r.is_empty()).unwrap_or(route);
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let (name, value) = (decode(name), decode(value));
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let (name, value) = (name.into_owned(), value.into_owned());
             if pairs.iter().any(|(n, _)| *n == name) {
                 // Never quote the value: it may be the URL secret.
                 return Err(ConnectorError::input(format!("query.{name}"), "given twice"));
@@ -113,7 +111,7 @@ impl<'r> Incoming<'r> {
     pub fn json_object(&self) -> Result<Value> {
         let text = std::str::from_utf8(&self.request.body)
             .map_err(|_| ConnectorError::input("body", "is not UTF-8 text (a JSON object is expected)"))?;
-        match crate::json::from_str(text) {
+        match crate::response::read_json(text.as_bytes()) {
             Ok(value @ Value::Object(_)) => Ok(value),
             Ok(_) => Err(ConnectorError::input("body", "is JSON but not an object")),
             Err(e) => Err(ConnectorError::input("body", format!("is not JSON ({e})"))),
@@ -121,14 +119,9 @@ impl<'r> Incoming<'r> {
     }
 }
 
-/// Percent-decodes a query component (`+` is a space, as in forms).
-fn decode(component: &str) -> String {
-    String::from_utf8_lossy(&percent::decode_form(component)).into_owned()
-}
-
 /// Percent-decodes a path segment (`+` stays a plus).
 fn decode_path(segment: &str) -> String {
-    String::from_utf8_lossy(&percent::decode(segment)).into_owned()
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
 }
 
 /// The value at a dotted path (`metadata.event_id`) of a JSON object.

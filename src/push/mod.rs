@@ -15,11 +15,12 @@ pub mod template;
 pub mod token;
 pub mod verify;
 
+use serde_json::Value;
+
 use crate::config::Credentials;
 use crate::connection::Connection;
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
-use crate::manifest::{CallbackSpec, EntityCall, Manifest, Text};
+use crate::manifest::{CallbackSpec, EntityCall, Manifest};
 use crate::model::{Delivery, Event, IncomingRequest, Method, Pairs, Reply};
 use crate::transport::{Level, Transport};
 use incoming::{at, Incoming};
@@ -31,7 +32,7 @@ impl<T: Transport> Connection<T> {
     pub fn receive(&self, request: &IncomingRequest) -> Result<Delivery> {
         let mut incoming = Incoming::parse(request)?;
         let callback = self.callback_at(&mut incoming)?;
-        incoming.check_media_type(callback.media_type.map(Text::as_str))?;
+        incoming.check_media_type(callback.media_type)?;
         let now = self.transport().now_unix_s();
         if let Verified::Answered(reply) = verify::verify(self.config(), callback, &incoming, now)? {
             let outcome = if reply.status < 300 { "answered" } else { "refused as malformed" };
@@ -51,8 +52,8 @@ impl<T: Transport> Connection<T> {
             None
         };
         let sources = Sources { incoming: &incoming, body: body.as_ref() };
-        let kind = sources.render(&spec.kind)?;
-        let id = sources.render(&spec.id)?;
+        let kind = sources.render(spec.kind)?;
+        let id = sources.render(spec.id)?;
         let read_back = match &callback.read_back {
             Some(call) => Some(self.call(call, &sources, Method::Get)?.ok_or_else(|| {
                 ConnectorError::Unexpected(crate::error::ApiError {
@@ -68,13 +69,13 @@ impl<T: Transport> Connection<T> {
                 self.call(call, &sources, Method::Post)?;
             }
         }
-        let record = match spec.record.as_str() {
+        let record = match spec.record {
             "read_back" => read_back.unwrap_or_default(),
             "body" => String::from_utf8_lossy(&request.body).into_owned(),
             "path" | "body+path" => {
-                let mut record = match (spec.record.as_str(), body) {
+                let mut record = match (spec.record, body) {
                     ("body+path", Some(Value::Object(fields))) => fields,
-                    _ => crate::json::Map::new(),
+                    _ => serde_json::Map::new(),
                 };
                 for (name, value) in &incoming.params {
                     record.entry(name.to_string()).or_insert_with(|| Value::String(value.clone()));
@@ -86,9 +87,9 @@ impl<T: Transport> Connection<T> {
                 part.map(Value::to_string).ok_or_else(|| ConnectorError::input(path, "required, a JSON object"))?
             }
         };
-        let entity = spec.entity.or_else(|| {
-            spec.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix.as_str())).map(|(_, e)| *e)
-        });
+        let entity = spec
+            .entity
+            .or_else(|| spec.entity_by_kind.iter().find(|(prefix, _)| kind.starts_with(prefix)).map(|(_, e)| *e));
         self.transport().log(Level::Info, &format!("received {} (event {kind}, id {id})", callback.kind));
         let event = Event { kind, id, entity: entity.map(|e| e.to_string()), record };
         let reply = callback.reply.map(|status| Reply { status, headers: vec![], body: vec![] });
@@ -101,7 +102,7 @@ impl<T: Transport> Connection<T> {
         let answerable: Vec<&CallbackSpec> =
             Manifest::get().callbacks(api_type).filter(|c| !c.answers.is_empty()).collect();
         let Some(callback) = answerable.iter().find(|c| c.kind == kind) else {
-            let kinds: Vec<&str> = answerable.iter().map(|c| c.kind.as_str()).collect();
+            let kinds: Vec<&str> = answerable.iter().map(|c| c.kind).collect();
             let known = if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") };
             return Err(ConnectorError::input(
                 "kind",
@@ -141,9 +142,9 @@ impl<T: Transport> Connection<T> {
     fn callback_at(&self, incoming: &mut Incoming) -> Result<&'static CallbackSpec> {
         let api_type = self.config().api_type.id;
         let mut callbacks = Manifest::get().callbacks(api_type);
-        let found = callbacks.find_map(|c| Some((c, incoming.match_route(&c.route)?)));
+        let found = callbacks.find_map(|c| Some((c, incoming.match_route(c.route)?)));
         let Some((callback, params)) = found else {
-            let routes: Vec<&str> = Manifest::get().callbacks(api_type).map(|c| c.route.as_str()).collect();
+            let routes: Vec<&str> = Manifest::get().callbacks(api_type).map(|c| c.route).collect();
             let known = if routes.is_empty() { "none".to_string() } else { routes.join(", ") };
             return Err(ConnectorError::input(
                 "path",
@@ -167,6 +168,6 @@ impl<T: Transport> Connection<T> {
             .iter()
             .map(|(param, source)| Ok((param.to_string(), sources.first(source)?)))
             .collect::<Result<_>>()?;
-        self.call_for_delivery(&call.entity, method, path)
+        self.call_for_delivery(call.entity, method, path)
     }
 }

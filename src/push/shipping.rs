@@ -9,14 +9,30 @@
 //!   comes from the reservation or else from the setting of that name;
 //! - `{"failure_reason": "…"}`: 400 with that body, which interrupts the purchase.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::{json, Value};
+
 use super::answer::content_type;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
-use crate::json::{object, Value};
-use crate::manifest::{CallbackSpec, Text};
+use crate::manifest::CallbackSpec;
 use crate::model::Reply;
 use crate::path::fill;
-use crate::percent::{self, SEGMENT};
+
+/// A path segment of the `Location` handed back: the controls, space,
+/// `" # % / < > ? `` ` `` { }` are encoded, the other segment characters stay.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
 
 /// The status of a `failure_reason` answer.
 pub const FAILURE_STATUS: u16 = 400;
@@ -38,7 +54,7 @@ pub fn options(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
 /// `{"reservation": {…}}`: the reservation as it is, with its `Location`.
 pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value) -> Result<Reply> {
     let object = value.as_object().ok_or_else(|| ConnectorError::input("answer.reservation", "must be an object"))?;
-    let template = callback.location.map(Text::as_str).unwrap_or_default();
+    let template = callback.location.unwrap_or_default();
     let base = config
         .value("public_url")
         .ok_or_else(|| ConnectorError::config("settings.public_url", "required to answer a reservation"))?;
@@ -59,7 +75,7 @@ pub fn reservation(config: &ValidConfig, callback: &CallbackSpec, value: &Value)
                 "at most 255 bytes without control characters",
             ));
         }
-        Ok(percent::encode(&value, &SEGMENT))
+        Ok(utf8_percent_encode(&value, SEGMENT).to_string())
     })?;
     let location = format!("{}{path}", base.trim_end_matches('/'));
     Ok(success(callback, value, vec![("Location".into(), location)]))
@@ -74,24 +90,26 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
             format!("must be text of 1 to {MAX_FAILURE_CHARS} characters"),
         ));
     };
-    let body = object(vec![("failure_reason", text.into())]).to_string().into_bytes();
-    Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type.map(Text::as_str)), body })
+    let body = json!({ "failure_reason": text }).to_string().into_bytes();
+    Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type), body })
 }
 
 /// The `public_url` setting: an absolute `https://` URL with a host and no query.
 pub fn check_public_url(url: &str) -> Result<()> {
-    let ok = crate::url::parse(url).is_some_and(|u| u.is_https() && u.query.is_none());
-    if !ok || url.chars().count() > MAX_URL_CHARS {
-        return Err(ConnectorError::config(
-            "settings.public_url",
-            format!("must be an absolute https:// URL without a query, at most {MAX_URL_CHARS} characters"),
-        ));
-    }
-    Ok(())
+    let why = match crate::link::merchant_url(url) {
+        Ok(uri) if uri.query().is_some() => "has a query".to_string(),
+        Ok(_) if url.chars().count() > MAX_URL_CHARS => format!("is over {MAX_URL_CHARS} characters"),
+        Ok(_) => return Ok(()),
+        Err(why) => why,
+    };
+    Err(ConnectorError::config(
+        "settings.public_url",
+        format!("must be an absolute https:// URL without user info or a query, at most {MAX_URL_CHARS} characters: it {why}"),
+    ))
 }
 
 /// The callback's success status (200 unless it says otherwise) with `value` as the body.
 fn success(callback: &CallbackSpec, value: &Value, mut headers: Vec<(String, String)>) -> Reply {
-    headers.extend(content_type(callback.media_type.map(Text::as_str)));
+    headers.extend(content_type(callback.media_type));
     Reply { status: callback.answer_status.unwrap_or(200), headers, body: value.to_string().into_bytes() }
 }

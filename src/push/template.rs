@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::incoming::{at, Incoming};
 use crate::error::{ConnectorError, Result};
-use crate::json::Value;
 use crate::path::fill;
+use serde_json::Value;
 
 /// Longest event kind or id accepted (Klarna's `event_id` is at most 255).
 pub const MAX_RENDERED_CHARS: usize = 512;
@@ -27,7 +27,7 @@ impl Sources<'_> {
     pub fn value(&self, source: &str) -> Option<String> {
         if source == "digest" {
             let digest = Sha256::digest(&self.incoming.request.body);
-            return Some(digest.iter().map(|b| format!("{b:02x}")).collect());
+            return Some(hex::encode(digest));
         }
         if let Some(param) = source.strip_prefix("query.") {
             return self.incoming.query(param).filter(|v| !v.is_empty()).map(str::to_string);
@@ -67,8 +67,8 @@ impl Sources<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::json;
     use crate::model::{IncomingRequest, Method};
+    use serde_json::json;
 
     #[test]
     fn templates_take_the_first_present_source() {

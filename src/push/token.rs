@@ -9,15 +9,16 @@
 //!   any instance of the connection can check a token another one issued,
 //!   with no shared state. Its claims name the identifier and an expiry.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::answer::content_type;
 use super::incoming::{at, Incoming};
-use crate::base64::URL_SAFE_NO_PAD;
 use crate::error::{ApiError, ConnectorError, Result};
-use crate::json::{object, Value};
 use crate::model::Reply;
 use crate::secret::Secret;
 
@@ -29,10 +30,6 @@ pub const MALFORMED_STATUS: u16 = 400;
 
 /// The status of an issued token.
 pub const ISSUED_STATUS: u16 = 201;
-
-/// The JWT header of every token issued: HS256 only, so a token naming any
-/// other algorithm (`none` included) is refused before its signature is read.
-const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 /// The `iss` claim of issued tokens.
 const ISSUER: &str = "klarna-connector/shipping-assistant";
@@ -70,7 +67,7 @@ pub fn authenticate(
     lifetime_s: u32,
 ) -> Result<Reply> {
     let malformed = |why: String| {
-        let body = object(vec![("failure_reason", why.into())]).to_string().into_bytes();
+        let body = json!({ "failure_reason": why }).to_string().into_bytes();
         Ok(Reply { status: MALFORMED_STATUS, headers: content_type(media_type), body })
     };
     let body = match incoming.json_object() {
@@ -102,38 +99,39 @@ pub fn authenticate(
         return Err(refused("the identifier or the digest (SHA-256 of nonce followed by key) does not match"));
     }
     let token = issue(key, identifier, now_s, lifetime_s)?;
-    let mut answer = crate::json::Map::new();
+    let mut answer = serde_json::Map::new();
     answer.insert(fields.token.to_string(), Value::String(token));
     let body = Value::Object(answer).to_string().into_bytes();
     Ok(Reply { status: ISSUED_STATUS, headers: content_type(media_type), body })
 }
 
-/// A token for `identifier`, valid from `now_s` for `lifetime_s` seconds.
+/// The JOSE header of every token issued: HS256 only, so a token naming any
+/// other algorithm (`none` included) is refused before its signature is read.
+const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+/// A token for `identifier`, valid from `now_s` for `lifetime_s` seconds: a
+/// JWT (RFC 7519) in its compact form, the header and the claims as
+/// base64url JSON, signed with HS256.
 pub fn issue(key: &Secret, identifier: &str, now_s: u64, lifetime_s: u32) -> Result<String> {
     let expires = now_s
         .checked_add(u64::from(lifetime_s))
         .ok_or_else(|| ConnectorError::config("token_lifetime_s", "too large for the clock"))?;
-    let claims = object(vec![
-        ("iss", ISSUER.into()),
-        ("sub", identifier.into()),
-        ("iat", now_s.into()),
-        ("exp", expires.into()),
-    ]);
+    let claims = json!({ "iss": ISSUER, "sub": identifier, "iat": now_s, "exp": expires });
     let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(HEADER), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let signer = mac(key, signed.as_bytes()).ok_or_else(|| ConnectorError::config("auth", "unusable key"))?;
-    let signature = signer.finalize().into_bytes();
-    Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    Ok(format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signer.finalize().into_bytes())))
 }
 
-/// Checks a token this connection (any instance) issued: the signature under
-/// the key, the identifier, and that `now_s` lies within its validity.
+/// Checks a token this connection (any instance) issued: its header (HS256
+/// only), the signature under the key, the identifier, and that `now_s`
+/// lies within its validity.
 pub fn check(key: &Secret, identifier: &str, token: &str, now_s: u64) -> Result<()> {
     if token.len() > MAX_TOKEN_CHARS {
         return Err(refused("the bearer token is too long to be one this connection issued"));
     }
-    let parts =
-        token.rsplit_once('.').and_then(|(signed, signature)| Some((signed, signed.split_once('.')?, signature)));
-    let Some((signed, (header, claims), signature)) = parts.filter(|(_, (_, claims), _)| !claims.contains('.')) else {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(refused("the bearer token is not a JWT this connection issued"));
     };
     if header != URL_SAFE_NO_PAD.encode(HEADER) {
@@ -141,13 +139,14 @@ pub fn check(key: &Secret, identifier: &str, token: &str, now_s: u64) -> Result<
     }
     let signature =
         URL_SAFE_NO_PAD.decode(signature).map_err(|_| refused("the bearer token's signature is not base64url"))?;
+    let signed = &token[..header.len() + 1 + claims.len()];
     if mac(key, signed.as_bytes()).is_none_or(|m| m.verify_slice(&signature).is_err()) {
         return Err(refused("the bearer token was not signed with this connection's key"));
     }
     let claims: Value = URL_SAFE_NO_PAD
         .decode(claims)
         .ok()
-        .and_then(|bytes| crate::json::from_slice(&bytes).ok())
+        .and_then(|bytes| crate::response::read_json(&bytes).ok())
         .ok_or_else(|| refused("the bearer token's claims are not JSON"))?;
     let number = |name: &str| claims.get(name).and_then(Value::as_u64);
     let (Some(issued), Some(expires)) = (number("iat"), number("exp")) else {
@@ -179,7 +178,8 @@ pub fn bearer<'r>(incoming: &Incoming<'r>) -> Result<&'r str> {
 }
 
 /// HMAC-SHA256 of `message` under the key derived from the panel's key
-/// (`None` never happens: HMAC takes keys of any length).
+/// (HMAC-SHA256 of a fixed label), never the key itself (`None` never
+/// happens: HMAC takes keys of any length).
 fn mac(key: &Secret, message: &[u8]) -> Option<Hmac<Sha256>> {
     let derived = <Hmac<Sha256> as Mac>::new_from_slice(key.expose().as_bytes()).ok()?.chain_update(KEY_LABEL);
     let signer = <Hmac<Sha256> as Mac>::new_from_slice(&derived.finalize().into_bytes()).ok()?;
@@ -193,14 +193,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// 64 hex digits, any case, as 32 bytes.
 fn hex_32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 {
-        return None;
-    }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
-        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
-    }
+    hex::decode_to_slice(text, &mut out).ok()?;
     Some(out)
 }
 
@@ -216,7 +210,6 @@ fn refused(why: &str) -> ConnectorError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     /// Klarna's example: identifier sweMerch123, key smOOOth, nonce lRFUpqW7Xd.
     const DOCS_DIGEST: &str = "8C3891B3162DB3AB61A9B2DA74E6A479553ABA897894E5236ED290C11A0B832B";

@@ -19,7 +19,7 @@ use super::incoming::Incoming;
 use super::token::{self, AuthFields};
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ApiError, ConnectorError, Result};
-use crate::manifest::{CallbackSpec, Text, Verify};
+use crate::manifest::{CallbackSpec, Verify};
 use crate::model::Reply;
 
 /// The status Klarna asks for when a webhook's signature is wrong.
@@ -42,23 +42,17 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
     match callback.verify {
         Verify::NonceDigest { identifier_field, nonce_field, digest_field, token_lifetime_s, token_field } => {
             let fields = AuthFields {
-                identifier: identifier_field.as_str(),
-                nonce: nonce_field.as_str(),
-                digest: digest_field.as_str(),
-                token: token_field.as_str(),
+                identifier: identifier_field,
+                nonce: nonce_field,
+                digest: digest_field,
+                token: token_field,
             };
             let credentials = match &config.credentials {
                 Credentials::ShippingKey { identifier, key } => Some((identifier.as_str(), key)),
                 _ => None,
             };
-            let reply = token::authenticate(
-                incoming,
-                &fields,
-                credentials,
-                callback.media_type.map(Text::as_str),
-                now_s,
-                token_lifetime_s,
-            )?;
+            let reply =
+                token::authenticate(incoming, &fields, credentials, callback.media_type, now_s, token_lifetime_s)?;
             Ok(Verified::Answered(reply))
         }
         Verify::BearerToken => {
@@ -76,8 +70,6 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
             Ok(Verified::Proven)
         }
         Verify::HmacSha256 { signature_header, key_id_header, keys_setting } => {
-            let (signature_header, key_id_header, keys_setting) =
-                (signature_header.as_str(), key_id_header.as_str(), keys_setting.as_str());
             let signature = required_header(incoming, signature_header)?;
             let key_id = required_header(incoming, key_id_header)?;
             let keys = config.secret(keys_setting).ok_or_else(|| {
@@ -101,7 +93,6 @@ pub fn verify(config: &ValidConfig, callback: &CallbackSpec, incoming: &Incoming
             Ok(Verified::Proven)
         }
         Verify::UrlSecret { query_param, setting } => {
-            let (query_param, setting) = (query_param.as_str(), setting.as_str());
             let expected = config.secret(setting).ok_or_else(|| {
                 ConnectorError::config(format!("settings.{setting}"), format!("required to receive {}", callback.kind))
             })?;
@@ -126,17 +117,15 @@ pub fn signature_matches(key: &[u8], body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&bytes).is_ok()
 }
 
-/// 64 lowercase hex digits as 32 bytes.
-fn lowercase_hex(text: &str) -> Option<Vec<u8>> {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    if text.len() != 64 {
+/// 64 lowercase hex digits as 32 bytes (the hex crate takes either case;
+/// Klarna's signatures are lowercase, compared case-sensitively).
+fn lowercase_hex(text: &str) -> Option<[u8; 32]> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
-    text.as_bytes().chunks(2).map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?)).collect()
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
 }
 
 /// Constant-time equality that does not reveal the secret's length either:

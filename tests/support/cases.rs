@@ -253,7 +253,7 @@ impl RequestCase {
     /// does not apply to this request, which is then valid).
     pub fn request(&self, entity: &EntitySpec, operation: &OperationSpec) -> (Request, Option<String>) {
         let mut params = Params {
-            path: path::placeholders(&operation.path).iter().map(|p| (p.to_string(), format!("id-{p}"))).collect(),
+            path: path::placeholders(operation.path).iter().map(|p| (p.to_string(), format!("id-{p}"))).collect(),
             query: entity.header_params.iter().map(|h| (h.to_string(), "Abc123".to_string())).collect(),
             payload: None,
         };

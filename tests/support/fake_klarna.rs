@@ -90,7 +90,7 @@ impl FakeKlarna {
             return HttpResponse { status: 200, headers, body: b"a,b\n1,2\n".to_vec() };
         }
         let records = format!("[{record},{record}]");
-        match (self.entity.records.as_deref(), self.entity.pagination) {
+        match (self.entity.records, self.entity.pagination) {
             (None, _) => json(200, record.to_string()),
             (Some("*"), _) => json(200, records),
             (Some(key), Pagination::Offset { .. }) => {
@@ -121,7 +121,7 @@ impl Transport for FakeKlarna {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let host = request.url.strip_prefix("https://").and_then(|rest| rest.split('/').next()).unwrap_or("");
         let allowed = Manifest::get().hosts.allowed;
-        assert!(allowed.iter().any(|h| *h == host), "request left the Klarna hosts: {}", request.url);
+        assert!(allowed.contains(&host), "request left the Klarna hosts: {}", request.url);
         if request.url.ends_with("/oauth2/token") {
             let body = br#"{"access_token":"fuzz-access-token","token_type":"bearer","expires_in":3600}"#;
             return Ok(HttpResponse { status: 200, headers: vec![], body: body.to_vec() });

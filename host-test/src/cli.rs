@@ -496,7 +496,7 @@ fn serve(options: &Options) -> Result<String, String> {
     println!("listening on http://{address}");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    crate::serve::run(listener, seeded_simulator());
+    crate::serve::run(listener, seeded_simulator()).map_err(|e| format!("serving: {e}"))?;
     Ok(String::new())
 }
 
@@ -602,7 +602,9 @@ fn listen(options: &Options) -> Result<String, String> {
     }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    crate::listen::run(listener, &mut session.instance, connection, options.answer.as_deref());
+    let Session { instance, _runtime: runtime, .. } = session;
+    crate::listen::run(listener, instance, connection, options.answer.clone()).map_err(|e| format!("serving: {e}"))?;
+    drop(runtime);
     Ok(String::new())
 }
 

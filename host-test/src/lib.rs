@@ -8,6 +8,7 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod docs;
+pub mod http_server;
 pub mod listen;
 pub mod manifest_text;
 pub mod panel;

@@ -4,14 +4,13 @@
 //! the flow's answer is answered with `--answer JSON` through `respond`, or
 //! with 503 (Klarna then uses its own default) when none was given.
 
-use std::io::{BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write as _;
 
 use wasmtime::component::ResourceAny;
 
 use crate::cli::describe_error;
+use crate::http_server::Response;
 use crate::runtime::{ConnectorError, Delivery, Event, IncomingRequest, Instance, Method, Reply};
-use crate::serve::{read_request, write_response};
 
 /// The status a host answers when `receive` refuses a delivery (the WIT docs'
 /// table): 400 for a bad webhook signature or a delivery it does not
@@ -90,36 +89,24 @@ pub fn handle(
     (lines, reply)
 }
 
-/// Serves `listener` one connection at a time until the process ends.
-pub fn run(listener: TcpListener, instance: &mut Instance, connection: ResourceAny, answer: Option<&str>) {
-    for stream in listener.incoming().flatten() {
-        if let Err(e) = serve_connection(stream, instance, connection, answer) {
-            eprintln!("connection closed: {e}");
-        }
-    }
-}
-
-fn serve_connection(
-    stream: TcpStream,
-    instance: &mut Instance,
+/// Serves `listener` until the process ends, one request at a time.
+pub fn run(
+    listener: std::net::TcpListener,
+    mut instance: Instance,
     connection: ResourceAny,
-    answer: Option<&str>,
+    answer: Option<String>,
 ) -> std::io::Result<()> {
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    while let Some(incoming) = read_request(&mut reader)? {
+    crate::http_server::serve(listener, move |incoming| {
         let Some(method) = method(&incoming.method) else {
-            write_response(&mut writer, 405, &[], b"")?;
-            continue;
+            return Response { status: 405, headers: vec![], body: vec![] };
         };
         let request = IncomingRequest { method, path: incoming.target, headers: incoming.headers, body: incoming.body };
-        let (lines, reply) = handle(instance, connection, &request, answer);
+        let (lines, reply) = handle(&mut instance, connection, &request, answer.as_deref());
         let mut stdout = std::io::stdout().lock();
         for line in lines {
             let _ = writeln!(stdout, "{line}");
         }
         let _ = stdout.flush();
-        write_response(&mut writer, reply.status, &reply.headers, &reply.body)?;
-    }
-    Ok(())
+        Response { status: reply.status, headers: reply.headers, body: reply.body }
+    })
 }

@@ -14,17 +14,15 @@
 //! do it. Secrets stay here: no answer carries a value the page sent.
 
 use std::collections::HashMap;
-use std::io::BufReader;
-use std::net::{TcpListener, TcpStream};
 
 use serde_json::{json, Map, Value};
 use wasmtime::component::ResourceAny;
 
+use crate::http_server::{Request as Incoming, Response};
 use crate::runtime::{
     Auth, BasicAuth, ConnectionConfig, ConnectorError, Entity, Instance, Method, Oauth2Client, Params, Runtime,
     SubscribeRequest,
 };
-use crate::serve::{read_request, write_response, Incoming};
 
 /// The page, its script and its style, served as they are.
 const PAGE: &str = include_str!("../panel/index.html");
@@ -45,14 +43,18 @@ struct Panel {
 
 /// Serves the panel until the process ends, one request at a time (the
 /// instance is not shared between threads; a panel has one user).
-pub fn run(listener: TcpListener, instance: Instance, runtime: Runtime) -> Result<String, String> {
+pub fn run(listener: std::net::TcpListener, instance: Instance, runtime: Runtime) -> Result<String, String> {
     let mut instance = instance;
     let describe = instance.describe().map_err(crate::cli::trap)?;
     let manifest = serde_json::from_str(&describe).map_err(|e| format!("describe() is not JSON: {e}"))?;
     let mut panel = Panel { instance, manifest, describe, connections: HashMap::new(), opened: 0 };
-    for stream in listener.incoming().flatten() {
-        let _ = panel.serve(stream);
-    }
+    crate::http_server::serve(listener, move |request| {
+        let (status, kind, body) = panel.route(&request);
+        let headers =
+            vec![("Content-Type".to_string(), kind.to_string()), ("Cache-Control".to_string(), "no-store".to_string())];
+        Response { status, headers, body }
+    })
+    .map_err(|e| format!("serving: {e}"))?;
     drop(runtime);
     Ok(String::new())
 }
@@ -70,21 +72,6 @@ fn failure(status: u16, case: &str, message: impl std::fmt::Display) -> Answer {
 }
 
 impl Panel {
-    fn serve(&mut self, stream: TcpStream) -> std::io::Result<()> {
-        let mut writer = stream.try_clone()?;
-        let mut reader = BufReader::new(stream);
-        if let Some(request) = read_request(&mut reader)? {
-            let (status, kind, body) = self.route(&request);
-            let headers = [
-                ("Content-Type".to_string(), kind.to_string()),
-                ("Cache-Control".to_string(), "no-store".to_string()),
-                ("Connection".to_string(), "close".to_string()),
-            ];
-            write_response(&mut writer, status, &headers, &body)?;
-        }
-        Ok(())
-    }
-
     fn route(&mut self, request: &Incoming) -> Answer {
         let path = request.target.split('?').next().unwrap_or_default();
         match (request.method.as_str(), path) {

@@ -137,11 +137,8 @@ impl ipaas::connector::types::Host for HostState {}
 
 impl ipaas::connector::http::Host for HostState {
     fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        let host = request
-            .url
-            .strip_prefix("https://")
-            .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""))
-            .unwrap_or("");
+        let url = request.url.parse::<http::Uri>().ok().filter(|u| u.scheme_str() == Some("https"));
+        let host = url.as_ref().and_then(http::Uri::host).unwrap_or("");
         if !self.allowed_hosts.iter().any(|h| h == host) {
             return Err(HttpError::Denied(format!("{host:?} is not in the connector's host allow-list")));
         }

@@ -98,7 +98,7 @@ fn mistakes_are_refused_with_a_message_that_helps() {
 /// URL secret is printed as an event and answered 200; a wrong one gets 401.
 #[test]
 fn listen_prints_events_and_answers_klarna() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader};
     let secret = "listen-secret-9f8e7d6c";
     /// Kills the listener however the test ends (it shares the test's stderr).
     struct Listener(std::process::Child);
@@ -119,17 +119,14 @@ fn listen_prints_events_and_answers_klarna() {
     let mut lines = BufReader::new(child.0.stdout.take().expect("stdout")).lines();
     let first = lines.next().expect("a line").expect("text");
     let address = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("address");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let post = |target: &str, body: &str| {
-        let mut stream = std::net::TcpStream::connect(address).expect("connect");
-        let request = format!(
-            "POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).expect("send");
-        stream.shutdown(std::net::Shutdown::Write).expect("half-close");
-        let mut answer = String::new();
-        let _ = stream.read_to_string(&mut answer);
-        answer.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).expect("a status")
+        let response = agent
+            .post(&format!("http://{address}{target}"))
+            .header("Content-Type", "application/json")
+            .send(body)
+            .expect("an answer");
+        response.status().as_u16()
     };
     let body = r#"{"authorization_token":"tok-1","session_id":"s-1"}"#;
     assert_eq!(post(&format!("/payments/authorization?token={secret}"), body), 200);

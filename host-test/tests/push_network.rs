@@ -22,7 +22,7 @@ fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
     let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
     let outer = Sha256::new().chain_update(pad(0x5c)).chain_update(inner).finalize();
-    outer.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(outer)
 }
 
 #[test]

@@ -94,9 +94,8 @@ impl Credentials {
         if percent_decode(&id) != self.client_id || percent_decode(&secret) != self.client_secret {
             return refuse(401, "invalid_client", "Client authentication failed.");
         }
-        let form = String::from_utf8_lossy(&request.body).to_string();
-        let grant = form.split('&').find_map(|p| p.strip_prefix("grant_type="));
-        if grant != Some("client_credentials") {
+        let grant = form_urlencoded::parse(&request.body).find(|(k, _)| k == "grant_type").map(|(_, v)| v);
+        if grant.as_deref() != Some("client_credentials") {
             return refuse(400, "unsupported_grant_type", "Only client_credentials is supported.");
         }
         self.issued += 1;

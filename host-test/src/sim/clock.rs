@@ -3,36 +3,20 @@
 /// 2026-01-15T10:00:00Z, the simulator's "now" when it starts.
 pub const EPOCH_START: i64 = 1_768_471_200;
 
-/// RFC 3339 UTC timestamp of unix `seconds`.
+/// RFC 3339 UTC timestamp of unix `seconds` (the `time` crate).
 pub fn rfc3339(seconds: i64) -> String {
-    let days = seconds.div_euclid(86_400);
-    let secs = seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
 }
 
-/// Proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+/// The namespace of the simulator's ids.
+const IDS: uuid::Uuid = uuid::Uuid::from_u128(0x2b1e_5f0c_7d3a_4e86_9c41_a5d2_e0f7_1b93);
 
-/// A UUID-shaped id, unique per `(kind, n)`.
+/// A UUID (v5, the uuid crate), unique per `(kind, n)`.
 pub fn uuid(kind: u16, n: u64) -> String {
-    let mixed = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(kind);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        (mixed >> 32) as u32,
-        kind,
-        (n >> 12) & 0xfff,
-        n & 0xfff,
-        mixed & 0xffff_ffff_ffff
-    )
+    let mut name = kind.to_be_bytes().to_vec();
+    name.extend_from_slice(&n.to_be_bytes());
+    uuid::Uuid::new_v5(&IDS, &name).to_string()
 }

@@ -72,29 +72,19 @@ pub struct Target {
     pub host: String,
     /// Percent-decoded path segments.
     pub segments: Vec<String>,
-    /// Percent-decoded query pairs.
+    /// Query pairs, decoded as forms are (`+` is a space).
     pub query: Vec<(String, String)>,
 }
 
 impl Target {
-    /// Parses `https://host/path?query`; `None` for anything else.
+    /// Parses `https://host/path?query` (the `url` crate); `None` for
+    /// anything else, or a path segment that is not UTF-8 once decoded.
     pub fn parse(url: &str) -> Option<Self> {
-        let rest = url.strip_prefix("https://")?;
-        let (host, path_and_query) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let segments = path.split('/').filter(|s| !s.is_empty()).map(decode).collect::<Option<Vec<_>>>()?;
-        let query = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                Some((decode(k)?, decode(&v.replace('+', " "))?))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Self { host: host.to_ascii_lowercase(), segments, query })
+        let url = url::Url::parse(url).ok().filter(|u| u.scheme() == "https")?;
+        let host = url.host_str()?.to_ascii_lowercase();
+        let segments = url.path_segments()?.filter(|s| !s.is_empty()).map(decode).collect::<Option<Vec<_>>>()?;
+        let query = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        Some(Self { host, segments, query })
     }
 
     /// The path segments as `&str`s, for matching.
@@ -108,33 +98,16 @@ impl Target {
     }
 }
 
-/// Percent-decodes `s` (UTF-8).
+/// Percent-decodes `s`; `None` when the bytes are not UTF-8.
 pub fn decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|text| text.into_owned())
 }
+
+/// RFC 3986's unreserved characters stay; everything else is encoded.
+const COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }

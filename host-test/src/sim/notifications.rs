@@ -222,7 +222,7 @@ impl Notifications {
 pub fn sign(key: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(body);
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Whether a webhook's event types (exact or `prefix*`) cover `event_type`.

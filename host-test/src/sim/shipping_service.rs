@@ -90,8 +90,7 @@ impl ShippingService {
 
     /// The `/auth` request with `nonce`.
     pub fn auth_request(&self, nonce: &str) -> Outgoing {
-        let digest: String =
-            Sha256::digest(format!("{nonce}{}", self.key)).iter().map(|b| format!("{b:02X}")).collect();
+        let digest = hex::encode_upper(Sha256::digest(format!("{nonce}{}", self.key)));
         let body = json!({ "identifier": self.identifier, "secret": { "nonce": nonce, "digest": digest } });
         let mut request = Outgoing::json(format!("{}/auth", self.mount), &body);
         request.headers = vec![("Content-Type".into(), AUTH_TYPE.into())];

@@ -194,7 +194,7 @@ fn check_callback(m: &Manifest, c: &Callback) {
     let reservation = answers(|a| matches!(a, format::AnswerForm::Reservation));
     match &c.location {
         Some(path) if reservation => {
-            setting("public_url", SettingType::String, false);
+            setting("public_url", SettingType::HttpsUrl, false);
             for field in template_sources(&at, path) {
                 setting(field, SettingType::String, false);
             }

@@ -155,6 +155,9 @@ pub enum SettingType {
     Boolean,
     /// Space-separated `name=value` pairs with distinct names.
     KeyValueList,
+    /// An absolute `https://` URL with a host, without user info or a query
+    /// (at most 2,000 characters, Klarna's limit on registered URLs).
+    HttpsUrl,
 }
 
 /// When a setting is shown.

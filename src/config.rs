@@ -371,6 +371,7 @@ fn check_value(field: &str, setting: &Setting, value: &str) -> Result<()> {
                 names.push(name);
             }
         }
+        SettingType::HttpsUrl => crate::link::https_setting(field, value)?,
         SettingType::String if setting.key == "subdomain" => {
             let ok = !value.is_empty()
                 && value.len() <= 63

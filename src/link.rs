@@ -41,6 +41,24 @@ pub fn merchant_url(text: &str) -> Result<Uri, Refusal> {
     Ok(uri)
 }
 
+/// Longest URL a setting holds (Klarna's limit on registered URLs).
+pub const MAX_SETTING_URL_CHARS: usize = 2000;
+
+/// An `https_url` setting (`field` is `settings.<key>`): a merchant URL
+/// ([`merchant_url`]) without a query, at most [`MAX_SETTING_URL_CHARS`].
+pub fn https_setting(field: &str, text: &str) -> crate::error::Result<()> {
+    let why = match merchant_url(text) {
+        Ok(uri) if uri.query().is_some() => "has a query".to_string(),
+        Ok(_) if text.chars().count() > MAX_SETTING_URL_CHARS => format!("is over {MAX_SETTING_URL_CHARS} characters"),
+        Ok(_) => return Ok(()),
+        Err(why) => why,
+    };
+    Err(crate::error::ConnectorError::config(
+        field,
+        format!("must be an absolute https:// URL without user info or a query, at most {MAX_SETTING_URL_CHARS} characters: it {why}"),
+    ))
+}
+
 /// `text` as a URI whose characters RFC 3986 allows where they are.
 fn parse(text: &str) -> Result<Uri, Refusal> {
     let uri: Uri = text.parse().map_err(|e| format!("is not a URL ({e})"))?;

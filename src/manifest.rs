@@ -136,6 +136,8 @@ pub enum SettingType {
     Boolean,
     /// Space-separated `name=value` pairs with distinct names.
     KeyValueList,
+    /// An absolute `https://` URL without user info or a query ([`crate::link::https_setting`]).
+    HttpsUrl,
 }
 
 /// One field of the panel.

@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createHash, createHmac } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
+import canonicalize from 'canonicalize';
+import { v5 as uuidv5 } from 'uuid';
+
 import { configure, sent } from './http.js';
 import { lines as logLines } from './log.js';
 import { connector } from './out/klarna_connector.js';
@@ -362,4 +365,85 @@ test("the component's exports have the shape of wit/connector.wit", () => {
     'wasi:io/streams@0.2.6',
     'wasi:random/insecure-seed@0.2.6',
   ]);
+});
+
+/** The namespace of derived idempotency keys (README, "Derived idempotency keys"). */
+const KEY_NAMESPACE = '6f1c2a4e-93b7-4d0a-8c55-1e2f7a9b3c11';
+
+/** A derived key as any host can compute it: UUID v5 of the RFC 8785 form, here npm's `canonicalize` and `uuid`. */
+const derivedKey = (entity, method, path, payloadText, headers = []) => {
+  const input = { entity, method, path: [...path].sort(), payload: JSON.parse(payloadText) };
+  if (headers.length) input.headers = headers.map(([k, v]) => [k.toLowerCase(), v]).sort();
+  return uuidv5(canonicalize(input), KEY_NAMESPACE);
+};
+
+test('derived idempotency keys are what an independent RFC 8785 and UUID v5 give', async () => {
+  const { order_id: orderId } = await control('POST', 'orders', { amount: 10000 });
+  const om = connector.Connection.open(config('post-purchase'));
+  const path = [['order_id', orderId]];
+  const sentKey = (payloadText) => {
+    const before = sent.length;
+    try {
+      om.publish({ entity: 'order-captures', method: 'post', params: { path, query: [], payload: payloadText } });
+    } catch (error) {
+      // Klarna may refuse the capture (a second one of the same amount, say): the key was sent all the same.
+    }
+    assert.equal(sent.length, before + 1, `one request for ${payloadText}`);
+    return sent[sent.length - 1].headers.find(([name]) => name === 'Klarna-Idempotency-Key')[1];
+  };
+  const texts = [
+    '{"captured_amount":100}',
+    '{"captured_amount":100,"description":"x","shipping_delay":1.5}',
+    '{ "shipping_delay": 1.50, "description": "x", "captured_amount": 100 }',
+    '{"captured_amount":1e2,"description":"\\u0078","shipping_delay":15e-1}',
+    '{"captured_amount":200,"reference":"é€😀","shipping_delay":-0}',
+    '{"captured_amount":300,"reference":"\\ud83d\\ude00","shipping_delay":0.1}',
+  ];
+  const keys = texts.map((text) => [sentKey(text), derivedKey('order-captures', 'POST', path, text)]);
+  for (const [i, [ours, theirs]] of keys.entries()) assert.equal(ours, theirs, texts[i]);
+  assert.equal(keys[1][0], keys[2][0], '1.5 and 1.50, and member order, give one key');
+  assert.equal(keys[1][0], keys[3][0], 'exponents and escapes give the same key');
+  assert.notEqual(keys[0][0], keys[1][0]);
+  // -0 is written 0 (RFC 8785 3.2.2.3).
+  assert.equal(derivedKey('order-captures', 'POST', path, '{"captured_amount":200,"reference":"é€😀","shipping_delay":0}'), keys[4][0]);
+  // The known vector the Rust tests pin (integers only: unchanged from 0.2.0).
+  assert.equal(derivedKey('order-captures', 'POST', [['order_id', 'o1']], '{"captured_amount":100}'), '5b539176-bf8a-5f3c-b8f1-9aec70f1fc60');
+});
+
+test('URLs Klarna or a merchant gives are refused off the API host or with user info, naming the field', async () => {
+  const settlements = connector.Connection.open(config('settlements'));
+  const page = (next) => JSON.stringify({ payouts: [{ payment_reference: 'XISA00001000' }], pagination: { next } });
+  for (const next of [
+    'https://api.playground.klarna.com@evil.example/settlements/v1/payouts?offset=1&size=1',
+    'https://api.playground.klarna.com/settlements/v1/{payouts}?offset=1&size=1',
+    '//evil.example/settlements/v1/payouts?offset=1&size=1',
+    'https://api.playground.klarna.com:0/settlements/v1/payouts?offset=1&size=1',
+  ]) {
+    await control('POST', 'faults', [{ kind: 'answer', status: 200, headers: [['Content-Type', 'application/json']], body: page(next) }]);
+    const error = failure(() => settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 1 }));
+    assert.equal(error.tag, 'unexpected', next);
+    assert.match(error.val.messages[0], /pagination\.next/, next);
+  }
+  for (const next of ['/settlements/v1/payouts?offset=1&size=1', 'https://API.PLAYGROUND.KLARNA.COM:443/settlements/v1/payouts?offset=1&size=1']) {
+    await control('POST', 'faults', [{ kind: 'answer', status: 200, headers: [['Content-Type', 'application/json']], body: page(next) }]);
+    assert.equal(settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 1 }).nextCursor, 'offset=1&size=1', next);
+  }
+
+  const { order_id: orderId } = await control('POST', 'orders', { amount: 10000 });
+  const om = connector.Connection.open(config('post-purchase'));
+  const capture = (location) => om.publish({ entity: 'order-captures', method: 'post', params: params([['order_id', orderId]], { captured_amount: 100 }) });
+  await control('POST', 'faults', [{ kind: 'answer', status: 201, headers: [['Location', `https://api.playground.klarna.com@evil.example/ordermanagement/v1/orders/${orderId}/captures/c1`]] }]);
+  const before = logLines.length;
+  assert.equal(capture().id, undefined, 'no id from a Location with user info');
+  assert.ok(logLines.slice(before).some((line) => /Location/.test(JSON.stringify(line))), 'the Location is named in the log');
+  await control('POST', 'faults', [{ kind: 'answer', status: 201, headers: [['Location', `/ordermanagement/v1/orders/${orderId}/captures/c2`]] }]);
+  assert.equal(capture().id, 'c2', 'a relative Location on the API host');
+
+  const purchase = connector.Connection.open(config('purchase', { settings: [['callback_secret', 's3cret-s3cret-s3cret']] }));
+  const redirect = failure(() => purchase.respond('checkout.validation', JSON.stringify({ redirect: 'https://shop.example@evil.example/sorry' })));
+  assert.equal(redirect.tag, 'invalid-input');
+  assert.match(redirect.val, /^answer\.redirect: /);
+  const shipping = failure(() => connector.Connection.open(config('shipping-assistant', { settings: [['public_url', 'https://user@shop.example/klarna']] })));
+  assert.equal(shipping.tag, 'invalid-config');
+  assert.match(shipping.val, /^settings\.public_url: /);
 });

@@ -48,7 +48,7 @@ function settingField(setting, group) {
   } else {
     control = el('input', {
       ...attributes,
-      type: setting.secret ? 'password' : setting.type === 'integer' ? 'number' : 'text',
+      type: setting.secret ? 'password' : setting.type === 'integer' ? 'number' : setting.type === 'https_url' ? 'url' : 'text',
       autocomplete: setting.secret ? 'new-password' : 'off',
       min: setting.min, max: setting.max, step: setting.type === 'integer' ? 1 : undefined,
     });

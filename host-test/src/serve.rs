@@ -5,7 +5,9 @@
 //! `http://127.0.0.1:<port>/<path>` with the header `X-Klarna-Host: <host>`.
 //! Paths under `/__sim/` control the simulator: `POST /__sim/orders` places an
 //! order, `GET /__sim/orders/{id}` shows its state, `POST /__sim/faults`
-//! queues faults, `GET /__sim/requests` counts the requests served.
+//! queues faults (`rate_limited`, `server_timeout`, `apply_then_server_timeout`,
+//! `service_unavailable`, or an `answer` given whole), `GET /__sim/requests`
+//! counts the requests served.
 
 use serde_json::{json, Value};
 
@@ -96,6 +98,17 @@ fn fault(spec: &Value) -> Option<Fault> {
         "server_timeout" => Fault::ServerTimeout,
         "apply_then_server_timeout" => Fault::ApplyThenServerTimeout,
         "service_unavailable" => Fault::ServiceUnavailable,
+        // An answer as given: {"kind": "answer", "status", "headers": [[name, value]], "body": text}.
+        "answer" => Fault::Answer(SimResponse {
+            status: spec["status"].as_u64().and_then(|s| u16::try_from(s).ok())?,
+            headers: spec["headers"]
+                .as_array()
+                .map(|pairs| {
+                    pairs.iter().filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string()))).collect()
+                })
+                .unwrap_or_default(),
+            body: spec["body"].as_str().unwrap_or_default().as_bytes().to_vec(),
+        }),
         _ => return None,
     })
 }

@@ -255,6 +255,15 @@ fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere
         ("http://api.playground.klarna.com/settlements/v1/payouts?offset=1&size=1", false),
         ("https://api.klarna.com/settlements/v1/payouts?offset=1&size=1", false),
         ("https://api.playground.klarna.com.evil.example/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.klarna.com@evil.example/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://user:pw@api.playground.klarna.com/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.klarna.com/settlements/v1/pay\\outs?offset=1&size=1", false),
+        ("https://api.playground.klarna.com/settlements/v1/\"payouts\"?offset=1&size=1", false),
+        ("https://api.playground.klarna.com/settlements/v1/{payouts}?offset=1&size=1", false),
+        ("//evil.example/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.kl%61rna.com/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.klarna.com:0/settlements/v1/payouts?offset=1&size=1", false),
+        ("https://api.playground.klarna.com:/settlements/v1/payouts?offset=1&size=1", false),
     ];
     for (link, follow) in forms {
         let mut h = Harness::new();
@@ -277,6 +286,74 @@ fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere
             (other, _) => panic!("{link}: {other:?}"),
         }
     }
+}
+
+/// A capture's id comes from `Capture-Id`, else the last segment of
+/// `Location` when that points at the API host in a form Klarna sends; a
+/// `Location` elsewhere gives no id and a warning naming it (the capture was
+/// made: the write is not failed for that).
+#[test]
+fn created_ids_come_from_a_location_on_the_api_host_only() {
+    let path = "/ordermanagement/v1/orders/o1/captures/cap-9";
+    let forms = [
+        (format!("https://api.playground.klarna.com{path}"), Some("cap-9")),
+        (path.to_string(), Some("cap-9")),
+        (format!("https://API.PLAYGROUND.KLARNA.COM:443{path}"), Some("cap-9")),
+        (format!("https://api.playground.klarna.com@evil.example{path}"), None),
+        (format!("https://evil.example{path}"), None),
+        (format!("//evil.example{path}"), None),
+        (format!("http://api.playground.klarna.com{path}"), None),
+        (format!("https://api.playground.klarna.com:0{path}"), None),
+    ];
+    for (location, id) in forms {
+        let mut h = Harness::new();
+        let om = h.open("post-purchase");
+        let order = h.order(10_000);
+        h.sim.inject([Fault::Answer(SimResponse::empty(201).with_header("Location", location.clone()))]);
+        let created = h
+            .publish(om, "order-captures", Method::Post, &[("order_id", &order)], Some(json!({"captured_amount": 100})), None)
+            .unwrap_or_else(|e| panic!("{location}: {e:?}"));
+        assert_eq!(created.id.as_deref(), id, "{location}");
+        let warned = h.instance.logs().iter().any(|l| l.message.contains("Location") && l.message.contains("not taken"));
+        assert_eq!(warned, id.is_none(), "{location}: a refused Location is named in the log");
+    }
+}
+
+/// Merchant URLs: a redirect answered to a Checkout callback and the
+/// shipping assistant's `public_url` are absolute https URLs without user
+/// info; anything else is refused naming the field, before anything is sent.
+#[test]
+fn merchant_urls_are_https_without_user_info() {
+    let mut h = Harness::new();
+    let mut purchase = crate::common::config("purchase");
+    purchase.settings = crate::common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
+    let p = h.try_open(&purchase).expect("opens");
+    for url in ["https://shop.example/sorry", "https://shop.example:8443/sorry?x=1"] {
+        let reply = h.respond(p, "checkout.validation", &json!({ "redirect": url })).expect("a redirect");
+        assert_eq!(reply.status, 303, "{url}");
+    }
+    for url in [
+        "https://shop.example@evil.example/sorry",
+        "http://shop.example/sorry",
+        "/sorry",
+        "//evil.example/sorry",
+        "https://shop.example:0/sorry",
+        "https://shop.example/so{rr}y",
+    ] {
+        match h.respond(p, "checkout.validation", &json!({ "redirect": url })) {
+            Err(ConnectorError::InvalidInput(m)) => assert!(m.starts_with("answer.redirect: "), "{url}: {m}"),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    for url in ["https://user@shop.example/klarna", "https://shop.example/klarna?x=1", "http://shop.example/klarna"] {
+        let mut shipping = crate::common::config("shipping-assistant");
+        shipping.settings = crate::common::pairs(&[("public_url", url)]);
+        match h.try_open(&shipping) {
+            Err(ConnectorError::InvalidConfig(m)) => assert!(m.starts_with("settings.public_url: "), "{url}: {m}"),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    assert!(h.sim.received().is_empty(), "nothing sent");
 }
 
 #[test]

@@ -40,9 +40,6 @@ pub const FAILURE_STATUS: u16 = 400;
 /// Longest `failure_reason` sent back (it is for debugging, not for the customer).
 const MAX_FAILURE_CHARS: usize = 1000;
 
-/// Longest `public_url` (Klarna's limit on registered URLs).
-const MAX_URL_CHARS: usize = 2000;
-
 /// `{"options": {…}}`: the callback's success status with the object as it is.
 pub fn options(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
     if !value.is_object() {
@@ -94,18 +91,9 @@ pub fn failure(callback: &CallbackSpec, value: &Value) -> Result<Reply> {
     Ok(Reply { status: FAILURE_STATUS, headers: content_type(callback.media_type), body })
 }
 
-/// The `public_url` setting: an absolute `https://` URL with a host and no query.
+/// The `public_url` setting: an absolute `https://` URL with a host, no user info and no query.
 pub fn check_public_url(url: &str) -> Result<()> {
-    let why = match crate::link::merchant_url(url) {
-        Ok(uri) if uri.query().is_some() => "has a query".to_string(),
-        Ok(_) if url.chars().count() > MAX_URL_CHARS => format!("is over {MAX_URL_CHARS} characters"),
-        Ok(_) => return Ok(()),
-        Err(why) => why,
-    };
-    Err(ConnectorError::config(
-        "settings.public_url",
-        format!("must be an absolute https:// URL without user info or a query, at most {MAX_URL_CHARS} characters: it {why}"),
-    ))
+    crate::link::https_setting("settings.public_url", url)
 }
 
 /// The callback's success status (200 unless it says otherwise) with `value` as the body.

@@ -123,6 +123,8 @@ fn check(m: &Manifest) {
                 fail(&format!("connector.json: entity {}: upload needs max_bytes > 0 and a content type", e.name));
             }
         }
+        check_retry(e);
+        check_incremental(m, e);
     }
     for (i, c) in m.callbacks.iter().enumerate() {
         check_callback(m, c);
@@ -135,6 +137,58 @@ fn check(m: &Manifest) {
             fail(&format!(
                 "connector.json: callback {}: route {} can match the same path as {}'s",
                 c.kind, c.route, o.kind
+            ));
+        }
+    }
+}
+
+/// Every write says how a resend behaves, `key` and `natural` with their
+/// source, `none` with how to find out what happened; reads say nothing
+/// (they are `natural`).
+fn check_retry(e: &Entity) {
+    for op in &e.operations {
+        let at = format!("connector.json: entity {}: {:?} {}", e.name, op.method, op.path);
+        let read = matches!(op.method, format::MethodName::Get);
+        let filled = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.trim().is_empty());
+        match &op.retry {
+            None if read => {}
+            Some(_) if read => fail(&format!("{at}: a read is natural; it takes no retry")),
+            None => {
+                fail(&format!("{at}: a write needs retry (key, natural or none; none when the sources are silent)"))
+            }
+            Some(retry) => match retry.safety {
+                format::RetrySafety::Key | format::RetrySafety::Natural if !filled(&retry.source) => {
+                    fail(&format!("{at}: retry {:?} needs its source", retry.safety))
+                }
+                format::RetrySafety::None if !filled(&retry.check) => {
+                    fail(&format!("{at}: retry none needs a check (how to find out whether it happened)"))
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+/// An incremental entity reads with GET and its window's start parameter; a
+/// child entity's parent exists on the same API type and is incremental.
+fn check_incremental(m: &Manifest, e: &Entity) {
+    let at = format!("connector.json: entity {}", e.name);
+    let reads = e.operations.iter().any(|op| matches!(op.method, format::MethodName::Get));
+    if let Some(incremental) = &e.incremental {
+        if !reads || e.records.is_none() || incremental.from.is_empty() || incremental.field.is_empty() {
+            fail(&format!("{at}: incremental needs a paged read with records, a field and a from parameter"));
+        }
+        if incremental.lookback_days > 366 || e.parent.is_some() {
+            fail(&format!("{at}: incremental needs lookback_days of at most 366, and no parent"));
+        }
+    }
+    if let Some(parent) = &e.parent {
+        let found = m.entities.iter().find(|p| p.name == parent.entity);
+        let ok = found.is_some_and(|p| p.api_type == e.api_type && p.incremental.is_some() && p.parent.is_none());
+        if !ok || !reads || e.records.is_none() || e.pagination.is_none() {
+            fail(&format!(
+                "{at}: parent {:?} must be an incremental entity of the same API type, and the child a paged read",
+                parent.entity
             ));
         }
     }
@@ -436,9 +490,36 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         .operations
         .iter()
         .map(|op| {
-            format!("OperationSpec {{ method: Method::{}, path: {} }}", method_const(op.method), literal(&op.path))
+            let (safety, check) = match &op.retry {
+                Some(retry) => (format!("{:?}", retry.safety), opt_str(&retry.check)),
+                None => ("Natural".to_string(), "None".to_string()),
+            };
+            format!(
+                "OperationSpec {{ method: Method::{}, path: {}, retry: RetrySafety::{safety}, check: {check} }}",
+                method_const(op.method),
+                literal(&op.path)
+            )
         })
         .collect();
+    let incremental = e.incremental.as_ref().map_or("None".to_string(), |i| {
+        format!(
+            "Some(IncrementalSpec {{ field: {}, from: {}, to: {}, format: DateFormat::{:?}, order: RecordOrder::{:?}, lookback_days: {} }})",
+            literal(&i.field),
+            literal(&i.from),
+            opt_str(&i.to),
+            i.format,
+            i.order,
+            i.lookback_days
+        )
+    });
+    let parent = e.parent.as_ref().map_or("None".to_string(), |p| {
+        format!(
+            "Some(ParentSpec {{ entity: {}, field: {}, param: {} }})",
+            literal(&p.entity),
+            literal(&p.field),
+            literal(&p.param)
+        )
+    });
     let checks: Vec<String> = e.checks.iter().map(|c| format!("Check::{c:?}")).collect();
     let pagination = match &e.pagination {
         None => "Pagination::None".to_string(),
@@ -455,7 +536,7 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         ),
     };
     format!(
-        "EntitySpec {{ name: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {} }}",
+        "EntitySpec {{ name: {}, api_type: {}, operations: &[{}], records: {}, pagination: {pagination}, primary_key: {}, created_id: {}, checks: &[{}], file_response: {}, header_params: {}, upload: {}, incremental: {incremental}, parent: {parent} }}",
         literal(&e.name),
         id_ref("ApiTypeId", &ids.api, &e.api_type, &format!("entity {}: api_type", e.name)),
         operations.join(", "),

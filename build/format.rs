@@ -276,6 +276,13 @@ pub struct Entity {
     /// Present when a write uploads a file as `multipart/form-data`.
     #[serde(default)]
     pub upload: Option<Upload>,
+    /// Present when a read can ask only for what changed since the last one.
+    #[serde(default)]
+    pub incremental: Option<Incremental>,
+    /// Present when the entity is read per record of another one (its
+    /// parent), whose incremental window it follows.
+    #[serde(default)]
+    pub parent: Option<Parent>,
 }
 
 /// One operation of an entity.
@@ -286,6 +293,94 @@ pub struct Operation {
     pub method: MethodName,
     /// The path template, exactly as Klarna's API reference writes it.
     pub path: String,
+    /// How a resend behaves: required on every write, absent on reads (a
+    /// read is `natural`).
+    #[serde(default)]
+    pub retry: Option<Retry>,
+}
+
+/// How a write behaves when it is sent twice, and where that is written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// `key`, `natural` or `none`.
+    pub safety: RetrySafety,
+    /// Where Klarna (or HTTP itself) says so; required for `key` and
+    /// `natural`. When the sources are silent, the operation is `none`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// For `none`: how to find out whether a write whose outcome is unknown
+    /// happened (the entity to read and the reference to look for, where
+    /// Klarna offers one); the `outcome-unknown` message carries it.
+    #[serde(default)]
+    pub check: Option<String>,
+}
+
+/// How a resend of a write behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RetrySafety {
+    /// Klarna honours `Klarna-Idempotency-Key` for the operation.
+    Key,
+    /// The operation is idempotent by itself (a PUT, a DELETE, a status set to a value).
+    Natural,
+    /// A resend may act twice: sent again only when the first attempt surely did not reach Klarna.
+    None,
+}
+
+/// Reading only what changed since the last read: the record field it goes
+/// by, the query parameters that bound it, and a look-back window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Incremental {
+    /// The record field (`payout_date`), as the records carry it.
+    pub field: String,
+    /// The query parameter of the window's start (`start_date`).
+    pub from: String,
+    /// The query parameter of its end, where Klarna has one (`end_date`).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The values' format: `date` (`2026-01-15`) or `date-time` (RFC 3339).
+    pub format: DateFormat,
+    /// The order Klarna returns records in.
+    pub order: RecordOrder,
+    /// Days re-read before the end of the last read, for records that arrive
+    /// late or change; the API type's `lookback_days` setting overrides it.
+    pub lookback_days: u32,
+}
+
+/// The format of a date parameter or field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateFormat {
+    /// `2026-01-15`.
+    Date,
+    /// RFC 3339, `2026-01-15T10:00:00Z`.
+    DateTime,
+}
+
+/// The order records come in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordOrder {
+    /// Oldest first.
+    Ascending,
+    /// Newest first.
+    Descending,
+    /// Klarna does not say.
+    Unspecified,
+}
+
+/// The entity whose records a child entity is read for.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parent {
+    /// The parent entity (an incremental one, of the same API type).
+    pub entity: String,
+    /// The parent record's field that names a child set (`payment_reference`).
+    pub field: String,
+    /// The child read's query parameter it is sent as.
+    pub param: String,
 }
 
 /// How a list is paged: the parameters to send and where the answer says

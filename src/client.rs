@@ -8,6 +8,7 @@ use base64::Engine as _;
 
 use crate::config::{Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
+use crate::manifest::RetrySafety;
 use crate::model::Method;
 use crate::secret::Secret;
 use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
@@ -15,7 +16,7 @@ use crate::{oauth, response};
 
 /// `User-Agent`, in Klarna's SDK convention.
 pub const USER_AGENT: &str =
-    concat!("Library/klarna-connector_", env!("CARGO_PKG_VERSION"), " Platform/ipaas-wasm_0.2.0 Language/Rust");
+    concat!("Library/klarna-connector_", env!("CARGO_PKG_VERSION"), " Platform/ipaas-wasm_0.3.0 Language/Rust");
 
 /// A request before credentials and standard headers are added.
 #[derive(Clone, Debug)]
@@ -32,6 +33,41 @@ pub struct Call {
     pub content_type: Option<String>,
     /// Extra headers (idempotency key, ...).
     pub headers: Vec<(String, String)>,
+    /// How a resend behaves: whether a lost answer may be sent for again.
+    pub retry: RetrySafety,
+    /// For `none`: how to find out whether the write happened, for the
+    /// `outcome-unknown` message.
+    pub check: Option<&'static str>,
+}
+
+/// What one attempt's outcome means for the next.
+enum Verdict {
+    /// Final: hand the outcome back.
+    Done,
+    /// Send again, after Klarna's wait when it gave one.
+    Again(Option<u64>),
+    /// A write whose resend may act twice may have happened: stop.
+    Unknown,
+}
+
+/// Whether to send again after `outcome`. Reads and writes Klarna makes
+/// harmless to resend (`key`, `natural`) are retried on 429, 5xx, timeouts
+/// and lost connections; a `none` write only when it surely did not reach
+/// Klarna (a 429, or the host's `not-sent`).
+fn verdict(outcome: &std::result::Result<HttpResponse, TransportError>, retry: RetrySafety, now_s: u64) -> Verdict {
+    let resendable = retry != RetrySafety::None;
+    match outcome {
+        Ok(r) if r.status == 429 => Verdict::Again(response::retry_after_ms(r, now_s)),
+        Ok(r) if (500..=599).contains(&r.status) && resendable => Verdict::Again(response::retry_after_ms(r, now_s)),
+        Ok(r) if (500..=599).contains(&r.status) => Verdict::Unknown,
+        Ok(_) => Verdict::Done,
+        Err(TransportError::NotSent(_)) => Verdict::Again(None),
+        Err(TransportError::Timeout | TransportError::Connection(_)) if resendable => Verdict::Again(None),
+        Err(TransportError::Timeout | TransportError::Connection(_) | TransportError::Other(_)) if !resendable => {
+            Verdict::Unknown
+        }
+        Err(_) => Verdict::Done,
+    }
 }
 
 /// Renew an OAuth 2.0 token this long before Klarna says it expires.
@@ -69,38 +105,42 @@ impl<T: Transport> Client<T> {
         &self.transport
     }
 
-    /// Sends `call`, retrying on 429, 5xx, `TIMEOUT` and timeouts/connection
-    /// failures within the retry policy: every call is safe to repeat, as
-    /// reads, PUT and DELETE are idempotent and every POST and PATCH carries
-    /// an idempotency key. With OAuth 2.0, a 401 drops the cached token and
-    /// the call is sent once more with a fresh one. Returns the final
-    /// response whatever its status, or the last transport error.
+    /// Sends `call`, retrying within the connection's retry policy as the
+    /// call's `retry` allows ([`verdict`]). With OAuth 2.0, a 401 (Klarna
+    /// refused before acting) drops the cached token and the call is sent
+    /// once more with a fresh one. Returns the final response whatever its
+    /// status, the last transport error, or `outcome-unknown` for a `none`
+    /// write that may have happened.
     pub fn send(&self, call: &Call) -> Result<HttpResponse> {
-        let answer = self.exchange(&self.http_request(call)?, &call.path)?;
+        let answer = self.exchange(&self.http_request(call)?, &call.path, call.retry, call.check)?;
         if answer.status == 401 && matches!(self.config.credentials, Credentials::OAuth2 { .. }) {
             self.transport.log(Level::Info, "access token refused (401): fetching a new one and trying once more");
             self.token.replace(None);
-            return self.exchange(&self.http_request(call)?, &call.path);
+            return self.exchange(&self.http_request(call)?, &call.path, call.retry, call.check);
         }
         Ok(answer)
     }
 
     /// One request with the retry policy.
-    fn exchange(&self, request: &HttpRequest, label: &str) -> Result<HttpResponse> {
+    fn exchange(
+        &self,
+        request: &HttpRequest,
+        label: &str,
+        retry: RetrySafety,
+        check: Option<&str>,
+    ) -> Result<HttpResponse> {
         let policy = self.config.retry;
         let mut waited_ms = 0u64;
         let mut attempt = 1u32;
         loop {
             let outcome = self.transport.send(request);
-            let (retryable, hinted_wait) = match &outcome {
-                Ok(r) => (is_retryable_status(r), response::retry_after_ms(r)),
-                Err(TransportError::Timeout | TransportError::Connection(_)) => (true, None),
-                Err(_) => (false, None),
-            };
             self.log_outcome(&request.method, label, &outcome, attempt);
-            if !retryable || attempt >= policy.max_attempts {
-                return outcome.map_err(transport_error);
-            }
+            let hinted_wait = match verdict(&outcome, retry, self.transport.now_unix_s()) {
+                Verdict::Done => return outcome.map_err(transport_error),
+                Verdict::Unknown => return Err(self.outcome_unknown(request, label, &outcome, check)),
+                Verdict::Again(_) if attempt >= policy.max_attempts => return outcome.map_err(transport_error),
+                Verdict::Again(hint) => hint,
+            };
             let wait = hinted_wait.unwrap_or_else(|| backoff_ms(policy.base_delay_ms, attempt, self.next_random()));
             if waited_ms.saturating_add(wait) > policy.budget_ms {
                 self.transport.log(
@@ -117,6 +157,29 @@ impl<T: Transport> Client<T> {
             waited_ms += wait;
             attempt += 1;
         }
+    }
+
+    /// `outcome-unknown` for a `none` write whose attempt may have reached
+    /// Klarna: what came back, and how to find out what happened.
+    fn outcome_unknown(
+        &self,
+        request: &HttpRequest,
+        label: &str,
+        outcome: &std::result::Result<HttpResponse, TransportError>,
+        check: Option<&str>,
+    ) -> ConnectorError {
+        let what = match outcome {
+            Ok(answer) => format!("Klarna answered {}", response::api_error(answer)),
+            Err(TransportError::Timeout) => "no answer came in time".to_string(),
+            Err(e) => transport_error(e.clone()).to_string(),
+        };
+        let check = check.unwrap_or("Klarna offers no read to find out.");
+        let message = format!(
+            "{} {label}: {what}. The write may have happened at Klarna; it was not sent again, because a second {} {label} may act twice. To find out: {check}",
+            request.method, request.method
+        );
+        self.transport.log(Level::Warn, &message);
+        ConnectorError::OutcomeUnknown(message)
     }
 
     /// The next number of this connection's jitter sequence (SplitMix64).
@@ -208,8 +271,8 @@ impl<T: Transport> Client<T> {
             body: Some(body.into_bytes()),
             timeout_ms: Some(self.config.timeout_ms),
         };
-        let answer = self.exchange(&request, "OAuth 2.0 token")?;
-        let token = oauth::parse_token(token_url, &answer)?;
+        let answer = self.exchange(&request, "OAuth 2.0 token", RetrySafety::Natural, None)?;
+        let token = oauth::parse_token(token_url, &answer, self.transport.now_unix_s())?;
         let renew_at = token.expires_in.map(|secs| {
             let lifetime = Duration::from_secs(secs);
             Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN.min(lifetime / 2))
@@ -234,10 +297,6 @@ impl<T: Transport> Client<T> {
     }
 }
 
-fn is_retryable_status(response: &HttpResponse) -> bool {
-    matches!(response.status, 429 | 500..=599)
-}
-
 /// Exponential backoff with jitter: a wait in `[d/2, d]` for `d = base × 2^(attempt-1)`,
 /// placed within that range by `random` (from the connection's own generator,
 /// so that connections retrying the same URL spread out).
@@ -251,6 +310,7 @@ fn transport_error(error: TransportError) -> ConnectorError {
         TransportError::Timeout => "timed out".to_string(),
         TransportError::Denied(why) => format!("denied by the host: {why}"),
         TransportError::Connection(why) => format!("connection failed: {why}"),
+        TransportError::NotSent(why) => format!("not sent: {why}"),
         TransportError::Other(why) => why,
     })
 }
@@ -273,6 +333,10 @@ mod tests {
 
     #[test]
     fn user_agent_follows_klarna_convention() {
-        assert!(USER_AGENT.starts_with("Library/klarna-connector_0.2.0 Platform/ipaas-wasm"));
+        assert!(USER_AGENT.starts_with(concat!(
+            "Library/klarna-connector_",
+            env!("CARGO_PKG_VERSION"),
+            " Platform/ipaas-wasm_0.3.0"
+        )));
     }
 }

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
-use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec};
+use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec, RetrySafety};
 use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
 use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
@@ -49,12 +49,14 @@ impl<T: Transport> Connection<T> {
             body: None,
             content_type: None,
             headers: vec![],
+            retry: RetrySafety::Natural,
+            check: None,
         };
         let answer = self.client.send(&call).map_err(|e| self.explain(e))?;
         if probe.accept.contains(&answer.status) {
             return Ok(format!("{} on {}", probe.checks, self.config().describe_target()));
         }
-        Err(self.explain(response::error_for(&answer)))
+        Err(self.explain(response::error_for(&answer, self.transport().now_unix_s())))
     }
 
     /// Puts a one-line reason a person can act on in front of a `test()` failure.
@@ -96,13 +98,26 @@ impl<T: Transport> Connection<T> {
         Manifest::get().entities.iter().filter(|e| e.api_type == *api_type).collect()
     }
 
-    /// Reads one page of `request.entity` with its `get` operation.
+    /// Reads one page of `request.entity` with its `get` operation; an
+    /// incremental or child entity through [`crate::sync`].
     pub fn subscribe(&self, request: &SubscribeRequest) -> Result<Page> {
         let (entity, operation) = self.operation(&request.entity, &Method::Get)?;
+        if entity.incremental.is_some() || entity.parent.is_some() {
+            return self.read_incremental(entity, operation, request);
+        }
+        if request.since.is_some() {
+            return Err(ConnectorError::input("since", format!("entity {} is not read incrementally", entity.name)));
+        }
         self.read(entity, operation, request)
     }
 
-    fn read(&self, entity: &EntitySpec, operation: &OperationSpec, request: &SubscribeRequest) -> Result<Page> {
+    /// One page of `entity`, as `request` asks (its cursor a query string).
+    pub(crate) fn read(
+        &self,
+        entity: &EntitySpec,
+        operation: &OperationSpec,
+        request: &SubscribeRequest,
+    ) -> Result<Page> {
         if request.params.payload.is_some() {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
@@ -117,10 +132,12 @@ impl<T: Transport> Connection<T> {
             body: None,
             content_type: None,
             headers,
+            retry: RetrySafety::Natural,
+            check: None,
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         if entity.file_response {
-            return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None });
+            return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None, state: None });
         }
         pagination::read_page(entity, &answer.body, &self.config().host, &rendered, &query)
     }
@@ -182,6 +199,8 @@ impl<T: Transport> Connection<T> {
             body,
             content_type,
             headers,
+            retry: operation.retry,
+            check: operation.check,
         };
         let answer = self.expect_success(self.client.send(&call)?)?;
         let data = response::json_body(&answer)?;
@@ -225,7 +244,7 @@ impl<T: Transport> Connection<T> {
         if (200..300).contains(&answer.status) {
             Ok(answer)
         } else {
-            Err(response::error_for(&answer))
+            Err(response::error_for(&answer, self.transport().now_unix_s()))
         }
     }
 }

@@ -59,6 +59,9 @@ pub enum ConnectorError {
     Unexpected(ApiError),
     /// The host's transport failed.
     Transport(String),
+    /// A write whose resend may act twice may have happened; it was not
+    /// resent. The message says what came back and how to find out.
+    OutcomeUnknown(String),
 }
 
 impl ConnectorError {
@@ -101,6 +104,7 @@ impl fmt::Display for ConnectorError {
             Self::Unavailable(e) => write!(f, "unavailable: {e}"),
             Self::Unexpected(e) => write!(f, "unexpected answer: {e}"),
             Self::Transport(m) => write!(f, "transport: {m}"),
+            Self::OutcomeUnknown(m) => write!(f, "outcome unknown: {m}"),
         }
     }
 }

@@ -108,7 +108,9 @@ fn write_canonical(
 ) -> Result<()> {
     let mut path: Vec<(&str, &str)> = path.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     path.sort_unstable();
-    let mut headers: Vec<(String, &str)> = headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str())).collect();
+    let names: Vec<String> = headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
+    let mut headers: Vec<(&str, &str)> =
+        names.iter().zip(headers).map(|(k, (_, v))| (k.as_str(), v.as_str())).collect();
     headers.sort_unstable();
     let failed = |e: &dyn std::fmt::Display| {
         ConnectorError::input("params.payload", format!("has no canonical form (RFC 8785): {e}"))

@@ -343,6 +343,33 @@ fn code_point(text: &str) -> Option<(char, &str)> {
     }
 }
 
+/// The value of the member `name` of the object `record` (a record the
+/// scanner has checked), as text: a string's contents with their escapes
+/// decoded, a number or a literal as written. `None` when `record` is not an
+/// object or has no such member (a member given twice counts the last time).
+pub fn member<'a>(record: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    let mut scanner = Scanner::new(record);
+    scanner.expect(b'{', "an object").ok()?;
+    let mut found = None;
+    if !scanner.eat(b'}') {
+        loop {
+            let key = scanner.key().ok()?;
+            let value = scanner.value().ok()?;
+            if key == name {
+                found = Some(value);
+            }
+            if !scanner.comma_or(b'}').ok()? {
+                break;
+            }
+        }
+    }
+    let value = found?;
+    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(contents) => unescape(contents),
+        None => Some(Cow::Borrowed(value)),
+    }
+}
+
 /// What `read` reads from the start of `text`, when only whitespace follows
 /// it: a whole text as one value (`whole(text, Scanner::value)`), or as
 /// whatever `read` expects.
@@ -400,6 +427,16 @@ mod tests {
             word[lane] = 0xc3;
             assert_eq!(string_specials(u64::from_le_bytes(word)), 0, "a UTF-8 byte in lane {lane}");
         }
+    }
+
+    #[test]
+    fn members_are_found_by_name() {
+        let record = r#"{"a":1,"payout_date":"2026-01-15T00:00:00Z","n":{"payout_date":"x"},"e":"\u00e9","a":2}"#;
+        assert_eq!(member(record, "payout_date").as_deref(), Some("2026-01-15T00:00:00Z"));
+        assert_eq!(member(record, "e").as_deref(), Some("é"));
+        assert_eq!(member(record, "a").as_deref(), Some("2"), "the last time counts");
+        assert_eq!(member(record, "missing"), None);
+        assert_eq!(member("[1]", "a"), None);
     }
 
     #[test]

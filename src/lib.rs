@@ -1,7 +1,7 @@
 //! # Klarna connector
 //!
 //! A Klarna connector for integration platforms, shipped as a WASI 0.2
-//! component that implements `ipaas:connector@0.2.0` (`wit/connector.wit`):
+//! component that implements `ipaas:connector@0.3.0` (`wit/connector.wit`):
 //! the pull side (subscribe, publish) and the push side (receive, respond).
 //!
 //! The Klarna logic is plain Rust behind the [`transport::Transport`] trait,
@@ -27,6 +27,7 @@ pub mod payment_request;
 pub mod push;
 pub mod response;
 pub mod secret;
+pub mod sync;
 pub mod transport;
 pub mod upload;
 
@@ -42,7 +43,7 @@ mod component {
 
     use crate::connection::Connection;
     use crate::error::{ApiError, ConnectorError};
-    use crate::manifest::{entity_texts, manifest_json, EntitySpec};
+    use crate::manifest::{entity_texts, manifest_json, EntitySpec, RetrySafety};
     use crate::model::{self, Method};
     use crate::secret::Secret;
     use crate::transport::{HttpRequest, HttpResponse, Level, Transport, TransportError};
@@ -67,6 +68,7 @@ mod component {
                 Err(wit_http::HttpError::Denied(m)) => Err(TransportError::Denied(m)),
                 Err(wit_http::HttpError::Connection(m)) => Err(TransportError::Connection(m)),
                 Err(wit_http::HttpError::Other(m)) => Err(TransportError::Other(m)),
+                Err(wit_http::HttpError::NotSent(m)) => Err(TransportError::NotSent(m)),
             }
         }
 
@@ -133,9 +135,10 @@ mod component {
                 params: to_params(request.params),
                 cursor: request.cursor,
                 page_size: request.page_size,
+                since: request.since,
             };
             let page = self.0.subscribe(&request).map_err(to_wit_error)?;
-            Ok(t::Page { records: page.records, next_cursor: page.next_cursor })
+            Ok(t::Page { records: page.records, next_cursor: page.next_cursor, state: page.state })
         }
 
         fn publish(&self, request: t::PublishRequest) -> Result<t::PublishResult, t::ConnectorError> {
@@ -211,10 +214,19 @@ mod component {
             operations: entity
                 .operations
                 .iter()
-                .map(|op| t::Operation { method: to_wit_method(op.method), path: op.path.to_string() })
+                .map(|op| t::Operation {
+                    method: to_wit_method(op.method),
+                    path: op.path.to_string(),
+                    retry: match op.retry {
+                        RetrySafety::Key => t::RetrySafety::Key,
+                        RetrySafety::Natural => t::RetrySafety::Natural,
+                        RetrySafety::None => t::RetrySafety::None,
+                    },
+                })
                 .collect(),
             paginated: entity.paginated(),
             primary_key: entity.primary_key.iter().map(|k| k.to_string()).collect(),
+            incremental: entity.incremental_field().map(str::to_string),
         }
     }
 
@@ -235,6 +247,7 @@ mod component {
             ConnectorError::Unavailable(e) => t::ConnectorError::Unavailable(to_wit_api_error(e)),
             ConnectorError::Transport(m) => t::ConnectorError::Transport(m),
             ConnectorError::Unexpected(e) => t::ConnectorError::Unexpected(to_wit_api_error(e)),
+            ConnectorError::OutcomeUnknown(m) => t::ConnectorError::OutcomeUnknown(m),
         }
     }
 

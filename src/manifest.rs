@@ -278,6 +278,70 @@ pub struct OperationSpec {
     pub method: Method,
     /// Path template, exactly as Klarna's API reference writes it.
     pub path: &'static str,
+    /// How a resend behaves (`natural` for reads).
+    pub retry: RetrySafety,
+    /// For `none`: how to find out whether a write with an unknown outcome happened.
+    pub check: Option<&'static str>,
+}
+
+/// How an operation behaves when sent twice (connector.json's `retry`, the WIT `retry-safety`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetrySafety {
+    /// Klarna honours `Klarna-Idempotency-Key` for it.
+    Key,
+    /// Idempotent by itself.
+    Natural,
+    /// A resend may act twice.
+    None,
+}
+
+/// Reading only what changed since the last read (connector.json's `incremental`).
+#[derive(Debug)]
+pub struct IncrementalSpec {
+    /// The record field it goes by.
+    pub field: &'static str,
+    /// The query parameter of the window's start.
+    pub from: &'static str,
+    /// The query parameter of its end, where Klarna has one.
+    pub to: Option<&'static str>,
+    /// The format of the parameters and the field.
+    pub format: DateFormat,
+    /// The order Klarna returns records in.
+    pub order: RecordOrder,
+    /// Days re-read before the end of the last read, unless the connection's
+    /// `lookback_days` setting says otherwise.
+    pub lookback_days: u32,
+}
+
+/// The format of a date parameter or field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateFormat {
+    /// `2026-01-15`.
+    Date,
+    /// RFC 3339.
+    DateTime,
+}
+
+/// The order records come in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordOrder {
+    /// Oldest first.
+    Ascending,
+    /// Newest first.
+    Descending,
+    /// Klarna does not say.
+    Unspecified,
+}
+
+/// The entity a child entity is read per record of.
+#[derive(Debug)]
+pub struct ParentSpec {
+    /// The parent entity.
+    pub entity: &'static str,
+    /// The parent record's field that names a child set.
+    pub field: &'static str,
+    /// The child read's query parameter it is sent as.
+    pub param: &'static str,
 }
 
 /// An entity: one Klarna path template and its operations.
@@ -311,6 +375,10 @@ pub struct EntitySpec {
     /// Whether a write uploads a file as `multipart/form-data` rather than
     /// sending its payload as JSON.
     pub upload: Option<UploadSpec>,
+    /// Whether a read can ask only for what changed since the last one.
+    pub incremental: Option<IncrementalSpec>,
+    /// The entity this one is read per record of.
+    pub parent: Option<ParentSpec>,
 }
 
 /// A check of a write's payload before it is sent (`checks` in connector.json).
@@ -481,7 +549,17 @@ impl EntitySpec {
 
     /// Whether `subscribe` pages through results.
     pub fn paginated(&self) -> bool {
-        self.pagination != Pagination::None
+        self.pagination != Pagination::None || self.parent.is_some()
+    }
+
+    /// The record field an incremental read goes by: the entity's own, or
+    /// its parent's for a child entity.
+    pub fn incremental_field(&self) -> Option<&'static str> {
+        match (&self.incremental, &self.parent) {
+            (Some(incremental), _) => Some(incremental.field),
+            (None, Some(parent)) => Manifest::get().entity(parent.entity)?.incremental.as_ref().map(|i| i.field),
+            (None, None) => None,
+        }
     }
 }
 
@@ -554,7 +632,7 @@ mod tests {
     fn manifest_parses_and_is_consistent() {
         let m = Manifest::get();
         assert_eq!(m.version, env!("CARGO_PKG_VERSION"), "manifest version = crate version");
-        assert_eq!(m.wit, "ipaas:connector@0.2.0");
+        assert_eq!(m.wit, "ipaas:connector@0.3.0");
         let ids: Vec<_> = m.panel.api_types.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["purchase", "post-purchase", "settlements", "disputes", "shipping-assistant", "network"]);
         let mut names = BTreeSet::new();
@@ -562,6 +640,16 @@ mod tests {
             assert!(names.insert(e.name), "duplicate entity {}", e.name);
             let methods: BTreeSet<_> = e.operations.iter().map(|o| format!("{:?}", o.method)).collect();
             assert_eq!(methods.len(), e.operations.len(), "{}: two operations with one method", e.name);
+            for op in e.operations {
+                let write = op.method != Method::Get;
+                assert_eq!(
+                    op.check.is_some(),
+                    op.retry == RetrySafety::None,
+                    "{}: a check for none writes only",
+                    e.name
+                );
+                assert!(write || op.retry == RetrySafety::Natural, "{}: reads are natural", e.name);
+            }
             let paths: BTreeSet<_> = e.operations.iter().map(|o| o.path).collect();
             assert_eq!(paths.len(), 1, "{}: one path template per entity", e.name);
             assert!(!e.primary_key.is_empty(), "{}: primary key", e.name);

@@ -107,6 +107,8 @@ pub struct SubscribeRequest {
     pub cursor: Option<String>,
     /// Records per page.
     pub page_size: Option<u32>,
+    /// The state a previous incremental read ended with (first page only).
+    pub since: Option<String>,
 }
 
 /// One page of records, each a JSON object.
@@ -116,6 +118,8 @@ pub struct Page {
     pub records: Vec<String>,
     /// Cursor of the next page; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// On the last page of an incremental entity's read: what to pass as `since` next time.
+    pub state: Option<String>,
 }
 
 /// Write to an entity.

@@ -18,7 +18,7 @@ pub struct Token {
 /// Reads the token endpoint's answer. A refusal (4xx) is `unauthorized` with
 /// the endpoint's `error` and `error_description`; 429 and 5xx stay
 /// `rate-limited` / `unavailable`, since trying later may work.
-pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
+pub fn parse_token(token_url: &str, answer: &HttpResponse, now_s: u64) -> Result<Token> {
     let body: Option<Value> = response::read_json(&answer.body).ok();
     let text = |key: &str| body.as_ref().and_then(|b| b.get(key)).and_then(Value::as_str).map(str::to_string);
     if (200..300).contains(&answer.status) {
@@ -42,7 +42,7 @@ pub fn parse_token(token_url: &str, answer: &HttpResponse) -> Result<Token> {
         let expires_in = body.as_ref().and_then(|b| b.get("expires_in")).and_then(Value::as_u64);
         return Ok(Token { access_token: Secret::new(access_token), expires_in });
     }
-    match response::error_for(answer) {
+    match response::error_for(answer, now_s) {
         error @ (ConnectorError::RateLimited { .. }
         | ConnectorError::Unavailable(_)
         | ConnectorError::Unexpected(_)) => Err(error),

@@ -59,12 +59,9 @@ fn elements<'a>(scanner: &mut Scanner<'a>) -> json_scan::Result<Vec<&'a str>> {
 }
 
 /// A dotted path into an answer (`pagination.next`): its top-level key and
-/// the JSON pointer of the rest within that key's value.
-fn split_path(path: &str) -> (&str, String) {
-    match path.split_once('.') {
-        Some((top, rest)) => (top, format!("/{}", rest.replace('.', "/"))),
-        None => (path, String::new()),
-    }
+/// the dotted path of the rest within that key's value.
+fn split_path(path: &str) -> (&str, &str) {
+    path.split_once('.').unwrap_or((path, ""))
 }
 
 /// Where the entity's paging field is read from, if it pages.
@@ -127,17 +124,19 @@ pub fn read_page(entity: &EntitySpec, body: &[u8], host: &str, path: &str, sent_
             Some(path::query_string(&query))
         }
     };
-    Ok(Page { records, next_cursor })
+    Ok(Page { records, next_cursor, state: None })
 }
 
 /// The paging field's value (a link or a cursor), read out of the paging
 /// member's text: none when it is absent, `null` or empty.
-fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, String)>) -> Result<Option<String>> {
+fn next_value(entity: &EntitySpec, paging: Option<&str>, field: Option<&(&str, &str)>) -> Result<Option<String>> {
     let (Some(raw), Some((top, rest))) = (paging, field) else { return Ok(None) };
     // The paging member is small: read it whole, as a `Value`.
     let value: Value = crate::response::read_json(raw.as_bytes())
         .map_err(|e| malformed(entity, &format!("{top} is not readable ({e})")))?;
-    match value.pointer(rest) {
+    // Walked key by key (`Value::pointer` would link a substring searcher for its `~1` escapes).
+    let at = rest.split('.').filter(|key| !key.is_empty()).try_fold(&value, |v, key| v.get(key));
+    match at {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone()).filter(|t| !t.is_empty())),
         Some(other) => {

@@ -30,15 +30,16 @@ pub fn json_body(response: &HttpResponse) -> Result<Option<Value>, ConnectorErro
     })
 }
 
-/// The typed error for a non-2xx answer.
-pub fn error_for(response: &HttpResponse) -> ConnectorError {
+/// The typed error for a non-2xx answer (`now_s`: Unix seconds, for a
+/// `Retry-After` given as a date).
+pub fn error_for(response: &HttpResponse, now_s: u64) -> ConnectorError {
     let error = api_error(response);
     let code = error.code.as_deref().unwrap_or("");
     match response.status {
         401 => ConnectorError::Unauthorized(error),
         404 => ConnectorError::NotFound(error),
         _ if code.starts_with("NO_SUCH_") => ConnectorError::NotFound(error),
-        429 => ConnectorError::RateLimited { retry_after_ms: retry_after_ms(response), error },
+        429 => ConnectorError::RateLimited { retry_after_ms: retry_after_ms(response, now_s), error },
         500..=599 => ConnectorError::Unavailable(error),
         _ if code == "TIMEOUT" => ConnectorError::Unavailable(error),
         400..=499 => ConnectorError::Rejected(error),
@@ -79,9 +80,20 @@ pub fn api_error(response: &HttpResponse) -> ApiError {
     error
 }
 
-/// Milliseconds to wait, from `Retry-After` (seconds) or `X-Ratelimit-Reset` (seconds).
-pub fn retry_after_ms(response: &HttpResponse) -> Option<u64> {
-    ["Retry-After", "X-Ratelimit-Reset"].iter().find_map(|name| seconds_as_ms(response.header(name)?.trim()))
+/// Milliseconds to wait: `Retry-After` as seconds or as an HTTP-date
+/// (RFC 9110 §10.2.3; any of its three date forms, read by `httpdate`),
+/// else `X-Ratelimit-Reset` (seconds); at most a day. `now_s` is the
+/// Unix time a date is measured from; a date in the past is no wait.
+pub fn retry_after_ms(response: &HttpResponse, now_s: u64) -> Option<u64> {
+    let retry_after = response.header("Retry-After").map(str::trim);
+    if let Some(ms) = retry_after.and_then(seconds_as_ms) {
+        return Some(ms);
+    }
+    if let Some(date) = retry_after.and_then(|text| httpdate::parse_http_date(text).ok()) {
+        let at_s = date.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        return Some(at_s.saturating_sub(now_s).saturating_mul(1000).min(MAX_WAIT_MS));
+    }
+    response.header("X-Ratelimit-Reset").and_then(|text| seconds_as_ms(text.trim()))
 }
 
 /// The longest wait taken from a header: a day.
@@ -119,13 +131,17 @@ fn snippet(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn error_for_now(response: &HttpResponse) -> ConnectorError {
+        error_for(response, 0)
+    }
+
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() }
     }
 
     #[test]
     fn classic_errors_keep_code_messages_and_correlation_id() {
-        let e = error_for(&response(
+        let e = error_for_now(&response(
             403,
             r#"{"error_code":"CANCEL_NOT_ALLOWED","error_messages":["Order has previous captures."],"correlation_id":"c-1"}"#,
         ));
@@ -139,11 +155,11 @@ mod tests {
             })
         );
         assert!(matches!(
-            error_for(&response(403, r#"{"error_code":"NO_SUCH_CAPTURE"}"#)),
+            error_for_now(&response(403, r#"{"error_code":"NO_SUCH_CAPTURE"}"#)),
             ConnectorError::NotFound(_)
         ));
-        assert!(matches!(error_for(&response(500, r#"{"error_code":"TIMEOUT"}"#)), ConnectorError::Unavailable(_)));
-        assert!(matches!(error_for(&response(401, "")), ConnectorError::Unauthorized(_)));
+        assert!(matches!(error_for_now(&response(500, r#"{"error_code":"TIMEOUT"}"#)), ConnectorError::Unavailable(_)));
+        assert!(matches!(error_for_now(&response(401, "")), ConnectorError::Unauthorized(_)));
     }
 
     #[test]
@@ -161,7 +177,25 @@ mod tests {
     fn rate_limits_carry_the_wait() {
         let mut r = response(429, r#"{"error_code":"RATE_LIMITED"}"#);
         r.headers.push(("retry-after".into(), "2".into()));
-        assert!(matches!(error_for(&r), ConnectorError::RateLimited { retry_after_ms: Some(2000), .. }));
+        assert!(matches!(error_for(&r, 0), ConnectorError::RateLimited { retry_after_ms: Some(2000), .. }));
+    }
+
+    /// RFC 9110's three HTTP-date forms, measured from the clock given.
+    #[test]
+    fn a_retry_after_date_is_the_wait_until_then() {
+        // 1994-11-06T08:49:37Z, RFC 9110's example.
+        let then = 784_111_777;
+        for text in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            let mut r = response(429, "");
+            r.headers.push(("Retry-After".into(), text.into()));
+            assert_eq!(retry_after_ms(&r, then - 30), Some(30_000), "{text}");
+            assert_eq!(retry_after_ms(&r, then + 5), Some(0), "{text}: a date past is no wait");
+            assert_eq!(retry_after_ms(&r, then - 200_000), Some(MAX_WAIT_MS), "{text}: at most a day");
+        }
+        let mut r = response(429, "");
+        r.headers.push(("Retry-After".into(), "tomorrow".into()));
+        r.headers.push(("X-Ratelimit-Reset".into(), "3".into()));
+        assert_eq!(retry_after_ms(&r, 0), Some(3000), "neither form: the reset header");
     }
 
     #[test]

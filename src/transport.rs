@@ -47,10 +47,19 @@ pub enum TransportError {
     Timeout,
     /// The host refused to send it.
     Denied(String),
-    /// Connection failed.
+    /// The connection failed after the request may have been sent.
     Connection(String),
     /// Anything else.
     Other(String),
+    /// The request surely never left (no name, connection refused, TLS handshake failed).
+    NotSent(String),
+}
+
+impl TransportError {
+    /// Whether the request surely did not reach Klarna.
+    pub fn surely_not_sent(&self) -> bool {
+        matches!(self, Self::NotSent(_) | Self::Denied(_))
+    }
 }
 
 /// Log severity.

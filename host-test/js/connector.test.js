@@ -343,11 +343,11 @@ test("the component's exports have the shape of wit/connector.wit", () => {
   // environment that std links); a host must provide them all.
   const world = readFileSync(new URL('./out-wit/world.wit', import.meta.url), 'utf8');
   const items = (kind) => [...world.matchAll(new RegExp(`^\\s*${kind} ([^;]+);`, 'gm'))].map((m) => m[1]).sort();
-  assert.deepEqual(items('export'), ['ipaas:connector/connector@0.2.0']);
+  assert.deepEqual(items('export'), ['ipaas:connector/connector@0.3.0']);
   assert.deepEqual(items('import'), [
-    'ipaas:connector/http@0.2.0',
-    'ipaas:connector/log@0.2.0',
-    'ipaas:connector/types@0.2.0',
+    'ipaas:connector/http@0.3.0',
+    'ipaas:connector/log@0.3.0',
+    'ipaas:connector/types@0.3.0',
     'wasi:cli/environment@0.2.6',
     'wasi:cli/exit@0.2.6',
     'wasi:cli/stderr@0.2.6',

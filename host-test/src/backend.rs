@@ -57,6 +57,7 @@ impl HttpBackend for SimulatorBackend {
             Ok(r) => Ok(Response { status: r.status, headers: r.headers, body: r.body }),
             Err(NetworkFailure::Timeout) => Err(HttpError::Timeout),
             Err(NetworkFailure::Connection(why)) => Err(HttpError::Connection(why)),
+            Err(NetworkFailure::NotSent(why)) => Err(HttpError::NotSent(why)),
         }
     }
 }
@@ -86,8 +87,11 @@ impl HttpBackend for LiveBackend {
         let answer = self.agent.run(configured).map_err(|e| match e {
             ureq::Error::Timeout(_) => HttpError::Timeout,
             ureq::Error::Io(io) => HttpError::Connection(io.to_string()),
-            ureq::Error::HostNotFound => HttpError::Connection("host not found".into()),
-            ureq::Error::ConnectionFailed => HttpError::Connection("connection failed".into()),
+            // Before the request was written: the name, the connection or the TLS handshake failed.
+            ureq::Error::HostNotFound => HttpError::NotSent("host not found".into()),
+            ureq::Error::ConnectionFailed => HttpError::NotSent("connection failed".into()),
+            ureq::Error::Tls(why) => HttpError::NotSent(format!("TLS: {why}")),
+            ureq::Error::Rustls(why) => HttpError::NotSent(format!("TLS: {why}")),
             other => HttpError::Other(other.to_string()),
         })?;
         let status = answer.status().as_u16();

@@ -321,6 +321,7 @@ fn read_all_wasm(runtime: &Runtime, canned: &Canned) -> Result<(f64, usize, usiz
         params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(PAGE as u32),
+        since: None,
     };
     let mut records = 0;
     loop {

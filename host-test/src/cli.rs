@@ -450,6 +450,7 @@ fn subscribe(options: &Options) -> Result<String, String> {
         params: params(options)?,
         cursor: options.cursor.clone(),
         page_size: options.page_size,
+        since: None,
     };
     let mut out = String::new();
     loop {
@@ -631,6 +632,7 @@ pub fn describe_error(error: &ConnectorError) -> String {
         ConnectorError::Unavailable(e) => api("unavailable", e),
         ConnectorError::Transport(m) => format!("transport: {m}"),
         ConnectorError::Unexpected(e) => api("unexpected", e),
+        ConnectorError::OutcomeUnknown(m) => format!("outcome-unknown: {m}"),
     }
 }
 
@@ -693,6 +695,7 @@ fn demo(options: &Options) -> Result<String, String> {
         params: Params { path: vec![("session_id".into(), session_id.clone())], query: vec![], payload: None },
         cursor: None,
         page_size: None,
+        since: None,
     };
     let page = s.instance.subscribe(purchase, &read).map_err(trap)?.map_err(|e| describe_error(&e))?;
     let record: Value = page.records.first().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
@@ -741,6 +744,7 @@ fn demo(options: &Options) -> Result<String, String> {
             params: Params { path: order_path.clone(), query: vec![], payload: None },
             cursor: None,
             page_size: None,
+            since: None,
         };
         let page = s.instance.subscribe(om, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
         let record = page.records.first().ok_or("order read returned no record")?;
@@ -815,6 +819,7 @@ fn demo(options: &Options) -> Result<String, String> {
         params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(500),
+        since: None,
     };
     let (mut pages, mut records, mut total) = (0, 0, 0i64);
     loop {

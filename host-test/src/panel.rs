@@ -140,6 +140,7 @@ impl Panel {
             params: Params { path, query: vec![], payload: None },
             cursor: None,
             page_size: Some(PAGE_SIZE),
+            since: None,
         };
         match self.instance.subscribe(connection, &request) {
             Ok(Ok(page)) => {
@@ -242,5 +243,6 @@ pub fn error_json(error: &ConnectorError) -> Value {
         ConnectorError::RateLimited(r) => api("rate-limited", &r.error),
         ConnectorError::Unavailable(e) => api("unavailable", e),
         ConnectorError::Unexpected(e) => api("unexpected", e),
+        ConnectorError::OutcomeUnknown(m) => plain("outcome-unknown", m),
     }
 }

@@ -47,6 +47,9 @@ fn forward(simulator: &Simulator, request: Incoming) -> SimResponse {
         Err(NetworkFailure::Connection(why)) => {
             SimResponse::json(599, &json!({"network_failure": "connection", "reason": why}))
         }
+        Err(NetworkFailure::NotSent(why)) => {
+            SimResponse::json(599, &json!({"network_failure": "not_sent", "reason": why}))
+        }
     }
 }
 
@@ -98,13 +101,21 @@ fn fault(spec: &Value) -> Option<Fault> {
         "server_timeout" => Fault::ServerTimeout,
         "apply_then_server_timeout" => Fault::ApplyThenServerTimeout,
         "service_unavailable" => Fault::ServiceUnavailable,
+        "connection_error" => Fault::ConnectionError,
+        "connect_refused" => Fault::ConnectRefused,
+        "timeout" => Fault::Timeout,
+        "apply_then_timeout" => Fault::ApplyThenTimeout,
+        "apply_then_connection_error" => Fault::ApplyThenConnectionError,
         // An answer as given: {"kind": "answer", "status", "headers": [[name, value]], "body": text}.
         "answer" => Fault::Answer(SimResponse {
             status: spec["status"].as_u64().and_then(|s| u16::try_from(s).ok())?,
             headers: spec["headers"]
                 .as_array()
                 .map(|pairs| {
-                    pairs.iter().filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string()))).collect()
+                    pairs
+                        .iter()
+                        .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
+                        .collect()
                 })
                 .unwrap_or_default(),
             body: spec["body"].as_str().unwrap_or_default().as_bytes().to_vec(),

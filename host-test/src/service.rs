@@ -30,10 +30,10 @@ use crate::sim::{NetworkFailure, SimRequest, Simulator};
 
 /// The interfaces the plugin imports and the bridge exports.
 const PLUGIN_IMPORTS: [&str; 3] =
-    ["ipaas:connector/types@0.2.0", "ipaas:connector/http@0.2.0", "ipaas:connector/log@0.2.0"];
+    ["ipaas:connector/types@0.3.0", "ipaas:connector/http@0.3.0", "ipaas:connector/log@0.3.0"];
 
 /// The plugin's export the service imports.
-const CONNECTOR: &str = "ipaas:connector/connector@0.2.0";
+const CONNECTOR: &str = "ipaas:connector/connector@0.3.0";
 
 /// The service's export.
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2.4";
@@ -312,7 +312,8 @@ impl WasiHttpHooks for SimulatorHooks {
             let request = SimRequest { method: parts.method.to_string(), url: parts.uri.to_string(), headers, body };
             let answer = simulator.handle(&request).map_err(|failure| match failure {
                 NetworkFailure::Timeout => HttpError::ConnectionReadTimeout,
-                NetworkFailure::Connection(_) => HttpError::ConnectionRefused,
+                NetworkFailure::Connection(_) => HttpError::ConnectionTerminated,
+                NetworkFailure::NotSent(_) => HttpError::ConnectionRefused,
             })?;
             let mut response = http::Response::builder().status(answer.status);
             for (name, value) in &answer.headers {

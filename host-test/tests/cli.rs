@@ -28,8 +28,10 @@ fn one_read_for_every_api_type_that_has_readable_entities() {
     let reads = [
         // Nothing of the purchase APIs is seeded: Klarna's not-found proves the read went through.
         ("subscribe payment-session --api-type purchase", Err("not-found: HTTP 404")),
-        ("subscribe payouts --page-size 2", Ok("# 2 records; next cursor: offset=2&size=2")),
-        ("subscribe disputes --auth oauth2 --page-size 3", Ok("# 3 records; next cursor: size=3&starting_after=")),
+        ("subscribe transactions --page-size 2", Ok("# 2 records; next cursor: offset=2&size=2")),
+        // Incremental entities page in a cursor of the connector's own.
+        ("subscribe payouts --page-size 2", Ok("# 2 records; next cursor: c1.")),
+        ("subscribe disputes --auth oauth2 --page-size 3", Ok("# 3 records; next cursor: c1.")),
         ("subscribe webhooks", Ok("# 0 records")),
     ];
     let order = cli("entities").expect("entities");

@@ -161,7 +161,8 @@ fn writes_carry_idempotency_keys_and_standard_headers() {
     assert_eq!(keys[2].as_deref(), Some("shipment-2"));
     for r in &received {
         let header = |name: &str| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
-        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with("Library/klarna-connector_0.2.0 ")));
+        let library = "Library/klarna-connector_0.3.0 Platform/ipaas-wasm_0.3.0 ";
+        assert!(header("User-Agent").is_some_and(|ua| ua.starts_with(library)), "{:?}", header("User-Agent"));
         assert_eq!(header("Content-Type"), Some("application/json"));
         assert!(header("Authorization").is_some_and(|a| a.starts_with("Basic ")));
     }
@@ -268,16 +269,17 @@ fn pagination_next_is_followed_on_the_api_host_in_any_form_and_refused_elsewhere
     for (link, follow) in forms {
         let mut h = Harness::new();
         let st = h.open("settlements");
+        let link = link.replace("/payouts", "/transactions");
         let page =
-            json!({"payouts": [{"payment_reference": "XISA00001000"}], "pagination": {"count": 1, "next": link}});
+            json!({"transactions": [{"payment_reference": "XISA00001000"}], "pagination": {"count": 1, "next": link}});
         h.sim.inject([Fault::Answer(SimResponse::json(200, &page))]);
-        let first = h.subscribe(st, "payouts", &[], &[], None, Some(1));
+        let first = h.subscribe(st, "transactions", &[], &[], None, Some(1));
         match (first, follow) {
             (Ok(page), true) => {
                 assert_eq!(page.next_cursor.as_deref(), Some("offset=1&size=1"), "{link}");
-                let second = h.subscribe(st, "payouts", &[], &[], page.next_cursor, None).expect("the next page");
+                let second = h.subscribe(st, "transactions", &[], &[], page.next_cursor, None).expect("the next page");
                 assert_eq!(second.records.len(), 1, "{link}");
-                assert!(h.sim.received()[1].url.ends_with("/settlements/v1/payouts?offset=1&size=1"), "{link}");
+                assert!(h.sim.received()[1].url.ends_with("/settlements/v1/transactions?offset=1&size=1"), "{link}");
             }
             (Err(ConnectorError::Unexpected(e)), false) => {
                 assert!(e.messages[0].contains("pagination.next"), "{link}: {:?}", e.messages);
@@ -311,10 +313,18 @@ fn created_ids_come_from_a_location_on_the_api_host_only() {
         let order = h.order(10_000);
         h.sim.inject([Fault::Answer(SimResponse::empty(201).with_header("Location", location.clone()))]);
         let created = h
-            .publish(om, "order-captures", Method::Post, &[("order_id", &order)], Some(json!({"captured_amount": 100})), None)
+            .publish(
+                om,
+                "order-captures",
+                Method::Post,
+                &[("order_id", &order)],
+                Some(json!({"captured_amount": 100})),
+                None,
+            )
             .unwrap_or_else(|e| panic!("{location}: {e:?}"));
         assert_eq!(created.id.as_deref(), id, "{location}");
-        let warned = h.instance.logs().iter().any(|l| l.message.contains("Location") && l.message.contains("not taken"));
+        let warned =
+            h.instance.logs().iter().any(|l| l.message.contains("Location") && l.message.contains("not taken"));
         assert_eq!(warned, id.is_none(), "{location}: a refused Location is named in the log");
     }
 }

@@ -4,6 +4,8 @@
 //! Payments authorization and the Hosted Payment Page status update, each
 //! sent by the simulator to the URLs registered with it.
 
+use sha2::Digest as _;
+
 use crate::common::{Harness, MOUNT};
 use host_test::runtime::{ConnectorError, Method};
 use host_test::sim::Outgoing;
@@ -200,7 +202,9 @@ fn payments_authorization_and_hpp_status_updates_arrive_as_events() {
     assert_eq!(deliveries.len(), 2, "the authorization callback and the HPP status update");
     let events: Vec<_> = deliveries.iter().map(|d| h.receive(p, d).expect("verified").events.remove(0)).collect();
     assert_eq!(events[0].kind, "payments.authorization");
-    assert_eq!(events[0].id, format!("payments.authorization:{session_id}"));
+    let digest = hex::encode(sha2::Sha256::digest(&deliveries[0].body));
+    assert_eq!(events[0].id, format!("payments.authorization:{session_id}:{digest}"));
+    assert!(!events[0].id.contains(&token), "the id holds no authorization token");
     assert_eq!(events[0].entity.as_deref(), Some("payment-authorization-orders"));
     let record: Value = serde_json::from_str(&events[0].record).expect("json");
     assert_eq!(record, json!({"authorization_token": token, "session_id": session_id}));

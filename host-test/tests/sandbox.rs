@@ -104,6 +104,7 @@ fn a_trapped_instance_is_replaced_and_the_next_call_succeeds() {
         params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(3),
+        since: None,
     };
     assert_eq!(sandbox.subscribe(&request).expect("no trap").expect("page").records.len(), 3);
 

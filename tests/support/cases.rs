@@ -189,6 +189,8 @@ pub enum RequestChange {
     Payload(PayloadChange),
     /// A cursor.
     Cursor(String),
+    /// A `since` that is no state of this read.
+    Since(String),
     /// A page size (0 is refused; large ones are capped).
     PageSize(u32),
     /// The host's idempotency key.
@@ -260,6 +262,7 @@ impl RequestCase {
         let method = operation.method;
         let mut payload = self.payload(entity, &method);
         let (mut name, mut method_used, mut cursor, mut key) = (entity.name.to_string(), method, None, None);
+        let mut since = None;
         let mut page_size = self.page_size.filter(|_| entity.paginated());
         let field = match &self.change {
             RequestChange::None => None,
@@ -301,6 +304,10 @@ impl RequestCase {
                 cursor = Some(text.clone());
                 Some("cursor".to_string())
             }
+            RequestChange::Since(text) if method == Method::Get => {
+                since = Some(text.clone());
+                Some("since".to_string())
+            }
             RequestChange::PageSize(size) if entity.paginated() => {
                 page_size = Some(*size);
                 Some("page-size".to_string())
@@ -316,7 +323,7 @@ impl RequestCase {
             other => other.to_string(),
         });
         let request = if method == Method::Get && method_used == Method::Get {
-            Request::Subscribe(SubscribeRequest { entity: name, params, cursor, page_size })
+            Request::Subscribe(SubscribeRequest { entity: name, params, cursor, page_size, since })
         } else {
             Request::Publish(PublishRequest { entity: name, method: method_used, params, idempotency_key: key })
         };
@@ -439,6 +446,7 @@ pub fn request_case() -> impl Strategy<Value = RequestCase> {
         1 => (any::<Index>(), tricky_text()).prop_map(|(i, v)| RequestChange::HeaderValue(i, v)),
         4 => payload.prop_map(RequestChange::Payload),
         1 => tricky_text().prop_map(RequestChange::Cursor),
+        1 => prop_oneof![tricky_text(), Just("s1.e30.AAAA".to_string())].prop_map(RequestChange::Since),
         1 => prop_oneof![Just(0u32), any::<u32>()].prop_map(RequestChange::PageSize),
         1 => prop_oneof![tricky_text(), "[a-z0-9-]{1,300}"].prop_map(RequestChange::IdempotencyKey),
     ];

@@ -25,8 +25,10 @@ pub enum AnswerChange {
     Html,
     /// `pagination.next` in this form (see [`NEXT_FORMS`]).
     NextLink(Index),
-    /// The connection fails on every attempt.
+    /// The connection fails on every attempt (after the request may have left).
     ConnectionFails,
+    /// The request never leaves on every attempt (the host's `not-sent`).
+    NotSent,
 }
 
 /// Forms of `pagination.next` for a request to `https://{host}{path}`, and
@@ -53,6 +55,7 @@ pub fn answer_change() -> impl Strategy<Value = AnswerChange> {
         1 => Just(AnswerChange::Html),
         2 => any::<Index>().prop_map(AnswerChange::NextLink),
         1 => Just(AnswerChange::ConnectionFails),
+        1 => Just(AnswerChange::NotSent),
     ]
 }
 
@@ -72,9 +75,21 @@ impl FakeKlarna {
         Self { entity, change, sent: RefCell::default(), logs: RefCell::default() }
     }
 
+    /// The entity a request reads: the case's own, or its parent when the
+    /// case's entity is read per record of another.
+    fn read_entity(&self, request: &HttpRequest) -> &'static EntitySpec {
+        let parent = self.entity.parent.as_ref().and_then(|p| Manifest::get().entity(p.entity));
+        let path = request.url.split('?').next().unwrap_or_default();
+        match parent {
+            Some(parent) if parent.operations.iter().any(|op| path.ends_with(op.path)) => parent,
+            _ => self.entity,
+        }
+    }
+
     /// The success answer for `request`, before any change.
     fn usual_answer(&self, request: &HttpRequest) -> HttpResponse {
-        let record = r#"{"id":"r1","order_id":"o1","capture_id":"c1","amount":100}"#;
+        let entity = self.read_entity(request);
+        let record = r#"{"id":"r1","order_id":"o1","capture_id":"c1","amount":100,"payment_reference":"p1","payout_date":"2026-01-15T10:00:00Z","updated_at":"2026-01-15T10:00:00Z"}"#;
         let json = |status: u16, body: String| HttpResponse {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
@@ -85,12 +100,12 @@ impl FakeKlarna {
             answer.headers.push(("Location".into(), format!("{}/created-1", request.url)));
             return answer;
         }
-        if self.entity.file_response {
+        if entity.file_response {
             let headers = vec![("Content-Type".into(), "text/csv".into())];
             return HttpResponse { status: 200, headers, body: b"a,b\n1,2\n".to_vec() };
         }
         let records = format!("[{record},{record}]");
-        match (self.entity.records, self.entity.pagination) {
+        match (entity.records, entity.pagination) {
             (None, _) => json(200, record.to_string()),
             (Some("*"), _) => json(200, records),
             (Some(key), Pagination::Offset { .. }) => {
@@ -143,6 +158,7 @@ impl Transport for FakeKlarna {
             }
             AnswerChange::Html => answer.body = b"<html><body>502 Bad Gateway</body></html>".to_vec(),
             AnswerChange::ConnectionFails => return Err(TransportError::Connection("reset by peer".into())),
+            AnswerChange::NotSent => return Err(TransportError::NotSent("connection refused".into())),
         }
         Ok(answer)
     }

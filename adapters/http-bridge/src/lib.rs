@@ -15,7 +15,7 @@ mod send;
 mod wit {
     wit_bindgen::generate!({
         path: ["../../wit/connector.wit", "../wit/adapters.wit"],
-        world: "ipaas:adapters/http-bridge@0.2.0",
+        world: "ipaas:adapters/http-bridge@0.3.0",
     });
 }
 

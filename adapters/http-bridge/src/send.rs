@@ -127,6 +127,7 @@ fn error(code: ErrorCode) -> HttpError {
         | ErrorCode::ConnectionWriteTimeout
         | ErrorCode::HttpResponseTimeout => HttpError::Timeout,
         ErrorCode::HttpRequestDenied => HttpError::Denied("the engine denied the request".into()),
+        // Before the request could leave: no name, no route, refused, or no TLS session.
         ErrorCode::DnsTimeout
         | ErrorCode::DnsError(_)
         | ErrorCode::DestinationNotFound
@@ -134,10 +135,11 @@ fn error(code: ErrorCode) -> HttpError {
         | ErrorCode::DestinationIpProhibited
         | ErrorCode::DestinationIpUnroutable
         | ErrorCode::ConnectionRefused
-        | ErrorCode::ConnectionTerminated
         | ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => HttpError::Connection(format!("{code:?}")),
+        | ErrorCode::TlsAlertReceived(_) => HttpError::NotSent(format!("{code:?}")),
+        // After it may have arrived.
+        ErrorCode::ConnectionTerminated => HttpError::Connection(format!("{code:?}")),
         other => HttpError::Other(format!("{other:?}")),
     }
 }

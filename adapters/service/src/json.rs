@@ -2,7 +2,7 @@
 //!
 //! ```json
 //! {"entity": "order", "params": {"path": {"order_id": "…"}, "query": {}, "payload": {…}},
-//!  "cursor": null, "page_size": 100}                                   (subscribe)
+//!  "cursor": null, "page_size": 100, "since": null}                     (subscribe)
 //! {"entity": "captures", "method": "post", "params": {…}, "idempotency_key": "k1"}  (publish)
 //! ```
 //!
@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::wit::ipaas::connector::types::{
-    Entity, Method, Page, Params, PublishRequest, PublishResult, SubscribeRequest,
+    Entity, Method, Page, Params, PublishRequest, PublishResult, RetrySafety, SubscribeRequest,
 };
 
 #[derive(Deserialize)]
@@ -39,6 +39,8 @@ struct SubscribeIn {
     cursor: Option<String>,
     #[serde(default)]
     page_size: Option<u32>,
+    #[serde(default)]
+    since: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +71,7 @@ pub fn subscribe_request(body: &[u8]) -> Result<SubscribeRequest, String> {
         params: params(input.params),
         cursor: input.cursor,
         page_size: input.page_size,
+        since: input.since,
     })
 }
 
@@ -119,20 +122,34 @@ pub fn entities(entities: &[Entity]) -> Value {
                 let operations: Vec<Value> = e
                     .operations
                     .iter()
-                    .map(|op| json!({ "method": method_name(op.method), "path": op.path }))
+                    .map(|op| json!({ "method": method_name(op.method), "path": op.path, "retry": retry_name(op.retry) }))
                     .collect();
                 json!({
                     "name": e.name, "label": e.label, "description": e.description, "api_type": e.api_type,
                     "operations": operations, "paginated": e.paginated, "primary_key": e.primary_key,
+                    "incremental": e.incremental,
                 })
             })
             .collect(),
     )
 }
 
-/// A page as JSON: `{"records": [...], "next_cursor": ...}`.
+/// A page as JSON: `{"records": [...], "next_cursor": ..., "state": ...}`.
 pub fn page(page: &Page) -> Value {
-    json!({ "records": page.records.iter().map(|r| value(r)).collect::<Vec<_>>(), "next_cursor": page.next_cursor })
+    json!({
+        "records": page.records.iter().map(|r| value(r)).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor,
+        "state": page.state,
+    })
+}
+
+/// A retry safety as the WIT spells it.
+fn retry_name(retry: RetrySafety) -> &'static str {
+    match retry {
+        RetrySafety::Key => "key",
+        RetrySafety::Natural => "natural",
+        RetrySafety::None => "none",
+    }
 }
 
 /// A publish result as JSON.

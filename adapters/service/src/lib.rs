@@ -22,7 +22,7 @@ mod settings;
 mod wit {
     wit_bindgen::generate!({
         path: ["../../wit/connector.wit", "../wit/adapters.wit"],
-        world: "ipaas:adapters/service@0.2.0",
+        world: "ipaas:adapters/service@0.3.0",
         generate_all,
     });
 }

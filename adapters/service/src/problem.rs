@@ -48,6 +48,8 @@ impl Problem {
             ConnectorError::Unavailable(e) => Self::api(503, "unavailable", e),
             ConnectorError::Transport(m) => Self::service(502, "transport", m),
             ConnectorError::Unexpected(e) => Self::api(502, "unexpected", e),
+            // The write may have happened at Klarna: a gateway that cannot say.
+            ConnectorError::OutcomeUnknown(m) => Self::service(504, "outcome-unknown", m),
         }
     }
 

@@ -155,7 +155,7 @@ fn stream_records(out: ResponseOutparam, settings: &Settings, entity: &str, quer
         Ok(c) => c,
         Err(problem) => return problem.send(out),
     };
-    let mut request = SubscribeRequest { entity: decode(entity), params, cursor: None, page_size };
+    let mut request = SubscribeRequest { entity: decode(entity), params, cursor: None, page_size, since: None };
     // The first page decides the status: an error before any record is a problem document.
     let mut page = match connection.subscribe(&request) {
         Ok(page) => page,

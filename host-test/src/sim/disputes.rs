@@ -7,6 +7,8 @@
 //! (PRE_ARBITRATION → ARBITRATION); anything else is a 409.
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use std::collections::BTreeMap;
 
@@ -65,6 +67,20 @@ impl DisputeBook {
             })
             .collect();
         Self { disputes, uploads: BTreeMap::new() }
+    }
+
+    /// Moves a dispute to `state` at `now`; `false` when it does not exist.
+    pub fn change(&mut self, id: &str, state: &str, now: i64) -> bool {
+        let Some(dispute) = self.disputes.iter_mut().find(|d| d["payment_dispute_id"] == id) else { return false };
+        dispute["previous_state"] = dispute["state"].clone();
+        dispute["state"] = json!(state);
+        dispute["updated_at"] = json!(clock::rfc3339(now));
+        true
+    }
+
+    /// Every dispute id, oldest first.
+    pub fn ids(&self) -> Vec<String> {
+        self.disputes.iter().filter_map(|d| d["payment_dispute_id"].as_str().map(str::to_string)).collect()
     }
 
     /// The state of a dispute.
@@ -280,8 +296,15 @@ impl DisputeBook {
                 }
             },
         };
-        let page: Vec<&Value> = self.disputes.iter().skip(start).take(size).collect();
-        let more = start + page.len() < self.disputes.len();
+        // The filters of the APIM reference (created_at and updated_at ranges, state); the
+        // page goes on after `starting_after` in the list's order, matching or not.
+        let matching: Vec<(usize, &Value)> = match self.filtered(target) {
+            Ok(matching) => matching,
+            Err(e) => return e,
+        };
+        let after: Vec<&Value> = matching.iter().filter(|(i, _)| *i >= start).map(|(_, d)| *d).collect();
+        let page: Vec<&Value> = after.iter().take(size).copied().collect();
+        let more = page.len() < after.len();
         let last_item = if more { page.last().map(|d| d["payment_dispute_id"].clone()) } else { None };
         SimResponse::json(
             200,
@@ -289,12 +312,51 @@ impl DisputeBook {
                 "disputes": page,
                 "pagination": {
                     "count": page.len(),
-                    "total": self.disputes.len(),
+                    "total": matching.len(),
                     "first_item": page.first().map(|d| d["payment_dispute_id"].clone()),
                     "last_item": last_item,
                 },
             }),
         )
+    }
+}
+
+impl DisputeBook {
+    /// The disputes the list's filters keep, oldest first.
+    fn filtered(&self, target: &Target) -> Result<Vec<(usize, &Value)>, SimResponse> {
+        let ranges = [
+            ("created_at", "created_at_start", "created_at_end"),
+            ("updated_at", "updated_at_start", "updated_at_end"),
+        ];
+        let mut bounds = vec![];
+        for (field, from, to) in ranges {
+            for (name, lower) in [(from, true), (to, false)] {
+                if let Some(text) = target.query(name) {
+                    let at = OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+                        errors::network(
+                            400,
+                            "INPUT_ERROR",
+                            "VALIDATION_ERROR",
+                            &format!("{name} is not an RFC 3339 date-time"),
+                        )
+                    })?;
+                    bounds.push((field, lower, at));
+                }
+            }
+        }
+        let states: Vec<&str> = target.query("state").map(|s| s.split(',').collect()).unwrap_or_default();
+        Ok(self
+            .disputes
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| states.is_empty() || d["state"].as_str().is_some_and(|s| states.contains(&s)))
+            .filter(|(_, d)| {
+                bounds.iter().all(|(field, lower, at)| {
+                    let value = d[*field].as_str().and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok());
+                    value.is_some_and(|v| if *lower { v >= *at } else { v <= *at })
+                })
+            })
+            .collect())
     }
 }
 

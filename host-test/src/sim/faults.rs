@@ -14,12 +14,17 @@ pub enum Fault {
     ApplyThenServerTimeout,
     /// Answer 503; nothing is applied.
     ServiceUnavailable,
-    /// Fail the connection; nothing is applied.
+    /// Fail the connection (the client cannot tell whether the request
+    /// arrived); nothing is applied.
     ConnectionError,
+    /// Refuse the connection: the request never leaves; nothing is applied.
+    ConnectRefused,
     /// Apply the request, then fail the connection (the response is lost).
     ApplyThenConnectionError,
     /// Time out without applying.
     Timeout,
+    /// Apply the request, then time out (the answer never comes).
+    ApplyThenTimeout,
     /// Answer this instead (a proxy's HTML page, truncated JSON, ...); nothing is applied.
     Answer(super::http::SimResponse),
 }
@@ -27,6 +32,6 @@ pub enum Fault {
 impl Fault {
     /// Whether the request reaches Klarna's business logic.
     pub fn applies_request(&self) -> bool {
-        matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError)
+        matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError | Fault::ApplyThenTimeout)
     }
 }

@@ -59,10 +59,12 @@ impl SimResponse {
 /// A failure below HTTP: what a real network would do instead of answering.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetworkFailure {
-    /// No answer in time.
+    /// No answer in time (the request may have arrived).
     Timeout,
-    /// The connection broke (or the host does not exist).
+    /// The connection broke after the request may have arrived.
     Connection(String),
+    /// The request never left: the host does not resolve, the connection was refused.
+    NotSent(String),
 }
 
 /// A parsed Klarna URL.

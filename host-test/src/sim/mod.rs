@@ -175,6 +175,40 @@ impl Simulator {
         self.lock().accounts[0].orders.get(order_id).cloned()
     }
 
+    /// The simulator's clock (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.lock().now
+    }
+
+    /// Klarna settles: a payout dated `days_ago` days before now (0: today;
+    /// more: one that appears late, after later ones were read) with
+    /// `transactions` transactions. Returns its payment reference.
+    pub fn settle(&self, days_ago: i64, transactions: usize) -> String {
+        let mut state = self.lock();
+        let at = state.now - days_ago * 86_400;
+        let mut rng = (at as u64) | 1;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        state.accounts[0].ledger.add_payout(at, transactions, &mut next)
+    }
+
+    /// A dispute moves to `state` now (its `updated_at` is now); `false`
+    /// when there is no such dispute.
+    pub fn change_dispute(&self, id: &str, new_state: &str) -> bool {
+        let mut state = self.lock();
+        let now = state.now;
+        state.accounts[0].disputes.change(id, new_state, now)
+    }
+
+    /// Every dispute id, oldest first.
+    pub fn dispute_ids(&self) -> Vec<String> {
+        self.lock().accounts[0].disputes.ids()
+    }
+
     /// Number of seeded settlement transactions.
     pub fn transaction_count(&self) -> usize {
         self.lock().accounts[0].ledger.transaction_count()
@@ -308,7 +342,7 @@ impl Simulator {
 fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
     state.now += 1;
     let Some(target) = Target::parse(&request.url) else {
-        return Err(NetworkFailure::Connection(format!("cannot resolve {}", request.url)));
+        return Err(NetworkFailure::NotSent(format!("cannot resolve {}", request.url)));
     };
     let mut known = CLASSIC_HOSTS
         .iter()
@@ -316,7 +350,7 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
         .chain(GLOBAL_HOSTS.iter().map(|(_, h)| *h))
         .chain(LOGIN_HOSTS.iter().map(|(_, h)| *h));
     if !known.any(|h| h == target.host) {
-        return Err(NetworkFailure::Connection(format!("could not resolve host {}", target.host)));
+        return Err(NetworkFailure::NotSent(format!("could not resolve host {}", target.host)));
     }
     let fault = state.faults.pop_front();
     match &fault {
@@ -330,6 +364,7 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
         Some(Fault::ServerTimeout) => return Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
         Some(Fault::ServiceUnavailable) => return Ok(errors::classic(503, "SERVICE_UNAVAILABLE", "Try again later.")),
         Some(Fault::ConnectionError) => return Err(NetworkFailure::Connection("connection reset by peer".into())),
+        Some(Fault::ConnectRefused) => return Err(NetworkFailure::NotSent("connection refused".into())),
         Some(Fault::Timeout) => return Err(NetworkFailure::Timeout),
         Some(Fault::Answer(response)) => return Ok(response.clone()),
         _ => {}
@@ -338,6 +373,7 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
     match fault {
         Some(Fault::ApplyThenServerTimeout) => Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
         Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection("connection reset by peer".into())),
+        Some(Fault::ApplyThenTimeout) => Err(NetworkFailure::Timeout),
         _ => Ok(answer),
     }
 }

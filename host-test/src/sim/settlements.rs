@@ -3,6 +3,8 @@
 //! links, as Klarna serves them.
 
 use serde_json::{json, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use super::clock;
 use super::errors;
@@ -34,64 +36,71 @@ impl Ledger {
             rng
         };
         for p in 0..payouts {
-            let payment_reference = format!("XISA{:08}", 1000 + p);
             let payout_time = clock::EPOCH_START - (payouts - p) as i64 * 86_400;
             let count = (transactions - p * 100).min(100);
-            let mut sale = 0i64;
-            let mut fees = 0i64;
-            for t in 0..count {
-                let n = (p * 100 + t) as u64;
-                let amount = 1_000 + (next() % 50_000) as i64;
-                let is_fee = t % 10 == 9;
-                let (kind, detailed, signed) = if is_fee {
-                    ("FEE", "PURCHASE_FEE_PERCENTAGE", -(amount / 40))
-                } else {
-                    ("SALE", "PURCHASE", amount)
-                };
-                if is_fee {
-                    fees += -signed;
-                } else {
-                    sale += signed;
-                }
-                let order_id = clock::uuid(0x5e77, n / 2);
-                ledger.transactions.push(json!({
-                    "amount": signed,
-                    "capture_id": clock::uuid(0xca97, n),
-                    "merchant_reference1": format!("shop-{n}"),
-                    "sale_date": clock::rfc3339(payout_time - 3 * 86_400),
-                    "type": kind,
-                    "detailed_type": detailed,
-                    "capture_date": clock::rfc3339(payout_time - 2 * 86_400),
-                    "payment_reference": payment_reference,
-                    "order_id": order_id,
-                    "short_order_id": &order_id[..8],
-                    "currency_code": "EUR",
-                    "purchase_country": "DE",
-                    "vat_rate": 0,
-                    "vat_amount": 0,
-                    "shipping_country": "DE",
-                    "initial_payment_method_type": "invoice",
-                }));
+            ledger.add_payout(payout_time, count, &mut next);
+        }
+        ledger
+    }
+
+    /// A payout dated `payout_time` with `count` transactions (amounts from
+    /// `next`); kept with the others newest first, as Klarna lists them.
+    /// Returns its payment reference.
+    pub fn add_payout(&mut self, payout_time: i64, count: usize, next: &mut dyn FnMut() -> u64) -> String {
+        let p = self.payouts.len();
+        let payment_reference = format!("XISA{:08}", 1000 + p);
+        let first = self.transactions.len();
+        let (mut sale, mut fees) = (0i64, 0i64);
+        for t in 0..count {
+            let n = (first + t) as u64;
+            let amount = 1_000 + (next() % 50_000) as i64;
+            let is_fee = t % 10 == 9;
+            let (kind, detailed, signed) =
+                if is_fee { ("FEE", "PURCHASE_FEE_PERCENTAGE", -(amount / 40)) } else { ("SALE", "PURCHASE", amount) };
+            if is_fee {
+                fees += -signed;
+            } else {
+                sale += signed;
             }
-            ledger.payouts.push(json!({
+            let order_id = clock::uuid(0x5e77, n / 2);
+            self.transactions.push(json!({
+                "amount": signed,
+                "capture_id": clock::uuid(0xca97, n),
+                "merchant_reference1": format!("shop-{n}"),
+                "sale_date": clock::rfc3339(payout_time - 3 * 86_400),
+                "type": kind,
+                "detailed_type": detailed,
+                "capture_date": clock::rfc3339(payout_time - 2 * 86_400),
                 "payment_reference": payment_reference,
-                "payout_date": clock::rfc3339(payout_time),
+                "order_id": order_id,
+                "short_order_id": &order_id[..8],
                 "currency_code": "EUR",
-                "currency_code_of_registration_country": "EUR",
-                "merchant_settlement_type": "NET",
-                "merchant_id": "N100001",
-                "transactions": format!("/settlements/v1/transactions?payment_reference={payment_reference}"),
-                "totals": {
-                    "commission_amount": 0, "repay_amount": 0, "sale_amount": sale, "holdback_amount": 0,
-                    "tax_amount": 0, "settlement_amount": sale - fees, "fee_correction_amount": 0,
-                    "reversal_amount": 0, "release_amount": 0, "return_amount": 0, "fee_amount": fees,
-                    "charge_amount": 0, "credit_amount": 0, "fee_refund_amount": 0, "tax_refund_amount": 0,
-                    "deposit_amount": 0, "opening_debt_balance_amount": 0, "closing_debt_balance_amount": 0,
-                },
+                "purchase_country": "DE",
+                "vat_rate": 0,
+                "vat_amount": 0,
+                "shipping_country": "DE",
+                "initial_payment_method_type": "invoice",
             }));
         }
-        ledger.payouts.reverse(); // newest first
-        ledger
+        let payout = json!({
+            "payment_reference": payment_reference,
+            "payout_date": clock::rfc3339(payout_time),
+            "currency_code": "EUR",
+            "currency_code_of_registration_country": "EUR",
+            "merchant_settlement_type": "NET",
+            "merchant_id": "N100001",
+            "transactions": format!("/settlements/v1/transactions?payment_reference={payment_reference}"),
+            "totals": {
+                "commission_amount": 0, "repay_amount": 0, "sale_amount": sale, "holdback_amount": 0,
+                "tax_amount": 0, "settlement_amount": sale - fees, "fee_correction_amount": 0,
+                "reversal_amount": 0, "release_amount": 0, "return_amount": 0, "fee_amount": fees,
+                "charge_amount": 0, "credit_amount": 0, "fee_refund_amount": 0, "tax_refund_amount": 0,
+                "deposit_amount": 0, "opening_debt_balance_amount": 0, "closing_debt_balance_amount": 0,
+            },
+        });
+        let at = self.payouts.iter().position(|other| other["payout_date"].as_str() < payout["payout_date"].as_str());
+        self.payouts.insert(at.unwrap_or(self.payouts.len()), payout);
+        payment_reference
     }
 
     /// Number of transactions.
@@ -107,14 +116,17 @@ impl Ledger {
         match rest {
             ["payouts"] => {
                 let currency = target.query("currency_code");
-                let start = target.query("start_date");
-                let end = target.query("end_date");
+                // Klarna: ISO 8601 date-times, a bare date read as 00:00:00 of that day.
+                let (start, end) = match (bound(target, "start_date"), bound(target, "end_date")) {
+                    (Ok(start), Ok(end)) => (start, end),
+                    (Err(e), _) | (_, Err(e)) => return e,
+                };
                 let matching: Vec<&Value> = self
                     .payouts
                     .iter()
                     .filter(|p| currency.is_none_or(|c| p["currency_code"] == c))
-                    .filter(|p| start.is_none_or(|s| p["payout_date"].as_str().is_some_and(|d| d >= s)))
-                    .filter(|p| end.is_none_or(|e| p["payout_date"].as_str().is_some_and(|d| d <= e)))
+                    .filter(|p| start.is_none_or(|s| date_of(p).is_some_and(|d| d >= s)))
+                    .filter(|p| end.is_none_or(|e| date_of(p).is_some_and(|d| d <= e)))
                     .collect();
                 page("payouts", &matching, target)
             }
@@ -247,6 +259,21 @@ impl Ledger {
             .with_header("Content-Type", "text/csv")
             .with_header("Content-Disposition", format!("attachment; filename=\"{filename}\""))
     }
+}
+
+/// The date-time of a `start_date` or `end_date` parameter (absent: none),
+/// as Klarna reads it: RFC 3339, or a bare date at 00:00:00 UTC.
+fn bound(target: &Target, name: &str) -> Result<Option<OffsetDateTime>, SimResponse> {
+    let Some(text) = target.query(name) else { return Ok(None) };
+    let parsed = OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(&format!("{text}T00:00:00Z"), &Rfc3339))
+        .map_err(|_| errors::bad_value(name))?;
+    Ok(Some(parsed))
+}
+
+/// A payout's `payout_date`.
+fn date_of(payout: &Value) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(payout["payout_date"].as_str()?, &Rfc3339).ok()
 }
 
 /// `start_date` and `end_date`, both required for period reports.

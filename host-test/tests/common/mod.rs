@@ -79,6 +79,7 @@ impl Harness {
             params: Params { path: pairs(path), query: pairs(query), payload: None },
             cursor,
             page_size,
+            since: None,
         };
         self.instance.subscribe(connection, &request).expect("no trap")
     }
@@ -117,6 +118,39 @@ impl Harness {
             }
             assert!(pages < 10_000, "paging does not end");
         }
+    }
+
+    /// One whole read of an incremental entity from `since` (none: a full
+    /// read): every record, and the state its last page ends with.
+    pub fn sync(
+        &mut self,
+        connection: ResourceAny,
+        entity: &str,
+        query: &[(&str, &str)],
+        since: Option<String>,
+        page_size: u32,
+    ) -> Result<(Vec<Value>, String), ConnectorError> {
+        let mut records = vec![];
+        let mut cursor = None;
+        let mut first = true;
+        for _ in 0..10_000 {
+            let request = SubscribeRequest {
+                entity: entity.into(),
+                params: Params { path: vec![], query: pairs(query), payload: None },
+                cursor: cursor.take(),
+                page_size: Some(page_size),
+                since: if first { since.clone() } else { None },
+            };
+            first = false;
+            let page = self.instance.subscribe(connection, &request).expect("no trap")?;
+            records.extend(page.records.iter().map(|r| serde_json::from_str::<Value>(r).expect("record is JSON")));
+            match (page.next_cursor, page.state) {
+                (Some(next), None) => cursor = Some(next),
+                (None, Some(state)) => return Ok((records, state)),
+                (next, state) => panic!("a page with cursor {next:?} and state {state:?}"),
+            }
+        }
+        panic!("paging does not end")
     }
 
     /// Writes.

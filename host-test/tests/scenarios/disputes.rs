@@ -19,13 +19,32 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
                 }
                 match page.next_cursor {
                     Some(next) => {
-                        assert!(next.contains("sort_by=created_at") && next.contains("starting_after="), "{next}");
+                        assert!(next.starts_with("c1."), "an incremental entity's own cursor: {next}");
                         cursor = Some(next);
                     }
                     None => break,
                 }
+                let sent = h.sim.received().last().expect("sent").url.clone();
+                assert!(sent.contains("sort_by=created_at"), "the query carried on: {sent}");
             }
             assert_eq!((seen.len(), pages), (45, 5), "every dispute once, 10 a page");
+            // Incremental by updated_at: a changed dispute is read again, with the 3 days before the last read's newest.
+            let (all, state) = h.sync(d, entity, &[], None, 50).expect("a full read");
+            assert_eq!(all.len(), 45, "the seeded disputes changed within a day");
+            let ids = h.sim.dispute_ids();
+            h.sim.advance(30 * 86_400);
+            assert!(h.sim.change_dispute(&ids[0], "CLOSED"));
+            let (again, state) = h.sync(d, entity, &[], Some(state), 50).expect("an incremental read");
+            assert_eq!(again.len(), 45, "the window still holds every seeded dispute, the changed one among them once");
+            h.sim.advance(30 * 86_400);
+            assert!(h.sim.change_dispute(&ids[1], "ARBITRATION"));
+            let (later, _) = h.sync(d, entity, &[], Some(state), 50).expect("the next incremental read");
+            let read: Vec<_> = later.iter().map(|r| (r["payment_dispute_id"].as_str(), r["state"].as_str())).collect();
+            assert_eq!(
+                read,
+                [(Some(ids[0].as_str()), Some("CLOSED")), (Some(ids[1].as_str()), Some("ARBITRATION"))],
+                "never the whole history"
+            );
         }
         ("dispute", Method::Get) => {
             let (d, id) = first_dispute(h, "INITIATED");

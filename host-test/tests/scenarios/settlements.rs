@@ -12,10 +12,18 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
             assert_eq!(pages, 3);
             let eur = h.subscribe(st, entity, &[], &[("currency_code", "EUR")], None, Some(1)).expect("filtered");
             assert_eq!(eur.records.len(), 1);
+            h.subscribe(st, entity, &[], &[("currency_code", "EUR")], eur.next_cursor, Some(1)).expect("next");
+            let sent = h.sim.received().last().expect("a request").url.clone();
             assert!(
-                eur.next_cursor.as_deref().is_some_and(|c| c.contains("currency_code=EUR")),
-                "filters carried by the cursor"
+                sent.contains("currency_code=EUR") && sent.contains("offset=1"),
+                "filters carried by the cursor: {sent}"
             );
+            // Incremental: a full read ends with a state; the next read asks from the newest payout less 7 days.
+            let (all, state) = h.sync(st, entity, &[], None, 5).expect("a full read");
+            assert_eq!(all.len(), 13);
+            let (again, _) = h.sync(st, entity, &[], Some(state), 5).expect("an incremental read");
+            assert_eq!(again.len(), 8, "the newest payout's day and the 7 days before it");
+            assert!(h.sim.received().last().expect("sent").url.contains("start_date=2026-01-07T10%3A00%3A00Z"));
         }
         ("payout", Method::Get) => {
             let st = h.open("settlements");
@@ -28,6 +36,19 @@ pub fn run(h: &mut Harness, entity: &str, method: Method) -> bool {
             assert_eq!(payout["payment_reference"], reference.as_str());
             assert!(payout["totals"]["settlement_amount"].is_i64());
             assert!(matches!(h.read(st, entity, &[("payment_reference", "XISA0")]), Err(ConnectorError::NotFound(_))));
+        }
+        ("payout-transactions", Method::Get) => {
+            let st = h.open("settlements");
+            let (all, state) = h.sync(st, entity, &[], None, 40).expect("a full read");
+            assert_eq!(all.len(), h.sim.transaction_count(), "every payout's transactions");
+            h.sim.advance(86_400);
+            let new = h.sim.settle(0, 7);
+            let (again, _) = h.sync(st, entity, &[], Some(state), 40).expect("an incremental read");
+            let fresh = again.iter().filter(|t| t["payment_reference"] == new.as_str()).count();
+            assert_eq!(fresh, 7, "the new payout's transactions");
+            let payouts: std::collections::BTreeSet<_> =
+                again.iter().map(|t| t["payment_reference"].to_string()).collect();
+            assert_eq!(payouts.len(), 9, "the new payout, and the last read's newest with the 7 days before it");
         }
         ("transactions", Method::Get) => {
             let st = h.open("settlements");

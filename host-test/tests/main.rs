@@ -20,5 +20,6 @@ mod push_network;
 mod push_random;
 mod push_shipping;
 mod readme;
+mod retry_safety;
 mod sandbox;
 mod service;

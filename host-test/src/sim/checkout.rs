@@ -21,6 +21,11 @@ pub struct Checkouts {
 }
 
 impl Checkouts {
+    /// How many Checkout orders were created.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
     /// What the customer does in the checkout: completes it.
     pub fn complete(&mut self, order_id: &str, now: i64) -> Option<Value> {
         let order = self.orders.get_mut(order_id)?;

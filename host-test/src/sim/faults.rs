@@ -30,6 +30,22 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The fault's name, for tallies.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::RateLimited { .. } => "rate_limited",
+            Fault::ServerTimeout => "server_timeout",
+            Fault::ApplyThenServerTimeout => "apply_then_server_timeout",
+            Fault::ServiceUnavailable => "service_unavailable",
+            Fault::ConnectionError => "connection_error",
+            Fault::ConnectRefused => "connect_refused",
+            Fault::ApplyThenConnectionError => "apply_then_connection_error",
+            Fault::Timeout => "timeout",
+            Fault::ApplyThenTimeout => "apply_then_timeout",
+            Fault::Answer(_) => "answer",
+        }
+    }
+
     /// Whether the request reaches Klarna's business logic.
     pub fn applies_request(&self) -> bool {
         matches!(self, Fault::ApplyThenServerTimeout | Fault::ApplyThenConnectionError | Fault::ApplyThenTimeout)

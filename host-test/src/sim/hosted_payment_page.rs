@@ -31,6 +31,11 @@ pub struct HostedPages {
 }
 
 impl HostedPages {
+    /// How many HPP sessions were created.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
     /// How many times the link of `session_id` was distributed.
     pub fn distributions(&self, session_id: &str) -> Option<u32> {
         self.sessions.get(session_id).map(|s| s.distributions)

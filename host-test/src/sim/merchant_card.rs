@@ -41,6 +41,11 @@ pub struct CardService {
 }
 
 impl CardService {
+    /// How many promises and settlements (issued cards) were made.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.promises.len(), self.settlements.len())
+    }
+
     /// Answers `/merchantcard/v3/<rest>`.
     pub fn handle(&mut self, request: &SimRequest, rest: &[&str], orders: &mut OrderBook, now: i64) -> SimResponse {
         let payload = serde_json::from_slice::<Value>(&request.body).ok().filter(Value::is_object);

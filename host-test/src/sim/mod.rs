@@ -106,6 +106,25 @@ pub struct Received {
     pub body: Vec<u8>,
     /// What the simulator answered (`None` when a network failure was simulated).
     pub response: Option<SimResponse>,
+    /// The fault injected into this request, if any ([`Fault::name`]).
+    pub fault: Option<&'static str>,
+    /// Whether the request reached Klarna's business logic (it may have acted).
+    pub applied: bool,
+}
+
+/// How many resources of the kinds a resend could double exist at Klarna.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// Payments sessions.
+    pub payment_sessions: usize,
+    /// Hosted Payment Page sessions.
+    pub hpp_sessions: usize,
+    /// Checkout orders.
+    pub checkout_orders: usize,
+    /// Merchant Card Service promises.
+    pub card_promises: usize,
+    /// Merchant Card Service settlements (issued cards).
+    pub card_settlements: usize,
 }
 
 #[derive(Debug, Default)]
@@ -117,6 +136,8 @@ struct State {
     /// What Klarna has sent to merchant URLs and the test host has not taken yet.
     outbox: Vec<Outgoing>,
     now: i64,
+    /// Whether the request being answered reached an API's logic.
+    applied: bool,
 }
 
 /// The simulator; clones share one Klarna.
@@ -318,28 +339,62 @@ impl Simulator {
         self.lock().faults.extend(faults);
     }
 
+    /// Drops the faults not yet injected.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
     /// Every request received so far.
     pub fn received(&self) -> Vec<Received> {
         self.lock().received.clone()
     }
 
+    /// The resources of the kinds a resend could double.
+    pub fn resources(&self) -> Resources {
+        let state = self.lock();
+        let account = &state.accounts[0];
+        let (card_promises, card_settlements) = account.cards.counts();
+        Resources {
+            payment_sessions: account.payments.session_count(),
+            hpp_sessions: account.hosted_pages.session_count(),
+            checkout_orders: account.checkouts.order_count(),
+            card_promises,
+            card_settlements,
+        }
+    }
+
     /// Answers one request as Klarna would.
     pub fn handle(&self, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
         let mut state = self.lock();
-        let outcome = answer(&mut state, request);
+        let (outcome, fault, applied) = answer(&mut state, request);
         state.received.push(Received {
             method: request.method.clone(),
             url: request.url.clone(),
             headers: request.headers.clone(),
             body: request.body.clone(),
             response: outcome.as_ref().ok().cloned(),
+            fault,
+            applied,
         });
         outcome
     }
 }
 
-/// Host check, faults, then the API.
-fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
+/// Host check, faults, then the API: the outcome, the fault injected, and
+/// whether the request reached the API's logic.
+fn answer(
+    state: &mut State,
+    request: &SimRequest,
+) -> (Result<SimResponse, NetworkFailure>, Option<&'static str>, bool) {
+    let fault = state.faults.front().map(Fault::name);
+    let outcome = faulted(state, request);
+    let applied = state.applied;
+    state.applied = false;
+    (outcome, fault, applied)
+}
+
+/// [`answer`]'s work; `state.applied` says whether the API's logic ran.
+fn faulted(state: &mut State, request: &SimRequest) -> Result<SimResponse, NetworkFailure> {
     state.now += 1;
     let Some(target) = Target::parse(&request.url) else {
         return Err(NetworkFailure::NotSent(format!("cannot resolve {}", request.url)));
@@ -370,6 +425,7 @@ fn answer(state: &mut State, request: &SimRequest) -> Result<SimResponse, Networ
         _ => {}
     }
     let answer = serve(state, request, &target);
+    state.applied = true;
     match fault {
         Some(Fault::ApplyThenServerTimeout) => Ok(errors::classic(500, "TIMEOUT", "Request timed out.")),
         Some(Fault::ApplyThenConnectionError) => Err(NetworkFailure::Connection("connection reset by peer".into())),

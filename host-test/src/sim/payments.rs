@@ -44,6 +44,11 @@ pub struct Payments {
 }
 
 impl Payments {
+    /// How many payment sessions were created.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
     /// What the customer does in Klarna's widget: authorizes the session;
     /// returns the authorization token.
     pub fn authorize(&mut self, session_id: &str, now: i64) -> Option<String> {

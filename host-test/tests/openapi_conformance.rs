@@ -329,3 +329,59 @@ fn simulator_answers_and_connector_requests_follow_klarnas_specs() {
     assert!(checked_requests >= 10, "{checked_requests} request bodies checked");
     assert!(operations.len() >= 49, "operations exercised: {operations:?}");
 }
+
+/// Every answer form of the Checkout callbacks, as `respond` renders it,
+/// against Kustom's callback spec (`kustom-checkout-callback-api-openapi.yml`):
+/// a status the callback declares, a `Location` for a redirect, and a body
+/// that follows the status's schema.
+#[test]
+fn checkout_callback_answers_follow_the_callback_spec() {
+    use klarna_connector::manifest::{AnswerForm, Manifest};
+    let spec = load("kustom-checkout-callback-api-openapi.yml", "");
+    let mut h = Harness::new();
+    let mut config = crate::common::config("purchase");
+    config.settings = crate::common::pairs(&[("callback_secret", "s3cret-s3cret-s3cret")]);
+    let p = h.try_open(&config).expect("open");
+    let mut order = crate::scenarios::checkout_order();
+    order["shipping_options"] = json!([{"id": "home", "name": "Home delivery", "price": 490, "tax_amount": 78, "tax_rate": 1900, "shipping_method": "Home"}]);
+    let mut checked = BTreeSet::new();
+    for callback in
+        Manifest::get().callbacks.iter().filter(|c| c.kind.starts_with("checkout.") && !c.answers.is_empty())
+    {
+        let route = format!("/merchant_urls.{}", callback.kind.trim_start_matches("checkout."));
+        let (_, operation) =
+            spec.operation("post", &route).unwrap_or_else(|| panic!("{route} is not in the callback spec"));
+        for form in callback.answers {
+            let answer = match form {
+                AnswerForm::Approve => json!({"approve": true}),
+                AnswerForm::Redirect => json!({"redirect": "https://shop.example/klarna/sorry"}),
+                AnswerForm::Error => {
+                    json!({"error": {"error_type": "address_error", "error_text": "We do not ship there."}})
+                }
+                AnswerForm::Order => json!({ "order": order }),
+                other => panic!("{}: a Checkout callback with a {} answer", callback.kind, other.key()),
+            };
+            let reply =
+                h.respond(p, callback.kind, &answer).unwrap_or_else(|e| panic!("{} {answer}: {e:?}", callback.kind));
+            let at = format!("{} {}", callback.kind, form.key());
+            assert!(spec.declares(operation, reply.status), "{at}: {} is not a status the spec declares", reply.status);
+            if (300..400).contains(&reply.status) {
+                assert!(
+                    reply.headers.iter().any(|(k, v)| k == "Location" && v.starts_with("https://")),
+                    "{at}: no Location"
+                );
+            }
+            match spec.response_schema(operation, reply.status) {
+                Some(schema) => {
+                    let body: Value = serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{at}: {e}"));
+                    let violations = spec.validate(schema, &body);
+                    assert!(violations.is_empty(), "{at}: {violations:?}\n{body}");
+                }
+                None => assert!(reply.body.is_empty(), "{at}: a body where the spec declares none"),
+            }
+            checked.insert(at);
+        }
+    }
+    println!("callback answers checked against the spec: {checked:?}");
+    assert_eq!(checked.len(), 12, "validation in 3 forms, and the 3 updates in 3 each: {checked:?}");
+}

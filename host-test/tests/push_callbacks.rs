@@ -272,6 +272,29 @@ fn callback_secrets_never_reach_errors_or_logs() {
     config.settings = vec![("callback_secret".into(), SECRET.into()), ("acknowledge_push".into(), "maybe".into())];
     texts.push(format!("{:?}", h.try_open(&config)));
     for text in texts {
-        assert!(!text.contains(SECRET), "the callback secret leaked: {text}");
+        crate::common::assert_no_leak(&text, "", &[SECRET]);
     }
+}
+
+/// Klarna may authorize one session twice (the customer goes back and pays
+/// again): each authorization token places an order, so each is its own
+/// event, while a redelivery of the same one keeps its id, so a host that
+/// deduplicates on the id keeps every token and drops only repeats.
+#[test]
+fn two_authorizations_of_one_session_are_two_events_and_a_redelivery_one() {
+    let mut h = Harness::new();
+    let p = purchase(&mut h, None);
+    let url = format!("{MOUNT}/payments/authorization?token={SECRET}");
+    let authorization =
+        |token: &str| Outgoing::json(url.clone(), &json!({"authorization_token": token, "session_id": "s-twice"}));
+    let mut ids = vec![];
+    for delivery in [authorization("tok-first"), authorization("tok-first"), authorization("tok-second")] {
+        let events = h.receive(p, &delivery).expect("verified").events;
+        assert_eq!(events.len(), 1);
+        assert!(!events[0].id.contains("tok-"), "the id holds no token: {}", events[0].id);
+        ids.push(events[0].id.clone());
+    }
+    assert_eq!(ids[0], ids[1], "a redelivery keeps its id");
+    assert_ne!(ids[0], ids[2], "a second authorization is a second event");
+    assert!(ids.iter().all(|id| id.starts_with("payments.authorization:s-twice:")), "{ids:?}");
 }

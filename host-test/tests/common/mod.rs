@@ -245,3 +245,33 @@ pub fn first_dispute(h: &mut Harness, state: &str) -> (ResourceAny, String) {
         .expect("a dispute in that state");
     (d, id)
 }
+
+/// The forms a secret could escape in: as it is, base64 (standard and
+/// URL-safe, as a Basic header or a JWT would carry it), percent-encoded
+/// (as a URL would), and JSON-escaped (as a JSON string would).
+pub fn leaked_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
+    let percent = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let mut forms = vec![secret.to_string(), b64, b64url, percent, json.trim_matches('"').to_string()];
+    forms.dedup();
+    forms
+}
+
+/// The Basic credentials of a username and password, as a header carries them.
+pub fn basic_pair(username: &str, password: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+}
+
+/// Fails when `text` holds any of `secrets` in any form ([`leaked_forms`]),
+/// or a Basic pair of `username` with one of them.
+pub fn assert_no_leak(text: &str, username: &str, secrets: &[&str]) {
+    for secret in secrets {
+        for form in leaked_forms(secret).iter().chain([&basic_pair(username, secret)]) {
+            assert!(!text.contains(form.as_str()), "{secret} leaked as {form:?} in: {text}");
+        }
+    }
+}

@@ -72,10 +72,14 @@ impl Spec {
         self.resolve(operation.get("requestBody")?)?.pointer("/content/application~1json/schema")
     }
 
-    /// The JSON schema of an operation's response with `status`.
+    /// The JSON schema of an operation's response with `status` (its
+    /// `application/json` content, else its only one, as `*/*` in the
+    /// callback spec's validation answer).
     pub fn response_schema<'a>(&'a self, operation: &'a Value, status: u16) -> Option<&'a Value> {
         let response = operation.get("responses")?.get(status.to_string())?;
-        self.resolve(response)?.pointer("/content/application~1json/schema")
+        let content = self.resolve(response)?.get("content")?.as_object()?;
+        let media = content.get("application/json").or_else(|| content.values().next())?;
+        media.get("schema")
     }
 
     /// Whether the operation declares `status` at all.

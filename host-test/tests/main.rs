@@ -13,6 +13,7 @@ mod entities;
 mod fault_schedules;
 mod faults;
 mod harness;
+mod incremental;
 mod manifest_schema;
 mod openapi_conformance;
 mod push_callbacks;

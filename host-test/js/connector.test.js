@@ -74,8 +74,8 @@ test('describe returns connector.json minified, entities follow the API type', (
   assert.deepEqual(names, manifest.entities.filter((e) => e.api_type === 'post-purchase').map((e) => e.name));
   const captures = om.entities().find((e) => e.name === 'order-captures');
   assert.deepEqual(captures.operations, [
-    { method: 'get', path: '/ordermanagement/v1/orders/{order_id}/captures' },
-    { method: 'post', path: '/ordermanagement/v1/orders/{order_id}/captures' },
+    { method: 'get', path: '/ordermanagement/v1/orders/{order_id}/captures', retry: 'natural' },
+    { method: 'post', path: '/ordermanagement/v1/orders/{order_id}/captures', retry: 'key' },
   ]);
   const settlements = connector.Connection.open(config('settlements'));
   assert.equal(settlements.entities().find((e) => e.name === 'transactions').paginated, true);
@@ -412,21 +412,21 @@ test('derived idempotency keys are what an independent RFC 8785 and UUID v5 give
 
 test('URLs Klarna or a merchant gives are refused off the API host or with user info, naming the field', async () => {
   const settlements = connector.Connection.open(config('settlements'));
-  const page = (next) => JSON.stringify({ payouts: [{ payment_reference: 'XISA00001000' }], pagination: { next } });
+  const page = (next) => JSON.stringify({ transactions: [{ payment_reference: 'XISA00001000' }], pagination: { next } });
   for (const next of [
-    'https://api.playground.klarna.com@evil.example/settlements/v1/payouts?offset=1&size=1',
-    'https://api.playground.klarna.com/settlements/v1/{payouts}?offset=1&size=1',
-    '//evil.example/settlements/v1/payouts?offset=1&size=1',
-    'https://api.playground.klarna.com:0/settlements/v1/payouts?offset=1&size=1',
+    'https://api.playground.klarna.com@evil.example/settlements/v1/transactions?offset=1&size=1',
+    'https://api.playground.klarna.com/settlements/v1/{transactions}?offset=1&size=1',
+    '//evil.example/settlements/v1/transactions?offset=1&size=1',
+    'https://api.playground.klarna.com:0/settlements/v1/transactions?offset=1&size=1',
   ]) {
     await control('POST', 'faults', [{ kind: 'answer', status: 200, headers: [['Content-Type', 'application/json']], body: page(next) }]);
-    const error = failure(() => settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 1 }));
+    const error = failure(() => settlements.subscribe({ entity: 'transactions', params: params(), pageSize: 1 }));
     assert.equal(error.tag, 'unexpected', next);
     assert.match(error.val.messages[0], /pagination\.next/, next);
   }
-  for (const next of ['/settlements/v1/payouts?offset=1&size=1', 'https://API.PLAYGROUND.KLARNA.COM:443/settlements/v1/payouts?offset=1&size=1']) {
+  for (const next of ['/settlements/v1/transactions?offset=1&size=1', 'https://API.PLAYGROUND.KLARNA.COM:443/settlements/v1/transactions?offset=1&size=1']) {
     await control('POST', 'faults', [{ kind: 'answer', status: 200, headers: [['Content-Type', 'application/json']], body: page(next) }]);
-    assert.equal(settlements.subscribe({ entity: 'payouts', params: params(), pageSize: 1 }).nextCursor, 'offset=1&size=1', next);
+    assert.equal(settlements.subscribe({ entity: 'transactions', params: params(), pageSize: 1 }).nextCursor, 'offset=1&size=1', next);
   }
 
   const { order_id: orderId } = await control('POST', 'orders', { amount: 10000 });
@@ -446,4 +446,53 @@ test('URLs Klarna or a merchant gives are refused off the API host or with user 
   const shipping = failure(() => connector.Connection.open(config('shipping-assistant', { settings: [['public_url', 'https://user@shop.example/klarna']] })));
   assert.equal(shipping.tag, 'invalid-config');
   assert.match(shipping.val, /^settings\.public_url: /);
+});
+
+test('an incremental read ends with a state; the next read from it asks only for the look-back window', () => {
+  const settlements = connector.Connection.open(config('settlements'));
+  const sync = (since) => {
+    let cursor;
+    let first = true;
+    const records = [];
+    for (;;) {
+      const page = settlements.subscribe({ entity: 'payouts', params: params(), cursor, pageSize: 5, since: first ? since : undefined });
+      first = false;
+      records.push(...page.records.map((r) => JSON.parse(r)));
+      if (page.nextCursor === undefined) return { records, state: page.state };
+      cursor = page.nextCursor;
+    }
+  };
+  const full = sync(undefined);
+  assert.equal(full.records.length, 13);
+  assert.match(full.state, /^s1\./);
+  const before = sent.length;
+  const again = sync(full.state);
+  assert.equal(again.records.length, 8, "the newest payout's day and the 7 days before it");
+  assert.ok(sent.slice(before).every((r) => r.url.includes('start_date=2026-01-07T10%3A00%3A00Z')), 'the window starts the look-back before');
+  const entity = settlements.entities().find((e) => e.name === 'payouts');
+  assert.equal(entity.incremental, 'payout_date');
+  assert.equal(entity.operations[0].retry, 'natural');
+  const refused = failure(() => settlements.subscribe({ entity: 'payouts', params: params(), since: full.state.slice(0, -2) }));
+  assert.equal(refused.tag, 'invalid-input');
+  assert.match(refused.val, /^since: /);
+});
+
+test('a write whose resend may act twice is not sent again after a lost answer: outcome-unknown', async () => {
+  const purchase = connector.Connection.open(config('purchase'));
+  const order = { purchase_country: 'DE', purchase_currency: 'EUR', locale: 'de-DE', intent: 'buy', order_amount: 2000, order_tax_amount: 319,
+    order_lines: [{ name: 'Shoes', quantity: 1, unit_price: 2000, total_amount: 2000, tax_rate: 1900, total_tax_amount: 319 }] };
+  const retry = purchase.entities().find((e) => e.name === 'payment-sessions').operations[0].retry;
+  assert.equal(retry, 'none');
+  const posts = () => sent.filter((r) => r.method === 'post' && r.url.endsWith('/payments/v1/sessions')).length;
+  let before = posts();
+  await control('POST', 'faults', [{ kind: 'apply_then_timeout' }]);
+  const unknown = failure(() => purchase.publish({ entity: 'payment-sessions', method: 'post', params: params([], order) }));
+  assert.equal(unknown.tag, 'outcome-unknown');
+  assert.match(unknown.val, /To find out: /);
+  assert.equal(posts() - before, 1, 'sent once');
+  before = posts();
+  await control('POST', 'faults', [{ kind: 'connect_refused' }]);
+  const created = purchase.publish({ entity: 'payment-sessions', method: 'post', params: params([], order) });
+  assert.equal(created.status, 200);
+  assert.equal(posts() - before, 2, 'a refused connection never left: sent again');
 });

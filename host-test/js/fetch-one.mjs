@@ -13,5 +13,8 @@ try {
   process.stdout.write(JSON.stringify({ status: response.status, headers: [...response.headers.entries()], body }));
 } catch (error) {
   const timedOut = error.name === 'TimeoutError' || error.name === 'AbortError';
-  process.stdout.write(JSON.stringify({ error: timedOut ? 'timeout' : String(error.cause ?? error) }));
+  // Failures before the request could leave: no name, no route, refused, no TLS session.
+  const code = error.cause?.code ?? '';
+  const notSent = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code) || code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL');
+  process.stdout.write(JSON.stringify({ error: timedOut ? 'timeout' : String(error.cause ?? error), notSent }));
 }

@@ -39,12 +39,15 @@ export function send(request) {
   }
   const answer = JSON.parse(child.stdout.toString());
   if (answer.error === 'timeout') throw { tag: 'timeout' };
+  // Tell the two apart truthfully: the connector resends some writes only after not-sent.
+  if (answer.error && answer.notSent) throw { tag: 'not-sent', val: answer.error };
   if (answer.error) throw { tag: 'connection', val: answer.error };
   const body = Buffer.from(answer.body, 'base64');
   if (answer.status === 599) {
     // The simulator's way of saying "the network failed here" over loopback.
     const failure = JSON.parse(body.toString());
     if (failure.network_failure === 'timeout') throw { tag: 'timeout' };
+    if (failure.network_failure === 'not_sent') throw { tag: 'not-sent', val: failure.reason ?? 'not sent' };
     throw { tag: 'connection', val: failure.reason ?? 'connection failed' };
   }
   return { status: answer.status, headers: answer.headers, body: new Uint8Array(body) };

@@ -23,6 +23,9 @@ commands:
   test                      run the connection's test() and say what it proved
   subscribe ENTITY          read pages of ENTITY (--all for every page)
   publish ENTITY            write to ENTITY with --method (default post)
+  sync ENTITY               read an incremental ENTITY (payouts, payout-transactions, disputes)
+                            from the state in --state-file (none: from the start), every page,
+                            then keep the state it ends with in that file for the next run
   tables [README]           print the README's coverage and panel tables (from connector.json),
                             or rewrite them in README
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
@@ -130,6 +133,9 @@ struct Options {
     /// listen: the flow's answer to callbacks that need one, e.g. '{"approve":true}'.
     #[arg(long)]
     answer: Option<String>,
+    /// sync: the file that keeps the state between runs (read first if it exists, written last).
+    #[arg(long)]
+    state_file: Option<std::path::PathBuf>,
 }
 
 /// `KEY=VALUE` of `--setting`.
@@ -192,6 +198,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
             crate::bench::run_throughput(&path)
         }
         "subscribe" => subscribe(&options),
+        "sync" => sync(&options),
         "publish" => publish(&options),
         other => Err(format!("unknown command {other:?}\n\n{}", help())),
     }
@@ -439,6 +446,51 @@ fn test(options: &Options) -> Result<String, String> {
     session.instance.test(connection).map_err(trap)?.map_err(|e| describe_error(&e))?;
     let said = session.instance.logs().iter().rev().find_map(|l| l.message.strip_prefix("test passed: "));
     Ok(format!("test passed: {}\n", said.unwrap_or("(the component said nothing more)")))
+}
+
+/// Reads every page of an incremental entity from the state a previous run
+/// left in `--state-file`, then stores the state it ends with there, as a
+/// host keeps it between scheduled runs.
+fn sync(options: &Options) -> Result<String, String> {
+    let entity = known_entity(options, "sync")?;
+    let since = match &options.state_file {
+        Some(file) if file.exists() => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            Some(text.trim().to_string()).filter(|t| !t.is_empty())
+        }
+        _ => None,
+    };
+    let mut session = Session::start(options, None)?;
+    let connection = session.open(&config(options, &api_type_of(options))?)?;
+    let from = if since.is_some() { "the stored state" } else { "the start (a full read)" };
+    let mut request =
+        SubscribeRequest { entity, params: params(options)?, cursor: None, page_size: options.page_size, since };
+    let mut out = String::new();
+    let (mut records, mut pages) = (0, 0);
+    loop {
+        let page = session.instance.subscribe(connection, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
+        pages += 1;
+        records += page.records.len();
+        for record in &page.records {
+            let _ = writeln!(out, "{record}");
+        }
+        request.since = None;
+        match (page.next_cursor, page.state) {
+            (Some(cursor), _) => request.cursor = Some(cursor),
+            (None, Some(state)) => {
+                let kept = match &options.state_file {
+                    Some(file) => {
+                        std::fs::write(file, format!("{state}\n")).map_err(|e| format!("{}: {e}", file.display()))?;
+                        format!("state kept in {}", file.display())
+                    }
+                    None => format!("state: {state}"),
+                };
+                let _ = writeln!(out, "# {records} records in {pages} pages, from {from}; {kept}");
+                return Ok(out);
+            }
+            (None, None) => return Err(format!("{} is not read incrementally: it ends with no state", request.entity)),
+        }
+    }
 }
 
 fn subscribe(options: &Options) -> Result<String, String> {
@@ -840,6 +892,44 @@ fn demo(options: &Options) -> Result<String, String> {
         format!(
             "{records} transactions in {pages} pages (simulator holds {}) · net amount {total}",
             simulator.transaction_count()
+        ),
+    );
+
+    // Incremental: a full read of the payouts ends with a state; a day later
+    // Klarna settles one more, and the next read asks only from the state.
+    let read_payouts = |s: &mut Session, since: Option<String>| -> Result<(usize, usize, Option<String>), String> {
+        let mut request = SubscribeRequest {
+            entity: "payouts".into(),
+            params: Params { path: vec![], query: vec![], payload: None },
+            cursor: None,
+            page_size: Some(20),
+            since,
+        };
+        let (mut records, sent_before) = (0, simulator.received().len());
+        loop {
+            let page = s.instance.subscribe(settlements, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
+            records += page.records.len();
+            request.since = None;
+            match page.next_cursor {
+                Some(c) => request.cursor = Some(c),
+                None => return Ok((records, simulator.received().len() - sent_before, page.state)),
+            }
+        }
+    };
+    let (all, _, state) = read_payouts(&mut s, None)?;
+    simulator.advance(86_400);
+    let new = simulator.settle(0, 40);
+    let (since, requests, _) = read_payouts(&mut s, state)?;
+    let window = simulator.received().last().and_then(|r| {
+        let url = url::Url::parse(&r.url).ok()?;
+        url.query_pairs().find(|(k, _)| k == "start_date").map(|(_, v)| v.into_owned())
+    });
+    step(
+        &mut out,
+        "subscribe(payouts) in full, then again with since after Klarna settled one more",
+        format!(
+            "first read: {all} payouts and a state · second read: {since} payouts in {requests} request, from start_date {} (the last read's newest payout less the 7-day look-back), the new {new} among them",
+            window.unwrap_or_default()
         ),
     );
 

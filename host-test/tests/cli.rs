@@ -72,6 +72,30 @@ fn test_passes_with_every_auth_kind_the_simulator_knows() {
     assert!(wrong.starts_with("invalid-config: settings.public_url: must be an absolute https:// URL"), "{wrong}");
 }
 
+/// `sync` keeps the state in a file between runs, as a host does: the
+/// first run reads everything, the next only the look-back window.
+#[test]
+fn sync_keeps_the_state_between_runs() {
+    let file = std::env::temp_dir().join(format!("klarna-sync-{}.state", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let run = |entity: &str| cli(&format!("sync {entity} --state-file {}", file.display())).expect("sync");
+    let first = run("payouts");
+    assert!(
+        first.ends_with(&format!(
+            "# 13 records in 1 pages, from the start (a full read); state kept in {}\n",
+            file.display()
+        )),
+        "{first}"
+    );
+    let state = std::fs::read_to_string(&file).expect("the state file");
+    assert!(state.starts_with("s1."), "{state}");
+    let second = run("payouts");
+    assert!(second.contains("# 8 records in 1 pages, from the stored state"), "{second}");
+    let refused = cli(&format!("sync disputes --state-file {}", file.display())).expect_err("a state of payouts");
+    assert!(refused.starts_with("invalid-input: since: is a state of entity payouts"), "{refused}");
+    let _ = std::fs::remove_file(&file);
+}
+
 #[test]
 fn mistakes_are_refused_with_a_message_that_helps() {
     let cases = [

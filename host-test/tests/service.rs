@@ -152,20 +152,74 @@ fn a_capture_published_twice_with_one_key_captures_once() {
     assert_eq!(sim.order(&order).expect("order").captures.len(), 1, "one capture at Klarna");
 }
 
+/// A `/records` stream: its record lines, and its last line's `@end` object.
+fn stream(s: &ServedService, query: &str) -> (Vec<Value>, Value) {
+    let (status, kind, body) = call(s, "GET", &format!("/records/{query}"), Some(SERVICE_TOKEN), None);
+    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"), "{body}");
+    let mut lines: Vec<Value> = body.lines().map(json_of).collect();
+    let end = lines.pop().map(|l| l["@end"].clone()).unwrap_or_default();
+    assert!(end.is_object(), "the last line is the end of the stream: {body}");
+    (lines, end)
+}
+
 #[test]
 fn every_transaction_streams_once_as_ndjson() {
     let sim = Simulator::default();
     let s = start("settlements", &sim, &[]);
-    let (status, kind, body) = call(&s, "GET", "/records/transactions?page_size=500", Some(SERVICE_TOKEN), None);
-    assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"));
-    let ids: Vec<String> =
-        body.lines().map(|l| json_of(l)["capture_id"].as_str().unwrap_or_default().to_string()).collect();
+    let (records, end) = stream(&s, "transactions?page_size=500");
+    assert_eq!(end, json!({"pages": 3, "records": sim.transaction_count(), "cursor": null, "state": null}));
+    let ids: Vec<String> = records.iter().map(|r| r["capture_id"].as_str().unwrap_or_default().to_string()).collect();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();
     assert_eq!((ids.len(), unique.len()), (sim.transaction_count(), sim.transaction_count()), "each once");
     let pages = sim.received().iter().filter(|r| r.url.contains("/settlements/v1/transactions")).count();
     assert_eq!(pages, sim.transaction_count().div_ceil(500), "one request per page");
+}
+
+/// A stream cut by `max_pages` (as an engine's execution limit would cut
+/// it) hands back the cursor to go on from; resumed from it, the streams
+/// together hold every record exactly once.
+#[test]
+fn a_stream_cut_after_some_pages_resumes_from_its_cursor_with_every_record_once() {
+    let sim = Simulator::default();
+    let s = start("settlements", &sim, &[]);
+    let mut ids = vec![];
+    let mut query = "transactions?page_size=100&max_pages=4".to_string();
+    let mut streams = 0;
+    loop {
+        let (records, end) = stream(&s, &query);
+        streams += 1;
+        ids.extend(records.iter().map(|r| r["capture_id"].as_str().unwrap_or_default().to_string()));
+        match end["cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(end["pages"], 4, "cut after max_pages");
+                let cursor = percent_encoding::utf8_percent_encode(cursor, percent_encoding::NON_ALPHANUMERIC);
+                query = format!("transactions?page_size=100&max_pages=4&cursor={cursor}");
+            }
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len(), streams), (sim.transaction_count(), sim.transaction_count(), 4));
+}
+
+/// An incremental entity's stream ends with the state; `since` with it
+/// streams only the look-back window (the curl of docs/service.md).
+#[test]
+fn a_stream_of_an_incremental_entity_hands_back_its_state_and_takes_it_as_since() {
+    let sim = Simulator::default();
+    let s = start("settlements", &sim, &[]);
+    let (all, end) = stream(&s, "payouts?page_size=5");
+    assert_eq!(all.len(), 13);
+    let state = end["state"].as_str().expect("a state").to_string();
+    let since = percent_encoding::utf8_percent_encode(&state, percent_encoding::NON_ALPHANUMERIC);
+    let (again, end) = stream(&s, &format!("payouts?page_size=5&since={since}"));
+    assert_eq!(again.len(), 8, "the newest payout's day and the 7 days before it");
+    assert!(end["state"].as_str().is_some_and(|s| s.starts_with("s1.")));
+    let (status, _, body) = call(&s, "GET", "/records/payouts?since=nope", Some(SERVICE_TOKEN), None);
+    assert_eq!(status, 400, "{body}");
+    assert!(json_of(&body)["detail"].as_str().is_some_and(|d| d.starts_with("since: ")), "{body}");
 }
 
 #[test]

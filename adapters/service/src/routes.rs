@@ -138,24 +138,46 @@ fn callback(out: ResponseOutparam, settings: &Settings, head: &Head, route: Stri
     }
 }
 
-/// `GET /records/{entity}?page_size=N&path.<name>=V&<query>=V`: every page,
-/// one record per line, written as each page arrives (constant memory).
+/// `GET /records/{entity}?page_size=N&path.<name>=V&<query>=V&since=S&cursor=C&max_pages=K`:
+/// every page from `cursor` (or the first), one record per line, written as
+/// each page arrives (constant memory), then one last line,
+/// `{"@end": {"pages", "records", "cursor", "state"}}`: `cursor` when the
+/// stream stopped after `max_pages` pages with more to read (pass it back to
+/// go on), `state` after the last page of an incremental entity (pass it
+/// back as `since` next time), and `error` instead when a page failed after
+/// the first (the status was sent).
 fn stream_records(out: ResponseOutparam, settings: &Settings, entity: &str, query: &str) {
     let mut params = Params { path: vec![], query: vec![], payload: None };
-    let mut page_size = Some(STREAM_PAGE_SIZE);
-    for (name, value) in query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))) {
-        let (name, value) = (decode(name), decode(value));
+    let mut request = SubscribeRequest {
+        entity: decode(entity),
+        params: Params { path: vec![], query: vec![], payload: None },
+        cursor: None,
+        page_size: Some(STREAM_PAGE_SIZE),
+        since: None,
+    };
+    let mut max_pages: Option<u64> = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let (name, value) = (name.into_owned(), value.into_owned());
         match (name.strip_prefix("path."), name.as_str()) {
             (Some(param), _) => params.path.push((param.to_string(), value)),
-            (None, "page_size") => page_size = value.parse().ok(),
-            (None, _) => params.query.push((name.clone(), value)),
+            (None, "page_size") => request.page_size = value.parse().ok(),
+            (None, "since") => request.since = Some(value),
+            (None, "cursor") => request.cursor = Some(value),
+            (None, "max_pages") => match value.parse::<u64>() {
+                Ok(pages) if pages > 0 => max_pages = Some(pages),
+                _ => {
+                    return Problem::service(400, "invalid-input", "max_pages: a whole number of pages, at least 1")
+                        .send(out)
+                }
+            },
+            (None, _) => params.query.push((name, value)),
         }
     }
+    request.params = params;
     let connection = match open(settings) {
         Ok(c) => c,
         Err(problem) => return problem.send(out),
     };
-    let mut request = SubscribeRequest { entity: decode(entity), params, cursor: None, page_size, since: None };
     // The first page decides the status: an error before any record is a problem document.
     let mut page = match connection.subscribe(&request) {
         Ok(page) => page,
@@ -164,7 +186,10 @@ fn stream_records(out: ResponseOutparam, settings: &Settings, entity: &str, quer
     let Some(mut stream) = Streaming::start(out, 200, &[("content-type", "application/x-ndjson".into())]) else {
         return;
     };
-    loop {
+    let (mut pages, mut records) = (0u64, 0u64);
+    let end = loop {
+        pages += 1;
+        records += page.records.len() as u64;
         let mut lines = String::new();
         for record in &page.records {
             lines.push_str(record);
@@ -173,22 +198,29 @@ fn stream_records(out: ResponseOutparam, settings: &Settings, entity: &str, quer
         if !stream.write(lines.as_bytes()) {
             return;
         }
-        let Some(cursor) = page.next_cursor.take() else { break };
-        request.cursor = Some(cursor);
+        let Some(cursor) = page.next_cursor.take() else {
+            break json!({ "state": page.state.take() });
+        };
+        if max_pages.is_some_and(|most| pages >= most) {
+            break json!({ "cursor": cursor });
+        }
+        request.cursor = Some(cursor.clone());
+        request.since = None;
         page = match connection.subscribe(&request) {
             Ok(page) => page,
-            Err(error) => {
-                // The status is sent: the last line says why the stream ends early.
-                let line = json!({"error": Problem::management(error).body()});
-                stream.write(format!("{line}\n").as_bytes());
-                break;
-            }
+            // The status is sent: the last line says why the stream ends early, and where to go on from.
+            Err(error) => break json!({ "cursor": cursor, "error": Problem::management(error).body() }),
         };
+    };
+    let mut trailer = json!({ "pages": pages, "records": records, "cursor": null, "state": null });
+    if let (Some(trailer), Some(end)) = (trailer.as_object_mut(), end.as_object()) {
+        trailer.extend(end.clone());
     }
+    stream.write(format!("{}\n", json!({ "@end": trailer })).as_bytes());
     stream.finish();
 }
 
-/// Percent-decodes a query component (`+` is a space).
+/// Percent-decodes a path segment.
 fn decode(text: &str) -> String {
-    percent_encoding::percent_decode_str(&text.replace('+', " ")).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }

@@ -478,7 +478,7 @@ fn upload(upload: &Option<Upload>) -> String {
     let types: Vec<String> =
         spec.types.iter().map(|(t, extensions)| format!("({}, {})", literal(t), strings(extensions))).collect();
     format!(
-        "Some(UploadSpec {{ part: {}, max_bytes: {}, types: &[{}] }})",
+        "Some(&UploadSpec {{ part: {}, max_bytes: {}, types: &[{}] }})",
         literal(&spec.part),
         spec.max_bytes,
         types.join(", ")
@@ -503,7 +503,7 @@ fn entity(e: &Entity, ids: &Ids) -> String {
         .collect();
     let incremental = e.incremental.as_ref().map_or("None".to_string(), |i| {
         format!(
-            "Some(IncrementalSpec {{ field: {}, from: {}, to: {}, format: DateFormat::{:?}, order: RecordOrder::{:?}, lookback_days: {} }})",
+            "Some(&IncrementalSpec {{ field: {}, from: {}, to: {}, format: DateFormat::{:?}, order: RecordOrder::{:?}, lookback_days: {} }})",
             literal(&i.field),
             literal(&i.from),
             opt_str(&i.to),
@@ -514,7 +514,7 @@ fn entity(e: &Entity, ids: &Ids) -> String {
     });
     let parent = e.parent.as_ref().map_or("None".to_string(), |p| {
         format!(
-            "Some(ParentSpec {{ entity: {}, field: {}, param: {} }})",
+            "Some(&ParentSpec {{ entity: {}, field: {}, param: {} }})",
             literal(&p.entity),
             literal(&p.field),
             literal(&p.param)

@@ -267,7 +267,7 @@ pub(crate) fn run_checks(checks: &[Check], payload: &Value) -> Result<()> {
 /// (at most Klarna's 1 MB), or an upload's file as `multipart/form-data`.
 /// Takes the payload, so a large upload's parsed record is freed early.
 fn request_body(entity: &EntitySpec, payload: Option<Value>) -> Result<(Option<Vec<u8>>, Option<String>)> {
-    match (&entity.upload, payload) {
+    match (entity.upload, payload) {
         (Some(spec), Some(record)) => {
             let multipart = upload::encode(spec, &record)?;
             Ok((Some(multipart.body), Some(multipart.content_type)))
@@ -296,7 +296,7 @@ fn parse_payload(params: &Params, entity: &EntitySpec) -> Result<Option<Value>> 
     let Some(text) = params.payload.as_deref() else {
         return Ok(None);
     };
-    let (limit, what) = match &entity.upload {
+    let (limit, what) = match entity.upload {
         Some(spec) => (upload::max_payload_chars(spec), "the upload limit (the largest file in base64)"),
         None => (MAX_BODY_BYTES, "Klarna's 1 MB limit"),
     };

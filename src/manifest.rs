@@ -374,11 +374,11 @@ pub struct EntitySpec {
     pub header_params: &'static [&'static str],
     /// Whether a write uploads a file as `multipart/form-data` rather than
     /// sending its payload as JSON.
-    pub upload: Option<UploadSpec>,
+    pub upload: Option<&'static UploadSpec>,
     /// Whether a read can ask only for what changed since the last one.
-    pub incremental: Option<IncrementalSpec>,
+    pub incremental: Option<&'static IncrementalSpec>,
     /// The entity this one is read per record of.
-    pub parent: Option<ParentSpec>,
+    pub parent: Option<&'static ParentSpec>,
 }
 
 /// A check of a write's payload before it is sent (`checks` in connector.json).
@@ -555,9 +555,9 @@ impl EntitySpec {
     /// The record field an incremental read goes by: the entity's own, or
     /// its parent's for a child entity.
     pub fn incremental_field(&self) -> Option<&'static str> {
-        match (&self.incremental, &self.parent) {
+        match (self.incremental, self.parent) {
             (Some(incremental), _) => Some(incremental.field),
-            (None, Some(parent)) => Manifest::get().entity(parent.entity)?.incremental.as_ref().map(|i| i.field),
+            (None, Some(parent)) => Manifest::get().entity(parent.entity)?.incremental.map(|i| i.field),
             (None, None) => None,
         }
     }

@@ -28,6 +28,7 @@ commands:
                             then keep the state it ends with in that file for the next run
   tables [README]           print the README's coverage and panel tables (from connector.json),
                             or rewrite them in README
+  strip FILE                drop the component-name section from the component FILE (./x dist)
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
   listen                    a connection's public endpoint on 127.0.0.1 (--port): each request goes
                             to receive(), its events are printed (--api-type, default purchase;
@@ -179,6 +180,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "listen" => listen(&options),
         "panel" => panel(&options),
         "compose" => compose(&options),
+        "strip" => crate::strip::run(options.entity.as_deref().ok_or("strip needs the component's path")?),
         "service-bench" => {
             let clients = options.clients.unwrap_or(8);
             crate::service_bench::run(std::path::Path::new(COMPOSED_PATH), clients, 10)

@@ -19,3 +19,4 @@ pub mod service;
 pub mod service_bench;
 pub mod service_check;
 pub mod sim;
+pub mod strip;

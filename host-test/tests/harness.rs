@@ -59,3 +59,53 @@ mod panel {
         assert!(connection_config(&manifest, &form("nope", json!({}))).is_err());
     }
 }
+
+mod strip {
+    use wasmparser::{Parser, Payload};
+
+    /// The top-level sections of a component: custom ones by name, the
+    /// others by id, each with its size.
+    fn sections(component: &[u8]) -> Vec<(String, usize)> {
+        let mut found = Vec::new();
+        let mut depth = 0;
+        for payload in Parser::new(0).parse_all(component) {
+            let payload = payload.expect("a component");
+            match &payload {
+                Payload::Version { .. } => depth += 1,
+                Payload::End(_) => depth -= 1,
+                _ if depth != 1 => {}
+                Payload::ModuleSection { unchecked_range, .. } | Payload::ComponentSection { unchecked_range, .. } => {
+                    found.push(("nested".to_string(), (unchecked_range.end - unchecked_range.start) as usize));
+                }
+                Payload::CustomSection(custom) => found.push((custom.name().to_string(), custom.data().len())),
+                _ => {
+                    if let Some((id, range)) = payload.as_section() {
+                        found.push((format!("section {id}"), (range.end - range.start) as usize));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// `./x dist` strips the file it ships; stripping the release build
+    /// drops its component-name section and nothing else.
+    #[test]
+    fn drops_the_names_and_nothing_else() {
+        let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/klarna_connector.opt.wasm");
+        let shipped = std::fs::read(shipped).expect("the component to ship (./x dist)");
+        assert!(
+            !sections(&shipped).iter().any(|(name, _)| name == "component-name"),
+            "the shipped file still has its component-name section"
+        );
+        let release = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/wasm32-wasip2/release/klarna_connector.wasm");
+        let release = std::fs::read(release).expect("the release build (./x build)");
+        let before = sections(&release);
+        assert!(before.iter().any(|(name, _)| name == "component-name"), "wasm-component-ld wrote no names");
+        let stripped = host_test::strip::strip(&release).expect("stripped");
+        let expected: Vec<_> = before.into_iter().filter(|(name, _)| name != "component-name").collect();
+        assert_eq!(sections(&stripped), expected);
+        assert_eq!(host_test::strip::strip(&stripped).expect("stripped again"), stripped);
+        assert!(host_test::strip::strip(&release[..release.len() - 1]).is_err(), "a cut file");
+    }
+}

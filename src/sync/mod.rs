@@ -252,13 +252,13 @@ fn window_params(spec: &IncrementalSpec) -> Vec<&'static str> {
 fn incremental_of(
     entity: &'static EntitySpec,
 ) -> Result<(&'static IncrementalSpec, Option<(&'static ParentSpec, &'static EntitySpec, &'static OperationSpec)>)> {
-    if let Some(spec) = &entity.incremental {
+    if let Some(spec) = entity.incremental {
         return Ok((spec, None));
     }
     let missing = || ConnectorError::input("entity", format!("{} is not read incrementally", entity.name));
-    let parent = entity.parent.as_ref().ok_or_else(missing)?;
+    let parent = entity.parent.ok_or_else(missing)?;
     let parent_entity = Manifest::get().entity(parent.entity).ok_or_else(missing)?;
     let parent_operation = parent_entity.operation(&Method::Get).ok_or_else(missing)?;
-    let spec = parent_entity.incremental.as_ref().ok_or_else(missing)?;
+    let spec = parent_entity.incremental.ok_or_else(missing)?;
     Ok((spec, Some((parent, parent_entity, parent_operation))))
 }

@@ -39,9 +39,11 @@ commands:
                             describe() that opens and tests a connection, lists its entities
                             and shows an entity's first page (simulator; --live for Klarna)
   compose                   the plugin (--wasm) composed with the adapters built by ./x service:
-                            target/klarna_connector.service.wasm, whose imports are WASI only, and
+                            target/klarna_connector.service.wasm, whose imports are WASI only,
                             target/klarna_connector.service.wasi-config.wasm, which also reads
-                            wasi:config/runtime (wasmCloud)
+                            wasi:config/runtime (wasmCloud), and
+                            target/klarna_connector.service.spin.wasm, which also reads
+                            wasi:config/store (Spin, SpinKube)
   service-bench             load on the served service: --clients K concurrent clients (default 8),
                             10 s per scenario; requests/s and p50/p99 (see ./x service-bench)
   service-check URL         check a served wasi:http service from outside, on any engine: describe,
@@ -556,6 +558,7 @@ fn serve(options: &Options) -> Result<String, String> {
 }
 
 /// One build of the service: the adapters `./x service` built and the file composed from them.
+#[derive(Clone, Copy, Debug)]
 pub struct ServiceBuild {
     /// The http bridge.
     pub bridge: &'static str,
@@ -581,6 +584,17 @@ pub const WASI_CONFIG_SERVICE: ServiceBuild = ServiceBuild {
     composed: "target/klarna_connector.service.wasi-config.wasm",
 };
 
+/// The service that also reads them from `wasi:config/store@0.2.0-draft-2024-09-27`
+/// (Spin 3.x variables and secrets, SpinKube; the adapters' `wasi-config-store` feature).
+pub const SPIN_SERVICE: ServiceBuild = ServiceBuild {
+    bridge: "target/adapters-spin/wasm32-wasip2/release/ipaas_http_bridge.wasm",
+    service: "target/adapters-spin/wasm32-wasip2/release/ipaas_http_service.wasm",
+    composed: "target/klarna_connector.service.spin.wasm",
+};
+
+/// Every build of the service, as `./x service` makes them.
+pub const SERVICE_BUILDS: [ServiceBuild; 3] = [ENV_SERVICE, WASI_CONFIG_SERVICE, SPIN_SERVICE];
+
 /// The composed component most commands serve.
 pub const COMPOSED_PATH: &str = ENV_SERVICE.composed;
 
@@ -591,7 +605,7 @@ fn compose(options: &Options) -> Result<String, String> {
         |path: &std::path::Path| std::fs::read(path).map_err(|e| format!("{}: {e} (run ./x service)", path.display()));
     let plugin = read(&plugin)?;
     let mut written = Vec::new();
-    for build in [ENV_SERVICE, WASI_CONFIG_SERVICE] {
+    for build in SERVICE_BUILDS {
         let composed = crate::service::compose(
             &plugin,
             &read(std::path::Path::new(build.bridge))?,

@@ -132,9 +132,14 @@ impl Drop for ServedService {
 pub struct ServeOptions {
     /// The deployment's environment (the connection, `SERVICE_TOKEN`, `CONNECTOR_ALLOWED_HOSTS`).
     pub env: Vec<(String, String)>,
-    /// What `wasi:config/runtime@0.2.0-draft` answers, as wasmCloud gives a
-    /// component its wadm `config` (empty: the interface has no keys).
+    /// What the engine's configuration interface answers, to the build that
+    /// imports one: `wasi:config/runtime@0.2.0-draft` (wasmCloud's wadm
+    /// `config`) or `wasi:config/store@0.2.0-draft-2024-09-27` (Spin's
+    /// variables). Empty: the interface has no keys.
     pub config: Vec<(String, String)>,
+    /// Response header names the engine refuses besides wasmtime's own
+    /// (`WasiHttpHooks::is_forbidden_header`), as another engine may.
+    pub forbidden_headers: Vec<http::HeaderName>,
     /// The pooling instance allocator (as `wasmtime serve` uses under load) instead of on-demand.
     pub pooling: bool,
     /// The port (0: any free one).
@@ -157,13 +162,22 @@ pub fn serve(path: &Path, simulator: Simulator, options: ServeOptions) -> Result
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| format!("{e:#}"))?;
     wasi_config::wasi::config::runtime::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| &mut state.config)
         .map_err(|e| format!("{e:#}"))?;
+    wasi_config_store::wasi::config::store::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| &mut state.config)
+        .map_err(|e| format!("{e:#}"))?;
     let pre = ProxyPre::new(linker.instantiate_pre(&component).map_err(|e| format!("{e:#}"))?)
         .map_err(|e| format!("{e:#}"))?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", options.port)).map_err(|e| format!("binding: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let stderr = Arc::new(Mutex::new(Vec::new()));
-    let server = Arc::new(Server { pre, env: options.env, config: options.config, simulator, stderr: stderr.clone() });
+    let server = Arc::new(Server {
+        pre,
+        env: options.env,
+        config: options.config,
+        forbidden: Arc::new(options.forbidden_headers),
+        simulator,
+        stderr: stderr.clone(),
+    });
     let (shutdown, mut stop) = oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().enable_all().build() else { return };
@@ -194,6 +208,7 @@ struct Server {
     pre: ProxyPre<ServiceState>,
     env: Vec<(String, String)>,
     config: Vec<(String, String)>,
+    forbidden: Arc<Vec<http::HeaderName>>,
     simulator: Simulator,
     stderr: Arc<Mutex<Vec<String>>>,
 }
@@ -211,7 +226,7 @@ impl Server {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
-            hooks: SimulatorHooks { simulator: self.simulator.clone() },
+            hooks: SimulatorHooks { simulator: self.simulator.clone(), forbidden: self.forbidden.clone() },
             config: ConfigValues(self.config.clone()),
         };
         let mut store = Store::new(self.pre.engine(), state);
@@ -258,8 +273,27 @@ mod wasi_config {
     });
 }
 
+/// The host side of `wasi:config/store@0.2.0-draft-2024-09-27` (the draft
+/// Spin 3.x implements for its variables).
+mod wasi_config_store {
+    wasmtime::component::bindgen!({
+        inline: "package ipaas:harness-store; world store-host { import wasi:config/store@0.2.0-draft-2024-09-27; }",
+        path: "../adapters/wit/deps/wasi-config-store",
+    });
+}
+
 /// The config entries of one deployment.
 struct ConfigValues(Vec<(String, String)>);
+
+impl wasi_config_store::wasi::config::store::Host for ConfigValues {
+    fn get(&mut self, key: String) -> Result<Option<String>, wasi_config_store::wasi::config::store::Error> {
+        Ok(self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+    }
+
+    fn get_all(&mut self) -> Result<Vec<(String, String)>, wasi_config_store::wasi::config::store::Error> {
+        Ok(self.0.clone())
+    }
+}
 
 impl wasi_config::wasi::config::runtime::Host for ConfigValues {
     fn get(&mut self, key: String) -> Result<Option<String>, wasi_config::wasi::config::runtime::ConfigError> {
@@ -287,12 +321,18 @@ impl WasiHttpView for ServiceState {
 /// own hook; what the bridge sends is exactly what would go out).
 struct SimulatorHooks {
     simulator: Simulator,
+    forbidden: Arc<Vec<http::HeaderName>>,
 }
 
 type Sent =
     Result<(http::Response<WasiBody>, Box<dyn std::future::Future<Output = Result<(), HttpError>> + Send>), HttpError>;
 
 impl WasiHttpHooks for SimulatorHooks {
+    fn forbidden_header_filter(&mut self) -> wasmtime_wasi_http::ForbiddenHeaderFilter {
+        let extra = self.forbidden.clone();
+        Arc::new(move |name| wasmtime_wasi_http::DEFAULT_FORBIDDEN_HEADERS.contains(name) || extra.contains(name))
+    }
+
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,

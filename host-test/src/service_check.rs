@@ -100,5 +100,68 @@ pub fn run(base: &str, token: &str) -> Result<String, String> {
         )),
         _ => return Err(format!("POST /test: {} {}: {}", tested.status, tested.kind, tested.body)),
     }
+
+    let Some(entity) = first_list(&manifest, &api_type) else {
+        return Ok(report);
+    };
+    pass(check_stream(base, token, &entity)?);
     Ok(report)
+}
+
+/// The first entity of `api_type` read by a GET without path parameters.
+fn first_list(manifest: &Value, api_type: &str) -> Option<String> {
+    let entities = manifest["entities"].as_array()?;
+    let listed = entities.iter().filter(|e| e["api_type"] == api_type).find(|e| {
+        e["operations"].as_array().is_some_and(|ops| {
+            ops.iter().any(|op| op["method"] == "get" && op["path"].as_str().is_some_and(|p| !p.contains('{')))
+        }) && e.get("records").is_some()
+    })?;
+    listed["name"].as_str().map(str::to_string)
+}
+
+/// `GET /records/{entity}?max_pages=1`: a stream that ends with `@end`, and,
+/// when it stopped with more to read, a second one from its cursor that
+/// repeats none of the first's records; or, when Klarna cannot be reached,
+/// the first page's problem document.
+fn check_stream(base: &str, token: &str, entity: &str) -> Result<String, String> {
+    let read = |cursor: Option<&str>| -> Result<Result<(Vec<Value>, Value), Answer>, String> {
+        let mut path = format!("/records/{entity}?max_pages=1&page_size=2");
+        if let Some(cursor) = cursor {
+            let cursor = percent_encoding::utf8_percent_encode(cursor, percent_encoding::NON_ALPHANUMERIC);
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let answer = call(base, "GET", &path, Some(token), b"")?;
+        if answer.status != 200 || answer.kind != "application/x-ndjson" {
+            return Ok(Err(answer));
+        }
+        let mut lines = Vec::new();
+        for line in answer.body.lines() {
+            lines
+                .push(serde_json::from_str::<Value>(line).map_err(|e| format!("GET {path}: a line is not JSON: {e}"))?);
+        }
+        let end = lines.pop().and_then(|l| l.get("@end").cloned()).ok_or(format!("GET {path}: no @end line"))?;
+        Ok(Ok((lines.into_iter().filter(|l| l.get("@page").is_none()).collect(), end)))
+    };
+    let what = format!("GET /records/{entity}?max_pages=1");
+    let (first, end) = match read(None)? {
+        Ok(read) => read,
+        Err(answer) => {
+            let problem = json(&answer, &what)?;
+            let case =
+                problem["connector_error"].as_str().ok_or(format!("{what}: {}: {}", answer.status, answer.body))?;
+            return Ok(format!("{what}: {} problem {case} before the first page (Klarna not reached)", answer.status));
+        }
+    };
+    let Some(cursor) = end["cursor"].as_str() else {
+        return Ok(format!("{what}: 200, {} records and @end, no more pages", first.len()));
+    };
+    let (second, _) = read(Some(cursor))?.map_err(|a| format!("{what} resumed: {}: {}", a.status, a.body))?;
+    if second.iter().any(|record| first.contains(record)) {
+        return Err(format!("{what}: resumed from the @end cursor, it repeated a record"));
+    }
+    Ok(format!(
+        "{what}: 200, {} records, resumed from the @end cursor: {} more, none repeated",
+        first.len(),
+        second.len()
+    ))
 }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use host_test::cli::{ServiceBuild, ENV_SERVICE, WASI_CONFIG_SERVICE};
+use host_test::cli::{ServiceBuild, ENV_SERVICE, SPIN_SERVICE, WASI_CONFIG_SERVICE};
 use host_test::runtime::ConnectionConfig;
 use host_test::service::{serve, ServeOptions, ServedService};
 use host_test::sim::Simulator;
@@ -67,20 +67,82 @@ fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
+/// The imports of each build, as docs/service.md lists them: WASI only, the
+/// configuration interface its engine offers, and nothing it does not.
 #[test]
-fn the_composed_components_import_wasi_only() {
-    const CONFIG: &str = "wasi:config/runtime@0.2.0-draft";
-    for (build, reads_config) in [(ENV_SERVICE, false), (WASI_CONFIG_SERVICE, true)] {
+fn each_build_imports_wasi_and_its_engines_config_interface_only() {
+    const RUNTIME: &str = "wasi:config/runtime@0.2.0-draft";
+    const STORE: &str = "wasi:config/store@0.2.0-draft-2024-09-27";
+    for (build, config) in [(ENV_SERVICE, None), (WASI_CONFIG_SERVICE, Some(RUNTIME)), (SPIN_SERVICE, Some(STORE))] {
         let engine = wasmtime::Engine::default();
         let component = wasmtime::component::Component::from_file(&engine, built(build)).expect("a component");
         let ty = component.component_type();
         let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
         assert!(imports.iter().all(|name| name.starts_with("wasi:")), "{imports:?}");
-        assert!(imports.iter().any(|name| name.starts_with("wasi:http/outgoing-handler")), "{imports:?}");
-        assert_eq!(imports.iter().any(|name| name == CONFIG), reads_config, "{imports:?}");
+        assert!(imports.iter().any(|name| name.starts_with("wasi:http/outgoing-handler@0.2.")), "{imports:?}");
+        let configs: Vec<&String> = imports.iter().filter(|name| name.starts_with("wasi:config/")).collect();
+        assert_eq!(configs, config.into_iter().collect::<Vec<_>>(), "{build:?}");
         let exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
         assert_eq!(exports, ["wasi:http/incoming-handler@0.2.4"]);
+        let docs = include_str!("../../docs/service.md");
+        for name in &imports {
+            assert!(docs.contains(&format!("`{name}`")), "docs/service.md does not list {name} ({build:?})");
+        }
     }
+}
+
+/// Spin's way: the connection, the token and the allow-list arrive as
+/// Spin variables (lower case, as spin.toml declares them) through
+/// `wasi:config/store`; the environment holds nothing of the connection.
+#[test]
+fn the_spin_build_serves_the_connection_its_variables_hold() {
+    let sim = Simulator::default();
+    let config = host_test::backend::simulator_config("post-purchase");
+    let variables: Vec<(String, String)> =
+        env(&config, &[]).into_iter().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
+    let options = ServeOptions { config: variables, ..Default::default() };
+    let s = serve(&built(SPIN_SERVICE), sim.clone(), options).expect("served");
+    let (status, _, body) = call(&s, "POST", "/test", Some(SERVICE_TOKEN), None);
+    assert_eq!((status, json_of(&body)), (200, json!({"ok": true})), "test() reached the simulator");
+    let (status, _, _) = call(&s, "POST", "/test", Some("another-token"), None);
+    assert_eq!(status, 401);
+
+    // The same variables in the environment reach the Spin build too, but wasi:config wins.
+    let stale = vec![("SERVICE_TOKEN".to_string(), "stale-env-token".to_string())];
+    let variables = vec![("service_token".to_string(), SERVICE_TOKEN.to_string())];
+    let mut env_then_store = env(&config, &[]);
+    env_then_store.retain(|(name, _)| name != "SERVICE_TOKEN");
+    env_then_store.extend(stale);
+    let options = ServeOptions { env: env_then_store, config: variables, ..Default::default() };
+    let s = serve(&built(SPIN_SERVICE), sim.clone(), options).expect("served");
+    assert_eq!(call(&s, "POST", "/test", Some(SERVICE_TOKEN), None).0, 200);
+    assert_eq!(call(&s, "POST", "/test", Some("stale-env-token"), None).0, 401);
+}
+
+/// An engine that refuses one reply header (here `www-authenticate`, through
+/// wasmtime-wasi-http's own hook) costs that header only: the 401 still says
+/// it is a problem document, and the service logs what it dropped.
+#[test]
+fn a_header_the_engine_refuses_is_dropped_alone_and_logged() {
+    let sim = Simulator::default();
+    let config = host_test::backend::simulator_config("post-purchase");
+    let forbidden = vec![http::HeaderName::from_static("www-authenticate")];
+    let options = ServeOptions { env: env(&config, &[]), forbidden_headers: forbidden, ..Default::default() };
+    let s = serve(&composed(), sim, options).expect("served");
+    let request = ureq::http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{}/test", s.addr))
+        .header("Authorization", "Bearer not-it")
+        .body(Vec::new())
+        .expect("a request");
+    let response = agent().run(request).expect("an answer");
+    assert_eq!(response.status().as_u16(), 401);
+    let headers = response.headers();
+    assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    assert!(headers.get("content-length").is_some(), "the other headers arrive");
+    assert!(headers.get("www-authenticate").is_none());
+    let stderr = s.stderr.lock().expect("stderr").join("\n");
+    assert!(stderr.contains("reply header www-authenticate dropped: forbidden by the engine"), "{stderr}");
 }
 
 /// wasmCloud's way: the connection, the token and the allow-list arrive as
@@ -154,6 +216,13 @@ fn a_capture_published_twice_with_one_key_captures_once() {
 
 /// A `/records` stream: its record lines, and its last line's `@end` object.
 fn stream(s: &ServedService, query: &str) -> (Vec<Value>, Value) {
+    let (lines, end) = stream_lines(s, query);
+    (lines.into_iter().filter(|line| line.get("@page").is_none()).collect(), end)
+}
+
+/// A `/records` stream's lines before the last (records and `@page`
+/// checkpoints), and its last line's `@end` object.
+fn stream_lines(s: &ServedService, query: &str) -> (Vec<Value>, Value) {
     let (status, kind, body) = call(s, "GET", &format!("/records/{query}"), Some(SERVICE_TOKEN), None);
     assert_eq!((status, kind.as_str()), (200, "application/x-ndjson"), "{body}");
     let mut lines: Vec<Value> = body.lines().map(json_of).collect();
@@ -202,6 +271,37 @@ fn a_stream_cut_after_some_pages_resumes_from_its_cursor_with_every_record_once(
     }
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
     assert_eq!((ids.len(), unique.len(), streams), (sim.transaction_count(), sim.transaction_count(), 4));
+}
+
+/// A stream cut anywhere, as an engine's execution limit cuts it (no `@end`
+/// line, maybe half a page): the records after the last `@page` line are
+/// dropped and the read resumes from its cursor; together the pieces hold
+/// every record exactly once.
+#[test]
+fn a_stream_cut_mid_page_resumes_from_its_last_checkpoint_with_every_record_once() {
+    let sim = Simulator::default();
+    let s = start("settlements", &sim, &[]);
+    let (lines, end) = stream_lines(&s, "transactions?page_size=100");
+    let checkpoints: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].get("@page").is_some()).collect();
+    assert_eq!(checkpoints.len() + 1, end["pages"].as_u64().unwrap_or(0) as usize, "one after each page but the last");
+    let page = &lines[checkpoints[1]]["@page"];
+    assert_eq!((page["pages"].clone(), page["records"].clone()), (json!(2), json!(200)), "{page}");
+
+    // Cut 30 records into the fourth page: what a client kept, then what it reads on.
+    let cut = checkpoints[2] + 31;
+    let last = lines[..cut].iter().rposition(|line| line.get("@page").is_some()).expect("a checkpoint");
+    let mut ids: Vec<String> = lines[..last].iter().filter(|l| l.get("@page").is_none()).map(capture_id).collect();
+    let cursor = lines[last]["@page"]["cursor"].as_str().expect("a cursor");
+    let cursor = percent_encoding::utf8_percent_encode(cursor, percent_encoding::NON_ALPHANUMERIC);
+    let (rest, end) = stream(&s, &format!("transactions?page_size=100&cursor={cursor}"));
+    assert!(end["cursor"].is_null(), "{end}");
+    ids.extend(rest.iter().map(capture_id));
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (sim.transaction_count(), sim.transaction_count()));
+}
+
+fn capture_id(record: &Value) -> String {
+    record["capture_id"].as_str().unwrap_or_default().to_string()
 }
 
 /// An incremental entity's stream ends with the state; `since` with it
@@ -322,18 +422,63 @@ fn the_bridge_sends_only_to_the_allowed_hosts() {
     assert!(sim.received().is_empty(), "nothing reached Klarna");
 }
 
+/// The secrets of a deployment: the credentials and the service token.
+const SECRETS: [&str; 3] = ["connector_username", "connector_password", "service_token"];
+
+/// deploy/spin.toml as Spin reads it: the Spin build, the manifest's hosts in
+/// both allow-lists, every component variable an application variable, and
+/// the secrets `secret = true` and required, with no value anywhere.
 #[test]
-fn the_spin_manifest_lists_the_hosts_the_manifest_allows() {
-    let spin = include_str!("../../deploy/spin.toml");
+fn the_spin_manifest_declares_the_secrets_as_secret_variables_with_no_value() {
+    let spin: toml::Table = toml::from_str(include_str!("../../deploy/spin.toml")).expect("TOML");
     let hosts = &klarna_connector::manifest::Manifest::get().hosts;
-    for host in hosts.allowed {
-        assert!(spin.contains(&format!("\"https://{host}\"")), "allowed_outbound_hosts lacks {host}");
+    let component = &spin["component"]["klarna"];
+    assert_eq!(component["source"].as_str(), Some(format!("../{}", SPIN_SERVICE.composed).as_str()));
+    let outbound: Vec<&str> =
+        component["allowed_outbound_hosts"].as_array().expect("a list").iter().filter_map(|h| h.as_str()).collect();
+    let expected: Vec<String> = hosts.allowed.iter().map(|host| format!("https://{host}")).collect();
+    assert_eq!(outbound, expected);
+    let variables = spin["variables"].as_table().expect("[variables]");
+    let mapped = component["variables"].as_table().expect("[component.klarna.variables]");
+    for (name, value) in mapped {
+        assert_eq!(value.as_str(), Some(format!("{{{{ {name} }}}}").as_str()), "{name} maps its own variable");
+        assert!(variables.contains_key(name), "{name} is not an application variable");
     }
-    assert!(
-        spin.contains(&format!("CONNECTOR_ALLOWED_HOSTS = \"{}\"", hosts.allowed_list())),
-        "the bridge's list differs"
-    );
-    assert!(spin.contains("source = \"../target/klarna_connector.service.wasm\""));
+    assert_eq!(variables["connector_allowed_hosts"]["default"].as_str(), Some(hosts.allowed_list().as_str()));
+    for secret in SECRETS {
+        let declared = variables[secret].as_table().expect("declared");
+        assert_eq!(declared.get("secret").and_then(|v| v.as_bool()), Some(true), "{secret}");
+        assert_eq!(declared.get("required").and_then(|v| v.as_bool()), Some(true), "{secret}");
+        assert!(declared.get("default").is_none(), "{secret} has a value in the file");
+        assert!(mapped.contains_key(secret), "{secret} does not reach the component");
+    }
+    assert!(component.get("environment").is_none(), "the Spin build reads variables, not the environment");
+}
+
+/// deploy/spinkube.yaml: a SpinApp whose secret variables all come from a
+/// Kubernetes Secret, and no Secret with values in the file.
+#[test]
+fn the_spinkube_app_takes_its_secrets_from_a_kubernetes_secret() {
+    let text = include_str!("../../deploy/spinkube.yaml");
+    let documents: Vec<serde_yaml_ng::Value> = serde_yaml_ng::Deserializer::from_str(text)
+        .map(|document| serde::Deserialize::deserialize(document).expect("YAML"))
+        .collect();
+    assert!(documents.iter().all(|d| d["kind"] != "Secret"), "a Secret with its values belongs outside the file");
+    let app = documents.iter().find(|d| d["kind"] == "SpinApp").expect("a SpinApp");
+    assert_eq!(app["apiVersion"], "core.spinkube.dev/v1alpha1");
+    let variables = app["spec"]["variables"].as_sequence().expect("spec.variables");
+    let spin: toml::Table = toml::from_str(include_str!("../../deploy/spin.toml")).expect("TOML");
+    for variable in variables {
+        let name = variable["name"].as_str().expect("a name");
+        assert!(spin["variables"].as_table().is_some_and(|v| v.contains_key(name)), "{name} is not in spin.toml");
+        if SECRETS.contains(&name) {
+            assert!(variable.get("value").is_none(), "{name} has a value in the file");
+            assert_eq!(variable["valueFrom"]["secretKeyRef"]["key"], name, "{name} comes from the Secret");
+        }
+    }
+    for secret in SECRETS {
+        assert!(variables.iter().any(|v| v["name"] == secret), "{secret} is not given");
+    }
 }
 
 #[test]
@@ -349,6 +494,10 @@ fn the_wadm_manifest_runs_the_wasi_config_build_with_the_hosts_the_manifest_allo
         let written = wadm.lines().any(|line| !line.trim_start().starts_with('#') && line.contains(secret));
         assert!(!written, "{secret} belongs in a named config, not in the file");
     }
+    // The providers wasmCloud 1.9.2's examples use: http-client 0.13.1 honours request
+    // timeouts and tells DNS and refused connections apart (0.12.1 ignored them).
+    let images: Vec<&str> = wadm.lines().filter_map(|l| l.trim().strip_prefix("image: ghcr.io/wasmcloud/")).collect();
+    assert_eq!(images, ["http-server:0.27.0", "http-client:0.13.1"]);
 }
 
 /// `host-test service-check` (what `./x wasmtime-serve` runs against the real
@@ -359,8 +508,9 @@ fn the_service_check_passes_here_and_refuses_a_wrong_token() {
     let s = start("settlements", &sim, &[]);
     let base = format!("http://{}", s.addr);
     let report = host_test::service_check::run(&base, SERVICE_TOKEN).expect("the checks pass");
-    assert_eq!(report.lines().filter(|l| l.starts_with("ok  ")).count(), 5, "{report}");
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok  ")).count(), 6, "{report}");
     assert!(report.contains("POST /test: 200"), "{report}");
+    assert!(report.contains("resumed from the @end cursor: 2 more, none repeated"), "{report}");
     let refused = host_test::service_check::run(&base, "not-it").expect_err("a wrong token fails");
     assert!(refused.starts_with("GET /describe: 401"), "{refused}");
 }

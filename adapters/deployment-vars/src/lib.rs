@@ -1,11 +1,17 @@
 //! The deployment's variables, the one place the adapters read their
 //! configuration from: the connection, the service token, the allow-list.
 //!
-//! By default they are the environment (`wasi:cli/environment`): Spin's
-//! `environment`, `wasmtime serve --env`, `jco serve`'s process environment.
-//! With the `wasi-config` feature they are also read from
-//! `wasi:config/runtime@0.2.0-draft`, which is how wasmCloud hands a
-//! component its wadm `config`; a key set there wins over the environment.
+//! By default they are the environment (`wasi:cli/environment`):
+//! `wasmtime serve --env`, `jco serve`'s process environment, Spin's
+//! `environment` table. Two features add an engine's configuration store,
+//! whose keys win over the environment:
+//! - `wasi-config`: `wasi:config/runtime@0.2.0-draft`, how wasmCloud 1.x
+//!   hands a component its wadm `config`;
+//! - `wasi-config-store`: `wasi:config/store@0.2.0-draft-2024-09-27`, how
+//!   Spin 3.x hands a component its variables, secrets included (from
+//!   `SPIN_VARIABLE_*`, Vault, Azure Key Vault, or SpinKube's Kubernetes
+//!   secrets).
+//!
 //! Config keys are matched as environment names: `connector_api_type`,
 //! `connector-api-type` and `CONNECTOR_API_TYPE` are one name.
 
@@ -14,14 +20,17 @@
 /// An engine that fails to give its configuration is an error, not an empty
 /// list: the caller must refuse to serve rather than serve another connection.
 pub fn all() -> Result<Vec<(String, String)>, String> {
-    let environment = std::env::vars().collect();
+    #[allow(unused_mut)]
+    let mut vars: Vec<(String, String)> = std::env::vars().collect();
     #[cfg(feature = "wasi-config")]
     {
-        let config = config::get_all()?;
-        Ok(merge(environment, config))
+        vars = merge(vars, config::get_all()?);
     }
-    #[cfg(not(feature = "wasi-config"))]
-    Ok(environment)
+    #[cfg(feature = "wasi-config-store")]
+    {
+        vars = merge(vars, store::get_all()?);
+    }
+    Ok(vars)
 }
 
 /// The environment's name for a config key: upper case, `-` as `_`.
@@ -57,6 +66,28 @@ mod config {
         runtime::get_all().map_err(|e| match e {
             ConfigError::Upstream(m) => format!("wasi:config: the engine's config source failed: {m}"),
             ConfigError::Io(m) => format!("wasi:config: I/O error: {m}"),
+        })
+    }
+}
+
+#[cfg(feature = "wasi-config-store")]
+mod store {
+    #[allow(missing_docs, clippy::all)]
+    mod wit {
+        wit_bindgen::generate!({
+            inline: "package ipaas:deployment-vars-store; world store { import wasi:config/store@0.2.0-draft-2024-09-27; }",
+            path: ["../wit/deps/wasi-config-store/store.wit"],
+            generate_all,
+        });
+    }
+
+    use wit::wasi::config::store::{self, Error};
+
+    /// Every variable the engine holds for this component.
+    pub fn get_all() -> Result<Vec<(String, String)>, String> {
+        store::get_all().map_err(|e| match e {
+            Error::Upstream(m) => format!("wasi:config/store: the engine's variable provider failed: {m}"),
+            Error::Io(m) => format!("wasi:config/store: I/O error: {m}"),
         })
     }
 }

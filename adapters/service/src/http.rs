@@ -1,7 +1,8 @@
 //! Reading a `wasi:http` request and writing a response, whole or streamed.
 
 use wasip2::http::types::{
-    ErrorCode, Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, OutputStream, ResponseOutparam,
+    ErrorCode, Fields, HeaderError, IncomingRequest, Method, OutgoingBody, OutgoingResponse, OutputStream,
+    ResponseOutparam,
 };
 use wasip2::io::streams::StreamError;
 
@@ -96,11 +97,21 @@ impl Streaming {
     /// (chunked, as no `Content-Length` is given). `None` when the engine
     /// would not give the response a body (it then answers 500 itself).
     pub fn start(out: ResponseOutparam, status: u16, headers: &[(&str, String)]) -> Option<Self> {
-        let list: Vec<(String, Vec<u8>)> =
-            headers.iter().map(|(k, v)| (k.to_string(), v.clone().into_bytes())).collect();
-        // Header names and values come from this crate or from the plugin's reply: a
-        // refused one (a forbidden or malformed header) leaves the response without headers.
-        let fields = Fields::from_list(&list).unwrap_or_else(|_| Fields::new());
+        let fields = Fields::new();
+        // Header names and values come from this crate or from the plugin's reply. One the
+        // engine refuses (forbidden there, or malformed) is left out alone, and logged: the
+        // others, `content-type` first, still go.
+        for (name, value) in headers {
+            if let Err(refused) = fields.append(name, value.as_bytes()) {
+                let why = match refused {
+                    HeaderError::Forbidden => "forbidden by the engine",
+                    HeaderError::InvalidSyntax => "not a valid header",
+                    HeaderError::Immutable => "the headers were already sent",
+                };
+                let line = serde_json::json!({"warning": format!("reply header {name} dropped: {why}")});
+                eprintln!("{line}");
+            }
+        }
         let response = OutgoingResponse::new(fields);
         let _ = response.set_status_code(status);
         let Ok(body) = response.body() else {

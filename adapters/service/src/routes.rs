@@ -140,7 +140,10 @@ fn callback(out: ResponseOutparam, settings: &Settings, head: &Head, route: Stri
 
 /// `GET /records/{entity}?page_size=N&path.<name>=V&<query>=V&since=S&cursor=C&max_pages=K`:
 /// every page from `cursor` (or the first), one record per line, written as
-/// each page arrives (constant memory), then one last line,
+/// each page arrives (constant memory). A page with more after it ends with
+/// `{"@page": {"pages", "records", "cursor"}}`: a client cut off by an
+/// engine's execution limit drops the records after the last `@page` line
+/// it got and resumes from its `cursor`. The last line is
 /// `{"@end": {"pages", "records", "cursor", "state"}}`: `cursor` when the
 /// stream stopped after `max_pages` pages with more to read (pass it back to
 /// go on), `state` after the last page of an incremental entity (pass it
@@ -195,10 +198,15 @@ fn stream_records(out: ResponseOutparam, settings: &Settings, entity: &str, quer
             lines.push_str(record);
             lines.push('\n');
         }
+        let next = page.next_cursor.take();
+        if let Some(cursor) = &next {
+            let checkpoint = json!({ "@page": { "pages": pages, "records": records, "cursor": cursor } });
+            lines.push_str(&format!("{checkpoint}\n"));
+        }
         if !stream.write(lines.as_bytes()) {
             return;
         }
-        let Some(cursor) = page.next_cursor.take() else {
+        let Some(cursor) = next else {
             break json!({ "state": page.state.take() });
         };
         if max_pages.is_some_and(|most| pages >= most) {

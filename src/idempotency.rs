@@ -140,8 +140,8 @@ mod tests {
         derive(entity, &Method::Post, &pairs(path), &pairs(headers), Some(&payload)).expect("a key")
     }
 
-    /// Known keys, pinned: a host that reproduces the derivation (README,
-    /// "Derived idempotency keys") gets these, and so does the jco suite.
+    /// Known keys, pinned: a host that reproduces the derivation (docs/host-guide.md,
+    /// "Idempotency keys") gets these, and so does the jco suite.
     #[test]
     fn known_vectors() {
         let capture = key("order-captures", &[("order_id", "o1")], &[], r#"{"captured_amount":100}"#);

@@ -1,5 +1,5 @@
 //! Klarna's order-data rules, checked before an order is sent
-//! (Klarna's order-line rules, listed in the README): integer minor units, line totals,
+//! (Klarna's order-line rules, listed in docs/manifest.md): integer minor units, line totals,
 //! line tax, order totals, at most 1000 lines, a complete `subscription` on
 //! recurring lines, and a purchase country, currency and locale that Klarna
 //! supports together.

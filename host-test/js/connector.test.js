@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import canonicalize from 'canonicalize';
 import { v5 as uuidv5 } from 'uuid';
 
-import { configure, sent } from './http.js';
+import { sent } from './http.js';
 import { lines as logLines } from './log.js';
 import { connector } from './out/klarna_connector.js';
+import { startSimulator } from './simulator.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const USERNAME = 'PK46120_sim0a1b2c3d';
@@ -23,20 +24,11 @@ let server;
 let simulator;
 
 before(async () => {
-  const binary = process.env.HOST_TEST_BIN ?? `${root}target/debug/host-test`;
-  server = spawn(binary, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  simulator = await new Promise((resolve, reject) => {
-    server.on('error', reject);
-    server.stdout.on('data', (chunk) => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-      if (match) resolve(match[1]);
-    });
-  });
-  const manifest = JSON.parse(connector.describe());
-  configure({ url: simulator, allowed: manifest.hosts.allowed });
+  server = await startSimulator(JSON.parse(connector.describe()).hosts.allowed);
+  simulator = server.url;
 });
 
-after(() => server?.kill());
+after(() => server?.stop());
 
 const control = async (method, path, body) => {
   const response = await fetch(`${simulator}/__sim/${path}`, { method, body: body && JSON.stringify(body) });
@@ -367,7 +359,7 @@ test("the component's exports have the shape of wit/connector.wit", () => {
   ]);
 });
 
-/** The namespace of derived idempotency keys (README, "Derived idempotency keys"). */
+/** The namespace of derived idempotency keys (docs/host-guide.md, "Idempotency keys"). */
 const KEY_NAMESPACE = '6f1c2a4e-93b7-4d0a-8c55-1e2f7a9b3c11';
 
 /** A derived key as any host can compute it: UUID v5 of the RFC 8785 form, here npm's `canonicalize` and `uuid`. */

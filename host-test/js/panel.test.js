@@ -222,7 +222,7 @@ test('a setting out of range is refused on the page before anything is sent', as
   await page.close();
 });
 
-test("an entity's first page is shown as a table (and the README's screenshot)", async () => {
+test("an entity's first page is shown as a table (and the screenshot in docs/)", async () => {
   const { page, answers } = await openPanel();
   await choose(page, 'settlements', 'basic');
   for (const [key, value] of Object.entries(CREDENTIALS.basic)) await control(page, 'credential', key).fill(value);

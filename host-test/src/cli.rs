@@ -26,8 +26,8 @@ commands:
   sync ENTITY               read an incremental ENTITY (payouts, payout-transactions, disputes)
                             from the state in --state-file (none: from the start), every page,
                             then keep the state it ends with in that file for the next run
-  tables [README]           print the README's coverage and panel tables (from connector.json),
-                            or rewrite them in README
+  tables [FILE]             print docs/catalog.md's tables (from connector.json), or rewrite
+                            them in FILE (docs/catalog.md)
   strip FILE                drop the component-name section from the component FILE (./x dist)
   serve                     the simulator over HTTP on 127.0.0.1 (--port, default any free port)
   listen                    a connection's public endpoint on 127.0.0.1 (--port): each request goes
@@ -62,7 +62,7 @@ struct Options {
     /// The command (below); `demo` when none is given.
     #[arg(default_value = "demo")]
     command: String,
-    /// The entity (`subscribe`, `publish`), the README (`tables`) or the URL (`service-check`).
+    /// The entity (`subscribe`, `publish`), the file (`tables`, `strip`) or the URL (`service-check`).
     entity: Option<String>,
     /// {"path":{..},"query":{..},"payload":{..}}
     #[arg(long)]
@@ -175,7 +175,7 @@ pub fn run(args: &[String]) -> Result<String, String> {
         "entities" => entities(&options),
         "test" => test(&options),
         "tables" => match &options.entity {
-            Some(readme) => crate::docs::write_readme(std::path::Path::new(readme)),
+            Some(readme) => crate::docs::write_tables(std::path::Path::new(readme)),
             None => crate::docs::tables(),
         },
         "serve" => serve(&options),

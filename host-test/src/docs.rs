@@ -1,5 +1,5 @@
-//! Markdown tables generated from connector.json for the README (a test
-//! checks the README holds exactly these, so they cannot drift).
+//! Markdown tables generated from connector.json for docs/catalog.md (a
+//! test checks the file holds exactly these, so they cannot drift).
 
 use std::fmt::Write as _;
 
@@ -10,8 +10,9 @@ use serde_json::Value;
 const LISTENER_TEST: &str =
     "nothing is called at Klarna: the public URL, and for shipping_key that a token issued now checks";
 
-/// Marker lines around the generated part of the README.
-pub const BEGIN: &str = "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables README.md) -->";
+/// Marker lines around the generated part of docs/catalog.md.
+pub const BEGIN: &str =
+    "<!-- BEGIN GENERATED FROM connector.json (cargo run -p host-test -- tables docs/catalog.md) -->";
 /// End marker.
 pub const END: &str = "<!-- END GENERATED -->";
 
@@ -22,19 +23,69 @@ pub fn tables() -> Result<String, String> {
     let list = |value: &Value, key: &str| value.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
     let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     let mut out = format!(
-        "{BEGIN}\n\n## Coverage (generated from connector.json)\n\n| API type | Entity | Method | Path | Paged |\n| --- | --- | --- | --- | --- |\n"
+        "{BEGIN}\n\n## Coverage (generated from connector.json)\n\nResend: how a write behaves when sent twice (`key`: Klarna honours `Klarna-Idempotency-Key`; `natural`: idempotent by itself; `none`: a resend may act twice, so the connector never resends it after an attempt that may have arrived).\n\n| API type | Entity | Method | Path | Paged | Resend |\n| --- | --- | --- | --- | --- | --- |\n"
     );
     for e in list(&m, "entities") {
         let paginated = e.get("pagination").is_some_and(|p| !p.is_null());
         for op in list(&e, "operations") {
             let method = text(&op, "method").to_ascii_uppercase();
             let paged = if paginated && method == "GET" { "yes" } else { "" };
+            let resend = op.get("retry").map_or("–".to_string(), |r| text(r, "safety"));
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {method} | `{}` | {paged} |",
+                "| {} | `{}` | {method} | `{}` | {paged} | {resend} |",
                 text(&e, "api_type"),
                 text(&e, "name"),
                 text(&op, "path")
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "\n## Writes not resent: how to find out what happened (generated from connector.json)\n\nWhen an attempt of one of these may have reached Klarna and its answer was lost, `publish` fails with `outcome-unknown` and this text.\n\n| Entity | Method | Why not resent | To find out |\n| --- | --- | --- | --- |\n"
+    );
+    for e in list(&m, "entities") {
+        for op in list(&e, "operations") {
+            let Some(retry) = op.get("retry").filter(|r| text(r, "safety") == "none") else { continue };
+            let source = Some(text(retry, "source")).filter(|s| !s.is_empty()).unwrap_or_else(|| {
+                "Klarna's reference for this API declares no `Klarna-Idempotency-Key` and says nothing of resends"
+                    .into()
+            });
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {source} | {} |",
+                text(&e, "name"),
+                text(&op, "method").to_ascii_uppercase(),
+                text(retry, "check")
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "\n## Incremental reads (generated from connector.json)\n\n| Entity | By | Window parameters | Format | Order | Look-back (days) |\n| --- | --- | --- | --- | --- | --- |\n"
+    );
+    for e in list(&m, "entities") {
+        if let Some(i) = e.get("incremental") {
+            let to = Some(text(i, "to")).filter(|t| !t.is_empty()).map_or(String::new(), |t| format!(", `{t}`"));
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | `{}`{to} | {} | {} | {} (setting `lookback_days`) |",
+                text(&e, "name"),
+                text(i, "field"),
+                text(i, "from"),
+                text(i, "format"),
+                text(i, "order"),
+                i.get("lookback_days").map_or("0".to_string(), |d| d.to_string())
+            );
+        }
+        if let Some(parent) = e.get("parent") {
+            let _ = writeln!(
+                out,
+                "| `{}` | its parent `{}`'s window: the child records of each parent record read (`{}` = the parent's `{}`) | | | | |",
+                text(&e, "name"),
+                text(parent, "entity"),
+                text(parent, "param"),
+                text(parent, "field")
             );
         }
     }
@@ -119,11 +170,11 @@ fn setting(s: &Value) -> String {
     format!("`{key}` ({}): {}", flags.join(", "), help.trim_end_matches('.'))
 }
 
-/// Replaces the generated part of the README at `path` with [`tables`].
-pub fn write_readme(path: &std::path::Path) -> Result<String, String> {
+/// Replaces the generated part of the file at `path` (docs/catalog.md) with [`tables`].
+pub fn write_tables(path: &std::path::Path) -> Result<String, String> {
     let readme = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let start = readme.find(BEGIN).ok_or("the README has no begin marker")?;
-    let end = readme.find(END).ok_or("the README has no end marker")? + END.len();
+    let start = readme.find(BEGIN).ok_or("the file has no begin marker")?;
+    let end = readme.find(END).ok_or("the file has no end marker")? + END.len();
     let updated = format!("{}{}{}", &readme[..start], tables()?.trim_end(), &readme[end..]);
     std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(format!("updated {}\n", path.display()))

@@ -75,7 +75,7 @@ pub fn compose(plugin: &[u8], bridge: &[u8], service: &[u8]) -> Result<Vec<u8>, 
     graph.encode(EncodeOptions::default()).map_err(|e| format!("encoding: {e:#}"))
 }
 
-/// The deployment's environment for `config`, as the README documents it:
+/// The deployment's environment for `config`, as docs/service.md documents it:
 /// the connection, the bridge's allow-list (connector.json's) and the service token.
 pub fn deployment_env(config: &ConnectionConfig, service_token: &str) -> Vec<(String, String)> {
     let mut env = vec![

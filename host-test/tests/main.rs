@@ -7,6 +7,7 @@ mod openapi;
 mod scenarios;
 
 mod auth;
+mod catalog;
 mod cli;
 mod connection;
 mod entities;
@@ -20,7 +21,6 @@ mod push_callbacks;
 mod push_network;
 mod push_random;
 mod push_shipping;
-mod readme;
 mod retry_safety;
 mod sandbox;
 mod service;

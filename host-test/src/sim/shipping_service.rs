@@ -31,7 +31,7 @@ pub const EXAMPLE_MOUNT: &str = "https://shop.example/klarna";
 pub const AUTH_TYPE: &str = "application/vdn.klarna.shipping.auth-v1+json";
 /// The media type of a shipping-option selection.
 pub const SELECT_TYPE: &str = "application/vdn.klarna.shipping.select_option-v1+json";
-/// The media type of an options request (a guess; see the README).
+/// The media type of an options request (a guess; see docs/klarna-open-questions.md).
 pub const OPTIONS_TYPE: &str = "application/vdn.klarna.shipping.shipping_options-v1+json";
 
 /// Why a call did not go through.

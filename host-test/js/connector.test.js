@@ -469,6 +469,46 @@ test('an incremental read ends with a state; the next read from it asks only for
   assert.match(refused.val, /^since: /);
 });
 
+/** Reads every page of `entity` from `since` (a full read without it): the records and the state. */
+const syncAll = (connection, entity, since, pageSize = 50) => {
+  let cursor;
+  const records = [];
+  for (let first = true; ; first = false) {
+    const page = connection.subscribe({ entity, params: params(), cursor, pageSize, since: first ? since : undefined });
+    records.push(...page.records.map((r) => JSON.parse(r)));
+    if (page.nextCursor === undefined) return { records, state: page.state };
+    cursor = page.nextCursor;
+  }
+};
+
+test('syncs read what is new plus the window: new payouts, their transactions, an updated dispute', async () => {
+  const settlements = connector.Connection.open(config('settlements'));
+  const first = syncAll(settlements, 'payouts');
+  const quiet = syncAll(settlements, 'payouts', first.state);
+  assert.ok(quiet.records.length < first.records.length, 'nothing new: the window only');
+  const transactions = syncAll(settlements, 'payout-transactions');
+  await control('POST', 'clock', { days: 2 });
+  const { payment_reference: fresh } = await control('POST', 'settlements', { days_ago: 0, transactions: 3 });
+  const after = syncAll(settlements, 'payouts', quiet.state);
+  assert.deepEqual(after.records.filter((p) => p.payment_reference === fresh).length, 1, 'the new payout');
+  assert.equal(after.records.length, quiet.records.length + 1, 'plus the window, not the whole history');
+  const more = syncAll(settlements, 'payout-transactions', transactions.state);
+  assert.equal(more.records.filter((t) => t.payment_reference === fresh).length, 3, "the new payout's transactions");
+  assert.ok(more.records.length < transactions.records.length + 3, 'not every transaction again');
+
+  const disputes = connector.Connection.open(config('disputes'));
+  const all = syncAll(disputes, 'disputes');
+  const { ids } = await control('GET', 'disputes');
+  await control('POST', 'clock', { days: 10 });
+  await control('POST', `disputes/${ids[0]}`, { state: 'CLOSED' });
+  const once = syncAll(disputes, 'disputes', all.state);
+  await control('POST', 'clock', { days: 10 });
+  await control('POST', `disputes/${ids[1]}`, { state: 'REPRESENTMENT' });
+  const twice = syncAll(disputes, 'disputes', once.state);
+  assert.deepEqual(twice.records.map((d) => d.payment_dispute_id).sort(), [ids[0], ids[1]].sort(),
+    `the updated dispute and its window, never the ${all.records.length} of the history`);
+});
+
 test('a write whose resend may act twice is not sent again after a lost answer: outcome-unknown', async () => {
   const purchase = connector.Connection.open(config('purchase'));
   const order = { purchase_country: 'DE', purchase_currency: 'EUR', locale: 'de-DE', intent: 'buy', order_amount: 2000, order_tax_amount: 319,

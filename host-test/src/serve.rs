@@ -7,7 +7,10 @@
 //! order, `GET /__sim/orders/{id}` shows its state, `POST /__sim/faults`
 //! queues faults (`rate_limited`, `server_timeout`, `apply_then_server_timeout`,
 //! `service_unavailable`, or an `answer` given whole), `GET /__sim/requests`
-//! counts the requests served.
+//! counts the requests served; for incremental reads, `POST /__sim/clock`
+//! `{"days": N}` moves the clock on, `POST /__sim/settlements`
+//! `{"days_ago", "transactions"}` adds a payout, `GET /__sim/disputes` lists
+//! the dispute ids and `POST /__sim/disputes/{id}` `{"state"}` changes one.
 
 use serde_json::{json, Value};
 
@@ -91,6 +94,22 @@ fn control(simulator: &Simulator, request: &Incoming) -> SimResponse {
             }
         }
         ("GET", ["requests"]) => SimResponse::json(200, &json!({ "count": simulator.received().len() })),
+        ("POST", ["clock"]) => {
+            simulator.advance(body["days"].as_i64().unwrap_or(1).saturating_mul(86_400));
+            SimResponse::empty(204)
+        }
+        ("POST", ["settlements"]) => {
+            let days_ago = body["days_ago"].as_i64().unwrap_or(0);
+            let transactions = body["transactions"].as_u64().and_then(|n| usize::try_from(n).ok()).unwrap_or(2);
+            let reference = simulator.settle(days_ago, transactions);
+            SimResponse::json(201, &json!({ "payment_reference": reference }))
+        }
+        ("GET", ["disputes"]) => SimResponse::json(200, &json!({ "ids": simulator.dispute_ids() })),
+        ("POST", ["disputes", id]) => match body["state"].as_str() {
+            Some(state) if simulator.change_dispute(id, state) => SimResponse::empty(204),
+            Some(_) => SimResponse::json(404, &json!({"error": "no such dispute"})),
+            None => SimResponse::json(400, &json!({"error": "expected {\"state\"}"})),
+        },
         _ => SimResponse::json(404, &json!({"error": "unknown control path"})),
     }
 }

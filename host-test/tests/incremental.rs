@@ -222,3 +222,64 @@ fn incremental_reads_over_random_schedules_miss_nothing_and_stay_in_their_window
         assert!(reached.get(step).copied().unwrap_or(0) > 0, "no schedule reached {step}");
     }
 }
+
+/// The days between a record's date and `newest`, the newest date of a read.
+fn days_before(newest: OffsetDateTime, record: &Value, field: &str) -> i64 {
+    let at = record[field].as_str().and_then(at).expect("a date");
+    (newest - at).whole_days()
+}
+
+/// What a host sees, step by step: the first sync returns all and a state;
+/// with nothing new, only the look-back window; new payouts come with the
+/// window, so do their transactions; an updated dispute comes with its
+/// window, never the whole history.
+#[test]
+fn each_sync_reads_what_is_new_plus_its_window_and_never_the_whole_history() {
+    let mut h = Harness::new();
+    let st = h.open("settlements");
+    let ids = |records: &[Value], field: &str| -> BTreeSet<String> {
+        records.iter().filter_map(|r| r[field].as_str().map(str::to_string)).collect()
+    };
+
+    let (all, state) = h.sync(st, "payouts", &[], None, 5).expect("first sync");
+    assert_eq!(all.len(), 13, "the first sync returns every payout");
+    let (quiet, state) = h.sync(st, "payouts", &[], Some(state), 5).expect("nothing new");
+    let newest = all.iter().filter_map(|r| r["payout_date"].as_str().and_then(at)).max().expect("dates");
+    assert!(quiet.len() < all.len(), "not the whole history: {}", quiet.len());
+    assert!(quiet.iter().all(|r| days_before(newest, r, "payout_date") <= 7), "only the 7-day window");
+
+    h.sim.advance(2 * 86_400);
+    let new = [h.sim.settle(0, 3), h.sim.settle(0, 2)];
+    let (after, _) = h.sync(st, "payouts", &[], Some(state), 5).expect("new payouts");
+    let read = ids(&after, "payment_reference");
+    assert!(new.iter().all(|n| read.contains(n)), "the new payouts");
+    // The window reaches back 7 days from the newest payout the state had seen.
+    assert!(after.iter().all(|r| days_before(newest, r, "payout_date") <= 7), "plus the window only");
+    assert_eq!(after.len(), quiet.len() + new.len());
+
+    let (transactions, state) = h.sync(st, "payout-transactions", &[], None, 50).expect("first sync");
+    let fresh = h.sim.settle(0, 4);
+    let (more, _) = h.sync(st, "payout-transactions", &[], Some(state), 50).expect("new transactions");
+    let of_fresh = more.iter().filter(|t| t["payment_reference"] == fresh.as_str()).count();
+    assert_eq!(of_fresh, 4, "the new payout's transactions");
+    assert!(more.len() < transactions.len() + 4, "not every payout's transactions again");
+
+    // Disputes: the seeded ones all changed on one day, so the first incremental read's window
+    // holds them all; ten days and a change later, only that change and its window come.
+    let d = h.open("disputes");
+    let (disputes, state) = h.sync(d, "disputes", &[], None, 50).expect("first sync");
+    let ids_now = h.sim.dispute_ids();
+    h.sim.advance(10 * 86_400);
+    assert!(h.sim.change_dispute(&ids_now[0], "CLOSED"));
+    let (first_change, state) = h.sync(d, "disputes", &[], Some(state), 50).expect("a change");
+    assert!(ids(&first_change, "payment_dispute_id").contains(&ids_now[0]));
+    h.sim.advance(10 * 86_400);
+    assert!(h.sim.change_dispute(&ids_now[1], "REPRESENTMENT"));
+    let (updated, _) = h.sync(d, "disputes", &[], Some(state), 50).expect("updated disputes");
+    assert_eq!(
+        ids(&updated, "payment_dispute_id"),
+        BTreeSet::from([ids_now[0].clone(), ids_now[1].clone()]),
+        "the updated dispute and the one inside its window, never the {} of the history",
+        disputes.len()
+    );
+}

@@ -42,20 +42,20 @@ pub fn tables() -> Result<String, String> {
     }
     let _ = write!(
         out,
-        "\n## Writes not resent: how to find out what happened (generated from connector.json)\n\nWhen an attempt of one of these may have reached Klarna and its answer was lost, `publish` fails with `outcome-unknown` and this text.\n\n| Entity | Method | Why not resent | To find out |\n| --- | --- | --- | --- |\n"
+        "\n## Each write: resend safety, its source, and how to find out (generated from connector.json)\n\nWhen an attempt of a `none` write may have reached Klarna and its answer was lost, `publish` fails with `outcome-unknown` and the last column's text.\n\n| Entity | Method | Resend | Source | To find out (`none`) |\n| --- | --- | --- | --- | --- |\n"
     );
     for e in list(&m, "entities") {
         for op in list(&e, "operations") {
-            let Some(retry) = op.get("retry").filter(|r| text(r, "safety") == "none") else { continue };
+            let Some(retry) = op.get("retry") else { continue };
             let source = Some(text(retry, "source")).filter(|s| !s.is_empty()).unwrap_or_else(|| {
-                "Klarna's reference for this API declares no `Klarna-Idempotency-Key` and says nothing of resends"
-                    .into()
+                "Klarna's reference for this API declares no `Klarna-Idempotency-Key` and says nothing of resends".into()
             });
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {source} | {} |",
+                "| `{}` | {} | {} | {source} | {} |",
                 text(&e, "name"),
                 text(&op, "method").to_ascii_uppercase(),
+                text(retry, "safety"),
                 text(retry, "check")
             );
         }

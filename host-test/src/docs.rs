@@ -48,7 +48,8 @@ pub fn tables() -> Result<String, String> {
         for op in list(&e, "operations") {
             let Some(retry) = op.get("retry") else { continue };
             let source = Some(text(retry, "source")).filter(|s| !s.is_empty()).unwrap_or_else(|| {
-                "Klarna's reference for this API declares no `Klarna-Idempotency-Key` and says nothing of resends".into()
+                "Klarna's reference for this API declares no `Klarna-Idempotency-Key` and says nothing of resends"
+                    .into()
             });
             let _ = writeln!(
                 out,

@@ -7,10 +7,10 @@ use serde_json::{json, Value};
 use crate::client::{Call, Client};
 use crate::config::{self, Credentials, ValidConfig};
 use crate::error::{ConnectorError, Result};
-use crate::manifest::{Check, EntitySpec, Manifest, OperationSpec, RetrySafety};
+use crate::manifest::{EntitySpec, Manifest, OperationSpec, RetrySafety};
 use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
-use crate::{header_params, idempotency, order_data, pagination, path, payment_request, response, upload};
+use crate::{checks, header_params, idempotency, pagination, path, response, upload};
 
 /// Klarna refuses request bodies over 1 MB (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -169,7 +169,7 @@ impl<T: Transport> Connection<T> {
         let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
         let payload = parse_payload(&request.params, entity)?;
         if let Some(payload) = &payload {
-            run_checks(entity.checks, payload)?;
+            checks::run_checks(entity.checks, payload)?;
         }
         let keyed = matches!(request.method, Method::Post | Method::Patch);
         if keyed {
@@ -247,20 +247,6 @@ impl<T: Transport> Connection<T> {
             Err(response::error_for(&answer, self.transport().now_unix_s()))
         }
     }
-}
-
-/// Runs `checks` (an entity's on a write's payload, or a callback's on an
-/// answer) on `payload`; the first violation names the field.
-pub(crate) fn run_checks(checks: &[Check], payload: &Value) -> Result<()> {
-    for check in checks {
-        match check {
-            Check::Order => order_data::check(payload)?,
-            Check::PaymentRequest => payment_request::check(payload)?,
-            Check::PaymentAuthorization => payment_request::check_authorization(payload)?,
-            Check::ShippingOptions => crate::push::answer::check_shipping_options(payload)?,
-        }
-    }
-    Ok(())
 }
 
 /// The body to send and its content type when not JSON: the payload as JSON

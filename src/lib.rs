@@ -9,6 +9,7 @@
 //! is tested natively. This file only binds the WIT world to that core when
 //! the crate is built for `wasm32`.
 
+pub mod checks;
 pub mod client;
 pub mod config;
 pub mod connection;

@@ -9,8 +9,8 @@
 //! `{"options": {…}}`, `{"reservation": {…}}` or `{"failure_reason": "…"}`.
 
 use super::shipping;
+use crate::checks::run_checks;
 use crate::config::ValidConfig;
-use crate::connection::run_checks;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::{AnswerForm, CallbackSpec};
 use crate::model::Reply;
@@ -19,15 +19,8 @@ use serde_json::{json, Map, Value};
 /// `error_type`s Klarna shows to the customer.
 const ERROR_TYPES: [&str; 3] = ["address_error", "unsupported_shipping_address", "approval_failed"];
 
-/// `shipping_method`s of a shipping option.
-const SHIPPING_METHODS: [&str; 9] =
-    ["PickUpStore", "Home", "BoxReg", "BoxUnreg", "PickUpPoint", "Own", "Postal", "DHLPackstation", "Digital"];
-
 /// Fields an updated order must carry.
 const ORDER_FIELDS: [&str; 4] = ["order_amount", "order_tax_amount", "order_lines", "purchase_currency"];
-
-/// Longest `merchant_data` of an updated order.
-const MAX_MERCHANT_DATA: usize = 1024;
 
 /// Longest redirect URL (Klarna's limit on `merchant_urls`).
 const MAX_URL_CHARS: usize = 2000;
@@ -55,7 +48,7 @@ pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Re
         }
         AnswerForm::Error => {
             let body = error_body(value)?;
-            Ok(reply(400, content_type(None), body.to_string().into_bytes()))
+            Ok(reply(400, super::content_type(None), body.to_string().into_bytes()))
         }
         AnswerForm::Order => {
             let order = value.as_object().ok_or_else(|| ConnectorError::input("answer.order", "must be an object"))?;
@@ -63,57 +56,12 @@ pub fn render(config: &ValidConfig, callback: &CallbackSpec, answer: &str) -> Re
                 return Err(ConnectorError::input(format!("answer.order.{missing}"), "required"));
             }
             run_checks(callback.answer_checks, value).map_err(|e| rename(e, "params.payload", "answer.order"))?;
-            Ok(reply(200, content_type(None), value.to_string().into_bytes()))
+            Ok(reply(200, super::content_type(None), value.to_string().into_bytes()))
         }
         AnswerForm::Options => shipping::options(callback, value),
         AnswerForm::Reservation => shipping::reservation(config, callback, value),
         AnswerForm::Failure => shipping::failure(callback, value),
     }
-}
-
-/// Checks the shipping options and merchant data of an order (as a payload:
-/// fields are named `params.payload.…`).
-pub fn check_shipping_options(order: &Value) -> Result<()> {
-    let field = |rest: &str| format!("params.payload.{rest}");
-    if let Some(data) = order.get("merchant_data").and_then(Value::as_str) {
-        if data.chars().count() > MAX_MERCHANT_DATA {
-            return Err(ConnectorError::input(
-                field("merchant_data"),
-                format!("at most {MAX_MERCHANT_DATA} characters"),
-            ));
-        }
-    }
-    let Some(options) = order.get("shipping_options") else { return Ok(()) };
-    let options =
-        options.as_array().ok_or_else(|| ConnectorError::input(field("shipping_options"), "must be a list"))?;
-    for (i, option) in options.iter().enumerate() {
-        let at = |key: &str| field(&format!("shipping_options[{i}].{key}"));
-        let option = option.as_object().ok_or_else(|| ConnectorError::input(at(""), "must be an object"))?;
-        let text = |key: &str| option.get(key).and_then(Value::as_str);
-        if text("id").is_none_or(str::is_empty) {
-            return Err(ConnectorError::input(at("id"), "required"));
-        }
-        if !text("name").is_some_and(|n| (1..=255).contains(&n.chars().count())) {
-            return Err(ConnectorError::input(at("name"), "required, 1 to 255 characters"));
-        }
-        for key in ["price", "tax_amount"] {
-            if option.get(key).and_then(Value::as_i64).is_none_or(|v| v < 0) {
-                return Err(ConnectorError::input(at(key), "required, a whole number of minor units, at least 0"));
-            }
-        }
-        if !option.get("tax_rate").and_then(Value::as_i64).is_some_and(|r| (0..=10_000).contains(&r)) {
-            return Err(ConnectorError::input(at("tax_rate"), "required, 0 to 10000 (two implicit decimals)"));
-        }
-        if let Some(method) = option.get("shipping_method") {
-            if !method.as_str().is_some_and(|m| SHIPPING_METHODS.contains(&m)) {
-                return Err(ConnectorError::input(
-                    at("shipping_method"),
-                    format!("must be one of {}", SHIPPING_METHODS.join(", ")),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `{error_type, error_text}`, both required; no other fields.
@@ -159,11 +107,6 @@ fn rename(error: ConnectorError, from: &str, to: &str) -> ConnectorError {
         },
         other => other,
     }
-}
-
-/// `Content-Type` of a reply with a body: the callback's media type, else JSON.
-pub fn content_type(media_type: Option<&str>) -> Vec<(String, String)> {
-    vec![("Content-Type".into(), media_type.unwrap_or("application/json").into())]
 }
 
 fn reply(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Reply {

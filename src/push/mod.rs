@@ -171,3 +171,8 @@ impl<T: Transport> Connection<T> {
         self.call_for_delivery(call.entity, method, path)
     }
 }
+
+/// `Content-Type` of a reply with a body: the callback's media type, else JSON.
+pub fn content_type(media_type: Option<&str>) -> Vec<(String, String)> {
+    vec![("Content-Type".into(), media_type.unwrap_or("application/json").into())]
+}

@@ -12,7 +12,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{json, Value};
 
-use super::answer::content_type;
+use super::content_type;
 use crate::config::ValidConfig;
 use crate::error::{ConnectorError, Result};
 use crate::manifest::CallbackSpec;

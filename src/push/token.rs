@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::answer::content_type;
+use super::content_type;
 use super::incoming::{at, Incoming};
 use crate::error::{ApiError, ConnectorError, Result};
 use crate::model::Reply;

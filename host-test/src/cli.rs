@@ -571,24 +571,24 @@ pub struct ServiceBuild {
 /// The service that reads its deployment's variables from the environment
 /// (`wasmtime serve`, Spin, jco serve).
 pub const ENV_SERVICE: ServiceBuild = ServiceBuild {
-    bridge: "target/adapters/wasm32-wasip2/release/ipaas_http_bridge.wasm",
-    service: "target/adapters/wasm32-wasip2/release/ipaas_http_service.wasm",
+    bridge: "target/adapters/env/ipaas_http_bridge.wasm",
+    service: "target/adapters/env/ipaas_http_service.wasm",
     composed: "target/klarna_connector.service.wasm",
 };
 
 /// The service that also reads them from `wasi:config/runtime@0.2.0-draft`
 /// (wasmCloud's component config; the adapters' `wasi-config` feature).
 pub const WASI_CONFIG_SERVICE: ServiceBuild = ServiceBuild {
-    bridge: "target/adapters-config/wasm32-wasip2/release/ipaas_http_bridge.wasm",
-    service: "target/adapters-config/wasm32-wasip2/release/ipaas_http_service.wasm",
+    bridge: "target/adapters/wasi-config/ipaas_http_bridge.wasm",
+    service: "target/adapters/wasi-config/ipaas_http_service.wasm",
     composed: "target/klarna_connector.service.wasi-config.wasm",
 };
 
 /// The service that also reads them from `wasi:config/store@0.2.0-draft-2024-09-27`
 /// (Spin 3.x variables and secrets, SpinKube; the adapters' `wasi-config-store` feature).
 pub const SPIN_SERVICE: ServiceBuild = ServiceBuild {
-    bridge: "target/adapters-spin/wasm32-wasip2/release/ipaas_http_bridge.wasm",
-    service: "target/adapters-spin/wasm32-wasip2/release/ipaas_http_service.wasm",
+    bridge: "target/adapters/spin/ipaas_http_bridge.wasm",
+    service: "target/adapters/spin/ipaas_http_service.wasm",
     composed: "target/klarna_connector.service.spin.wasm",
 };
 

@@ -467,32 +467,54 @@ fn sync(options: &Options) -> Result<String, String> {
     let mut session = Session::start(options, None)?;
     let connection = session.open(&config(options, &api_type_of(options))?)?;
     let from = if since.is_some() { "the stored state" } else { "the start (a full read)" };
-    let mut request =
+    let request =
         SubscribeRequest { entity, params: params(options)?, cursor: None, page_size: options.page_size, since };
+    let entity = request.entity.clone();
+    let read = read_to_end(&mut session.instance, connection, request)?;
     let mut out = String::new();
-    let (mut records, mut pages) = (0, 0);
-    loop {
-        let page = session.instance.subscribe(connection, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
-        pages += 1;
-        records += page.records.len();
-        for record in &page.records {
-            let _ = writeln!(out, "{record}");
+    for record in &read.records {
+        let _ = writeln!(out, "{record}");
+    }
+    let Some(state) = read.state else {
+        return Err(format!("{entity} is not read incrementally: it ends with no state"));
+    };
+    let kept = match &options.state_file {
+        Some(file) => {
+            std::fs::write(file, format!("{state}\n")).map_err(|e| format!("{}: {e}", file.display()))?;
+            format!("state kept in {}", file.display())
         }
+        None => format!("state: {state}"),
+    };
+    let _ = writeln!(out, "# {} records in {} pages, from {from}; {kept}", read.records.len(), read.pages);
+    Ok(out)
+}
+
+/// What [`read_to_end`] read: every record, the pages, and the state the last page ended with.
+struct ReadToEnd {
+    records: Vec<String>,
+    pages: usize,
+    state: Option<String>,
+}
+
+/// Every page of `request`, from its cursor (or the first) to the last;
+/// `since` goes with the first page only, as the contract says.
+fn read_to_end(
+    instance: &mut Instance,
+    connection: ResourceAny,
+    mut request: SubscribeRequest,
+) -> Result<ReadToEnd, String> {
+    let mut read = ReadToEnd { records: vec![], pages: 0, state: None };
+    loop {
+        let page = instance.subscribe(connection, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
+        read.pages += 1;
+        read.records.extend(page.records);
         request.since = None;
-        match (page.next_cursor, page.state) {
-            (Some(cursor), _) => request.cursor = Some(cursor),
-            (None, Some(state)) => {
-                let kept = match &options.state_file {
-                    Some(file) => {
-                        std::fs::write(file, format!("{state}\n")).map_err(|e| format!("{}: {e}", file.display()))?;
-                        format!("state kept in {}", file.display())
-                    }
-                    None => format!("state: {state}"),
-                };
-                let _ = writeln!(out, "# {records} records in {pages} pages, from {from}; {kept}");
-                return Ok(out);
+        match page.next_cursor {
+            Some(cursor) => request.cursor = Some(cursor),
+            None => {
+                read.state = page.state;
+                return Ok(read);
             }
-            (None, None) => return Err(format!("{} is not read incrementally: it ends with no state", request.entity)),
         }
     }
 }
@@ -882,26 +904,17 @@ fn demo(options: &Options) -> Result<String, String> {
     step(&mut out, "subscribe(order) again", summary(&read_order(&mut s)?));
 
     let settlements = s.open(&config(options, "settlements")?)?;
-    let mut request = SubscribeRequest {
+    let request = SubscribeRequest {
         entity: "transactions".into(),
         params: Params { path: vec![], query: vec![], payload: None },
         cursor: None,
         page_size: Some(500),
         since: None,
     };
-    let (mut pages, mut records, mut total) = (0, 0, 0i64);
-    loop {
-        let page = s.instance.subscribe(settlements, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
-        pages += 1;
-        records += page.records.len();
-        for r in &page.records {
-            total += serde_json::from_str::<Value>(r).ok().and_then(|v| v["amount"].as_i64()).unwrap_or(0);
-        }
-        match page.next_cursor {
-            Some(c) => request.cursor = Some(c),
-            None => break,
-        }
-    }
+    let read = read_to_end(&mut s.instance, settlements, request)?;
+    let (pages, records) = (read.pages, read.records.len());
+    let total: i64 =
+        read.records.iter().filter_map(|r| serde_json::from_str::<Value>(r).ok()?["amount"].as_i64()).sum();
     step(
         &mut out,
         "subscribe(transactions, page size 500, every page)",
@@ -914,23 +927,16 @@ fn demo(options: &Options) -> Result<String, String> {
     // Incremental: a full read of the payouts ends with a state; a day later
     // Klarna settles one more, and the next read asks only from the state.
     let read_payouts = |s: &mut Session, since: Option<String>| -> Result<(usize, usize, Option<String>), String> {
-        let mut request = SubscribeRequest {
+        let request = SubscribeRequest {
             entity: "payouts".into(),
             params: Params { path: vec![], query: vec![], payload: None },
             cursor: None,
             page_size: Some(20),
             since,
         };
-        let (mut records, sent_before) = (0, simulator.received().len());
-        loop {
-            let page = s.instance.subscribe(settlements, &request).map_err(trap)?.map_err(|e| describe_error(&e))?;
-            records += page.records.len();
-            request.since = None;
-            match page.next_cursor {
-                Some(c) => request.cursor = Some(c),
-                None => return Ok((records, simulator.received().len() - sent_before, page.state)),
-            }
-        }
+        let sent_before = simulator.received().len();
+        let read = read_to_end(&mut s.instance, settlements, request)?;
+        Ok((read.records.len(), simulator.received().len() - sent_before, read.state))
     };
     let (all, _, state) = read_payouts(&mut s, None)?;
     simulator.advance(86_400);

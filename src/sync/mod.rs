@@ -118,13 +118,8 @@ impl<T: Transport> Connection<T> {
         let first = request.cursor.is_none();
         let query =
             if first { self.window_query(spec, &request.params.query, cursor.high.as_deref())? } else { vec![] };
-        let page_request = SubscribeRequest {
-            entity: entity.name.to_string(),
-            params: Params { path: request.params.path.clone(), query, payload: None },
-            cursor: if first { None } else { Some(cursor.next.clone().unwrap_or_default()) },
-            page_size: request.page_size,
-            since: None,
-        };
+        let next = if first { None } else { Some(cursor.next.clone().unwrap_or_default()) };
+        let page_request = page_of(entity, request.params.path.clone(), query, next, request.page_size);
         let page = self.read(entity, operation, &page_request)?;
         cursor.high = latest(cursor.high.take(), &page.records, spec);
         cursor.next = page.next_cursor;
@@ -159,13 +154,8 @@ impl<T: Transport> Connection<T> {
             } else {
                 vec![]
             };
-            let page_request = SubscribeRequest {
-                entity: parent_entity.name.to_string(),
-                params: Params { path: request.params.path.clone(), query, payload: None },
-                cursor: if parent_first { None } else { cursor.next.clone() },
-                page_size: request.page_size,
-                since: None,
-            };
+            let next = if parent_first { None } else { cursor.next.clone() };
+            let page_request = page_of(parent_entity, request.params.path.clone(), query, next, request.page_size);
             let page = self.read(parent_entity, parent_operation, &page_request)?;
             parent_first = false;
             parent_pages += 1;
@@ -185,16 +175,28 @@ impl<T: Transport> Connection<T> {
                 (vec![(parent.param.to_string(), reference)], None)
             }
         };
-        let page_request = SubscribeRequest {
-            entity: entity.name.to_string(),
-            params: Params { path: vec![], query, payload: None },
-            cursor: child_cursor,
-            page_size: request.page_size,
-            since: None,
-        };
+        let page_request = page_of(entity, vec![], query, child_cursor, request.page_size);
         let page = self.read(entity, operation, &page_request)?;
         cursor.child = page.next_cursor;
         Ok(finish(page.records, cursor))
+    }
+}
+
+/// A plain read of one page of `entity` (no `since`: the engine has set the
+/// window in `query` itself).
+fn page_of(
+    entity: &EntitySpec,
+    path: Pairs,
+    query: Pairs,
+    cursor: Option<String>,
+    page_size: Option<u32>,
+) -> SubscribeRequest {
+    SubscribeRequest {
+        entity: entity.name.to_string(),
+        params: Params { path, query, payload: None },
+        cursor,
+        page_size,
+        since: None,
     }
 }
 

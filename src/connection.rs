@@ -10,7 +10,7 @@ use crate::error::{ConnectorError, Result};
 use crate::manifest::{EntitySpec, Manifest, OperationSpec, RetrySafety};
 use crate::model::{ConnectionConfig, Method, Page, Pairs, Params, PublishRequest, PublishResult, SubscribeRequest};
 use crate::transport::{HttpResponse, Transport};
-use crate::{checks, header_params, idempotency, pagination, path, response, upload};
+use crate::{checks, header_params, idempotency, pagination, path, request, response, upload};
 
 /// Klarna refuses request bodies over 1 MB (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 1_000_000;
@@ -121,17 +121,15 @@ impl<T: Transport> Connection<T> {
         if request.params.payload.is_some() {
             return Err(ConnectorError::input("params.payload", "a read sends no payload"));
         }
-        path::check_query(&request.params.query)?;
-        let (query, headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
-        let query = pagination::page_query(entity, &query, request.cursor.as_deref(), request.page_size)?;
+        let target = request::target(entity, operation, &request.params, &self.config().defaults)?;
+        let query = pagination::page_query(entity, &target.query, request.cursor.as_deref(), request.page_size)?;
         let call = Call {
             method: Method::Get,
-            path: rendered.clone(),
+            path: target.path.clone(),
             query: query.clone(),
             body: None,
             content_type: None,
-            headers,
+            headers: target.headers,
             retry: RetrySafety::Natural,
             check: None,
         };
@@ -139,7 +137,7 @@ impl<T: Transport> Connection<T> {
         if entity.file_response {
             return Ok(Page { records: vec![file_record(entity, &answer)], next_cursor: None, state: None });
         }
-        pagination::read_page(entity, &answer.body, &self.config().host, &rendered, &query)
+        pagination::read_page(entity, &answer.body, &self.config().host, &target.path, &query)
     }
 
     /// Writes to `request.entity` with its operation of `request.method`.
@@ -164,9 +162,8 @@ impl<T: Transport> Connection<T> {
     }
 
     fn write(&self, entity: &EntitySpec, operation: &OperationSpec, request: &PublishRequest) -> Result<PublishResult> {
-        path::check_query(&request.params.query)?;
-        let (query, mut headers) = header_params::split(entity, &request.params.query)?;
-        let rendered = path::render(operation.path, &request.params.path, &self.config().defaults)?;
+        let request::Target { path: rendered, query, mut headers } =
+            request::target(entity, operation, &request.params, &self.config().defaults)?;
         let payload = parse_payload(&request.params, entity)?;
         if let Some(payload) = &payload {
             checks::run_checks(entity.checks, payload)?;

@@ -26,6 +26,7 @@ pub mod pagination;
 pub mod path;
 pub mod payment_request;
 pub mod push;
+pub mod request;
 pub mod response;
 pub mod secret;
 pub mod sync;

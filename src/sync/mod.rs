@@ -115,7 +115,23 @@ impl<T: Transport> Connection<T> {
         request: &SubscribeRequest,
         mut cursor: Cursor,
     ) -> Result<Page> {
-        let first = request.cursor.is_none();
+        let records = self.windowed_page(entity, operation, spec, request, &mut cursor, request.cursor.is_none())?;
+        Ok(finish(records, cursor))
+    }
+
+    /// The next page of `entity`, which reads by `spec`: its first page from
+    /// the window's start (after `cursor.high`), else the page `cursor.next`
+    /// points to. The cursor takes the page's latest field value and its next
+    /// page; the page's records are handed back.
+    fn windowed_page(
+        &self,
+        entity: &'static EntitySpec,
+        operation: &'static OperationSpec,
+        spec: &IncrementalSpec,
+        request: &SubscribeRequest,
+        cursor: &mut Cursor,
+        first: bool,
+    ) -> Result<Vec<String>> {
         let query =
             if first { self.window_query(spec, &request.params.query, cursor.high.as_deref())? } else { vec![] };
         let next = if first { None } else { Some(cursor.next.clone().unwrap_or_default()) };
@@ -123,7 +139,7 @@ impl<T: Transport> Connection<T> {
         let page = self.read(entity, operation, &page_request)?;
         cursor.high = latest(cursor.high.take(), &page.records, spec);
         cursor.next = page.next_cursor;
-        Ok(finish(page.records, cursor))
+        Ok(page.records)
     }
 
     /// A page of a child entity: parent pages until a parent record gives a
@@ -149,24 +165,13 @@ impl<T: Transport> Connection<T> {
             if parent_pages == MAX_PARENT_PAGES_PER_CALL {
                 return Ok(finish(vec![], cursor));
             }
-            let query = if parent_first {
-                self.window_query(spec, &request.params.query, cursor.high.as_deref())?
-            } else {
-                vec![]
-            };
-            let next = if parent_first { None } else { cursor.next.clone() };
-            let page_request = page_of(parent_entity, request.params.path.clone(), query, next, request.page_size);
-            let page = self.read(parent_entity, parent_operation, &page_request)?;
+            // After the first parent page, the check above has made sure `cursor.next` is there.
+            let records =
+                self.windowed_page(parent_entity, parent_operation, spec, request, &mut cursor, parent_first)?;
             parent_first = false;
             parent_pages += 1;
-            cursor.high = latest(cursor.high.take(), &page.records, spec);
-            cursor.next = page.next_cursor;
-            cursor.refs = page
-                .records
-                .iter()
-                .filter_map(|r| json_scan::member(r, parent.field))
-                .map(|r| r.into_owned())
-                .collect();
+            cursor.refs =
+                records.iter().filter_map(|r| json_scan::member(r, parent.field)).map(|r| r.into_owned()).collect();
         }
         let (query, child_cursor) = match cursor.child.take() {
             Some(next) => (vec![], Some(next)),

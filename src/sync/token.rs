@@ -89,28 +89,20 @@ pub fn write_cursor(cursor: &Cursor) -> String {
 /// The state in `text`; `invalid-input` naming `since` otherwise.
 pub fn read_state(text: &str) -> Result<State> {
     let fields = read(Kind::State, "since", text)?;
-    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
-    let (Some(entity), Some(params)) = (text("entity"), text("params")) else {
-        return Err(ConnectorError::input("since", "is not one this connector wrote"));
-    };
-    Ok(State { entity, params, high: text("high") })
+    Ok(State { high: fields.text("high"), entity: fields.entity, params: fields.params })
 }
 
 /// The cursor in `text`; `invalid-input` naming `cursor` otherwise.
 pub fn read_cursor(text: &str) -> Result<Cursor> {
     let fields = read(Kind::Cursor, "cursor", text)?;
-    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
-    let (Some(entity), Some(params)) = (text("entity"), text("params")) else {
-        return Err(ConnectorError::input("cursor", "is not one this connector wrote"));
-    };
-    let refs = fields.get("refs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let refs = fields.all.get("refs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     Ok(Cursor {
-        entity,
-        params,
-        high: text("high"),
-        next: text("next"),
+        high: fields.text("high"),
+        next: fields.text("next"),
         refs: refs.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-        child: text("child"),
+        child: fields.text("child"),
+        entity: fields.entity,
+        params: fields.params,
     })
 }
 
@@ -125,8 +117,24 @@ fn write(kind: Kind, value: &Value) -> String {
     format!("{head}.{}.{}", URL_SAFE_NO_PAD.encode(&json), URL_SAFE_NO_PAD.encode(check(&head, &json)))
 }
 
-/// The fields of the JSON object in `text`, once its kind, version and check are right.
-fn read(kind: Kind, field: &str, text: &str) -> Result<Map<String, Value>> {
+/// A text read back: the entity and the parameters' digest every text
+/// names, and all its fields for those of its kind.
+struct Fields {
+    entity: String,
+    params: String,
+    all: Map<String, Value>,
+}
+
+impl Fields {
+    /// A text field of the kind's; none when absent or not text.
+    fn text(&self, key: &str) -> Option<String> {
+        self.all.get(key).and_then(Value::as_str).map(str::to_string)
+    }
+}
+
+/// The fields of the JSON object in `text`, once its kind, version and check
+/// are right and it names its entity and parameters.
+fn read(kind: Kind, field: &str, text: &str) -> Result<Fields> {
     let refuse = |why: &str| ConnectorError::input(field, why);
     if text.len() > MAX_CHARS {
         return Err(refuse("is too long to be one this connector wrote"));
@@ -148,10 +156,14 @@ fn read(kind: Kind, field: &str, text: &str) -> Result<Map<String, Value>> {
     if given != check(head, &json) {
         return Err(refuse("does not match its check: it was edited or cut"));
     }
-    match crate::response::read_json(&json) {
-        Ok(Value::Object(fields)) => Ok(fields),
-        _ => Err(refuse("is not one this connector wrote")),
-    }
+    let Ok(Value::Object(all)) = crate::response::read_json(&json) else {
+        return Err(refuse("is not one this connector wrote"));
+    };
+    let text = |key: &str| all.get(key).and_then(Value::as_str).map(str::to_string);
+    let (Some(entity), Some(params)) = (text("entity"), text("params")) else {
+        return Err(refuse("is not one this connector wrote"));
+    };
+    Ok(Fields { entity, params, all })
 }
 
 /// The check of a text's body.
